@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Everything from a fresh Debian machine to a full test run: dependencies,
+# build, the JS client's npm packages, then every test through CTest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+if [ ! -d tests/js/node_modules/@huggingface/hub ]; then
+  npm ci --prefix tests/js --no-audit --no-fund
+fi
+ctest --test-dir build --output-on-failure -j2 --timeout 600 "$@"

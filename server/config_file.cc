@@ -1,0 +1,145 @@
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <set>
+#include <sstream>
+
+#include "server/options.h"
+
+namespace hubmirror {
+namespace {
+
+// Copies `table[key]` into `*out` when present; a value of the wrong type is an
+// error naming the key.
+template <typename T>
+Status Read(const toml::table& table, const std::string& prefix, const char* key, T* out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return Status::Ok();
+  std::optional<T> value = node->value<T>();
+  if (!value) {
+    return Status::InvalidArgument("config key '" + prefix + key + "' has the wrong type");
+  }
+  *out = *value;
+  return Status::Ok();
+}
+
+Status CheckKnownKeys(const toml::table& table, const std::string& prefix,
+                      const std::set<std::string>& known) {
+  for (const auto& [key, node] : table) {
+    if (known.count(std::string(key.str())) == 0) {
+      return Status::InvalidArgument("unknown config key '" + prefix + std::string(key.str()) +
+                                     "'");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LoadConfigFile(const std::string& path, ServerOptions* options) {
+  // toml++ is built with exceptions; they stop here.
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "cannot read config " << path << ": " << e.description() << " (line "
+        << e.source().begin.line << ")";
+    return Status::InvalidArgument(msg.str());
+  }
+  HM_RETURN_IF_ERROR(CheckKnownKeys(root, "", {"server", "store", "upstream"}));
+
+  if (const toml::table* server = root["server"].as_table()) {
+    HM_RETURN_IF_ERROR(CheckKnownKeys(*server, "server.",
+                                      {"listen", "offline", "revision_ttl_seconds",
+                                       "worker_threads", "max_concurrent_fetches",
+                                       "max_request_body_bytes", "read_timeout_seconds",
+                                       "write_timeout_seconds", "tree_page_size",
+                                       "fetch_stall_timeout_seconds", "public_url"}));
+    std::string listen;
+    HM_RETURN_IF_ERROR(Read(*server, "server.", "listen", &listen));
+    if (!listen.empty()) HM_RETURN_IF_ERROR(ParseListenAddress(listen, options));
+    HM_RETURN_IF_ERROR(Read(*server, "server.", "offline", &options->offline));
+    HM_RETURN_IF_ERROR(
+        Read(*server, "server.", "revision_ttl_seconds", &options->revision_ttl_seconds));
+    HM_RETURN_IF_ERROR(Read(*server, "server.", "worker_threads", &options->worker_threads));
+    HM_RETURN_IF_ERROR(
+        Read(*server, "server.", "max_concurrent_fetches", &options->max_concurrent_fetches));
+    HM_RETURN_IF_ERROR(
+        Read(*server, "server.", "max_request_body_bytes", &options->max_request_body_bytes));
+    HM_RETURN_IF_ERROR(
+        Read(*server, "server.", "read_timeout_seconds", &options->read_timeout_seconds));
+    HM_RETURN_IF_ERROR(
+        Read(*server, "server.", "write_timeout_seconds", &options->write_timeout_seconds));
+    HM_RETURN_IF_ERROR(Read(*server, "server.", "tree_page_size", &options->tree_page_size));
+    HM_RETURN_IF_ERROR(Read(*server, "server.", "fetch_stall_timeout_seconds",
+                            &options->fetch_stall_timeout_seconds));
+    HM_RETURN_IF_ERROR(Read(*server, "server.", "public_url", &options->public_url));
+  }
+  if (const toml::table* store = root["store"].as_table()) {
+    HM_RETURN_IF_ERROR(CheckKnownKeys(*store, "store.", {"dir"}));
+    HM_RETURN_IF_ERROR(Read(*store, "store.", "dir", &options->store_dir));
+  }
+  if (const toml::table* upstream = root["upstream"].as_table()) {
+    UpstreamOptions& up = options->upstream;
+    HM_RETURN_IF_ERROR(CheckKnownKeys(
+        *upstream, "upstream.",
+        {"url", "token", "connect_timeout_ms", "low_speed_bytes_per_sec", "low_speed_time_sec",
+         "metadata_timeout_ms", "max_attempts", "backoff_initial_ms", "backoff_max_ms"}));
+    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "url", &up.endpoint));
+    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "token", &up.token));
+    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "connect_timeout_ms", &up.connect_timeout_ms));
+    HM_RETURN_IF_ERROR(
+        Read(*upstream, "upstream.", "low_speed_bytes_per_sec", &up.low_speed_bytes_per_sec));
+    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "low_speed_time_sec", &up.low_speed_time_sec));
+    HM_RETURN_IF_ERROR(
+        Read(*upstream, "upstream.", "metadata_timeout_ms", &up.metadata_timeout_ms));
+    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "max_attempts", &up.max_attempts));
+    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "backoff_initial_ms", &up.backoff_initial_ms));
+    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "backoff_max_ms", &up.backoff_max_ms));
+  }
+  return ValidateOptions(*options);
+}
+
+Status ParseListenAddress(const std::string& listen, ServerOptions* options) {
+  // HOST:PORT, with [v6]:PORT for IPv6.
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
+    return Status::InvalidArgument("listen address '" + listen + "' must be HOST:PORT");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = -1;
+  const char* digits = listen.data() + colon + 1;
+  const char* end = listen.data() + listen.size();
+  auto [ptr, ec] = std::from_chars(digits, end, port);
+  if (ec != std::errc() || ptr != end || port < 0 || port > 65535) {
+    return Status::InvalidArgument("listen address '" + listen + "' has an invalid port");
+  }
+  options->listen_host = host;
+  options->listen_port = port;
+  return Status::Ok();
+}
+
+Status ValidateOptions(const ServerOptions& options) {
+  auto bad = [](const std::string& m) { return Status::InvalidArgument("config: " + m); };
+  if (options.store_dir.empty()) return bad("store directory must not be empty");
+  if (!options.offline && options.upstream.endpoint.rfind("http://", 0) != 0 &&
+      options.upstream.endpoint.rfind("https://", 0) != 0) {
+    return bad("upstream URL '" + options.upstream.endpoint + "' must start with http(s)://");
+  }
+  if (options.revision_ttl_seconds < 0) return bad("revision_ttl_seconds must be >= 0");
+  if (options.worker_threads < 1 || options.worker_threads > 4096) {
+    return bad("worker_threads must be in 1..4096");
+  }
+  if (options.max_concurrent_fetches < 1 || options.max_concurrent_fetches > 1024) {
+    return bad("max_concurrent_fetches must be in 1..1024");
+  }
+  if (options.tree_page_size < 1 || options.tree_page_size > 100000) {
+    return bad("tree_page_size must be in 1..100000");
+  }
+  if (options.upstream.max_attempts < 1) return bad("upstream max_attempts must be >= 1");
+  return Status::Ok();
+}
+
+}  // namespace hubmirror

@@ -1,0 +1,24 @@
+// Turning a failed Status into the response a Hugging Face client understands:
+// the Hub's status code, `X-Error-Code` (which the Python client maps to its
+// exception types whatever the status), `X-Error-Message` and a JSON body
+// {"error": ...}. See hub-protocol.md §6.
+#pragma once
+
+#include <httplib.h>
+
+#include "store/status.h"
+
+namespace hubmirror {
+
+// The HTTP status for a Status. `authenticated` tells whether the request
+// carried a token: like the Hub, a missing repo is 401 to anonymous callers.
+int HttpStatusFor(const Status& status, bool authenticated);
+
+// Fills `res` with the error answer for `status`.
+void WriteError(const Status& status, bool authenticated, httplib::Response* res);
+
+// For errors httplib produces on its own (bad Range syntax, oversize body...):
+// adds the JSON body and an X-Error-Code when the response has none.
+void DecorateBareError(httplib::Response* res);
+
+}  // namespace hubmirror

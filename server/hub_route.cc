@@ -1,0 +1,240 @@
+#include "server/hub_route.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace hubmirror {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::vector<std::string_view> SplitSegments(std::string_view path) {
+  std::vector<std::string_view> segments;
+  size_t start = 0;
+  while (true) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) {
+      segments.push_back(path.substr(start));
+      return segments;
+    }
+    segments.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+}
+
+std::string JoinSegments(const std::vector<std::string_view>& segments, size_t from) {
+  std::string out;
+  for (size_t i = from; i < segments.size(); ++i) {
+    if (i > from) out.push_back('/');
+    out.append(segments[i]);
+  }
+  return out;
+}
+
+bool ContainsEncodedSlash(std::string_view raw) {
+  for (size_t i = 0; i + 2 < raw.size(); ++i) {
+    if (raw[i] == '%' && raw[i + 1] == '2' && (raw[i + 2] == 'f' || raw[i + 2] == 'F')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The repo id at the start of `segs` (the part after /api/{type}s/ or after
+// the optional datasets/ prefix): "org/name" when segs[2] is `action`,
+// a legacy "name" when segs[1] is. Returns how many segments it used, 0 if
+// `action` is in neither place.
+size_t RepoIdSegments(const std::vector<std::string_view>& segs, std::string_view action) {
+  if (segs.size() >= 3 && segs[2] == action) return 2;
+  if (segs.size() >= 2 && segs[1] == action) return 1;
+  return 0;
+}
+
+// Reads a revision at segs[i] for tree and resolve URLs: one (possibly
+// %2F-encoded) segment, or the raw three segments of refs/pr/N and
+// refs/convert/NAME. Returns the number of segments consumed.
+Result<size_t> ReadRevision(const std::vector<std::string_view>& segs, size_t i,
+                            std::string* revision) {
+  if (i >= segs.size()) return Status::InvalidArgument("missing revision");
+  HM_ASSIGN_OR_RETURN(std::string first, PercentDecode(segs[i], false));
+  if (first == "refs" && i + 2 < segs.size() && (segs[i + 1] == "pr" || segs[i + 1] == "convert")) {
+    HM_ASSIGN_OR_RETURN(std::string last, PercentDecode(segs[i + 2], false));
+    *revision = "refs/" + std::string(segs[i + 1]) + "/" + last;
+    return size_t{3};
+  }
+  *revision = std::move(first);
+  return size_t{1};
+}
+
+Status ValidateRepo(const HubRoute& route) {
+  HM_RETURN_IF_ERROR(ValidateRepoId(route.repo.id));
+  return ValidateRevision(route.revision);
+}
+
+Result<HubRoute> ParseApiRoute(std::string_view method, std::vector<std::string_view> segs) {
+  // segs: {models|datasets}, id..., action, ...
+  HubRoute route;
+  if (segs[0] == "models") {
+    route.repo.type = RepoType::kModel;
+  } else if (segs[0] == "datasets") {
+    route.repo.type = RepoType::kDataset;
+  } else {
+    return Status::NotFound("no such API route");
+  }
+  segs.erase(segs.begin());
+  if (segs.empty() || segs[0].empty()) return Status::NotFound("no such API route");
+
+  for (std::string_view action : {"revision", "tree", "paths-info"}) {
+    size_t id_segs = RepoIdSegments(segs, action);
+    if (id_segs == 0) continue;
+    route.repo.id = std::string(segs[0]);
+    if (id_segs == 2) route.repo.id += "/" + std::string(segs[1]);
+    size_t rev_at = id_segs + 1;
+    if (action == "tree") {
+      if (method != "GET" && method != "HEAD") return Status::NotFound("tree is GET only");
+      route.kind = RouteKind::kTree;
+      HM_ASSIGN_OR_RETURN(size_t used, ReadRevision(segs, rev_at, &route.revision));
+      std::string raw_path = JoinSegments(segs, rev_at + used);
+      if (!raw_path.empty() && raw_path.back() == '/') raw_path.pop_back();
+      HM_ASSIGN_OR_RETURN(route.path, PercentDecode(raw_path, false));
+      HM_RETURN_IF_ERROR(ValidateRepoPath(route.path, /*allow_empty=*/true));
+    } else {
+      // The whole remainder is the revision, encoded or raw.
+      if (rev_at >= segs.size()) return Status::InvalidArgument("missing revision");
+      route.kind = action == "revision" ? RouteKind::kRepoInfo : RouteKind::kPathsInfo;
+      if (route.kind == RouteKind::kPathsInfo && method != "POST") {
+        return Status::NotFound("paths-info is POST only");
+      }
+      if (route.kind == RouteKind::kRepoInfo && method == "POST") {
+        return Status::NotFound("repo info is GET only");
+      }
+      HM_ASSIGN_OR_RETURN(route.revision, PercentDecode(JoinSegments(segs, rev_at), false));
+    }
+    HM_RETURN_IF_ERROR(ValidateRepo(route));
+    return route;
+  }
+
+  // GET /api/{type}s/{id}: repo info at the default branch.
+  if (segs.size() > 2) return Status::NotFound("no such API route");
+  if (method == "POST") return Status::NotFound("repo info is GET only");
+  route.kind = RouteKind::kRepoInfo;
+  route.repo.id = JoinSegments(segs, 0);
+  route.revision = "HEAD";
+  HM_RETURN_IF_ERROR(ValidateRepo(route));
+  return route;
+}
+
+Result<HubRoute> ParseResolveRoute(std::string_view method, std::vector<std::string_view> segs) {
+  HubRoute route;
+  route.kind = RouteKind::kResolve;
+  if (segs[0] == "datasets" && RepoIdSegments({segs.begin() + 1, segs.end()}, "resolve") != 0) {
+    route.repo.type = RepoType::kDataset;
+    segs.erase(segs.begin());
+  } else if (segs[0] == "spaces") {
+    return Status::NotFound("spaces are not mirrored");
+  }
+  size_t id_segs = RepoIdSegments(segs, "resolve");
+  if (id_segs == 0) return Status::NotFound("no such route");
+  if (method != "GET" && method != "HEAD") return Status::NotFound("resolve is GET/HEAD only");
+  route.repo.id = std::string(segs[0]);
+  if (id_segs == 2) route.repo.id += "/" + std::string(segs[1]);
+  size_t rev_at = id_segs + 1;
+  HM_ASSIGN_OR_RETURN(size_t used, ReadRevision(segs, rev_at, &route.revision));
+  std::string raw_path = JoinSegments(segs, rev_at + used);
+  // No client encodes the separators of a file path; an encoded one only
+  // shows up in attempts to smuggle "..%2f" past a filter.
+  if (ContainsEncodedSlash(raw_path)) {
+    return Status::InvalidArgument("invalid path: encoded '/' (%2F) in a file path");
+  }
+  HM_ASSIGN_OR_RETURN(route.path, PercentDecode(raw_path, false));
+  HM_RETURN_IF_ERROR(ValidateRepo(route));
+  HM_RETURN_IF_ERROR(ValidateRepoPath(route.path));
+  return route;
+}
+
+}  // namespace
+
+std::vector<std::string> HubRoute::QueryValues(const std::string& key) const {
+  std::vector<std::string> values;
+  auto [begin, end] = query.equal_range(key);
+  for (auto it = begin; it != end; ++it) values.push_back(it->second);
+  return values;
+}
+
+bool HubRoute::QueryBool(const std::string& key, bool fallback) const {
+  auto it = query.find(key);
+  if (it == query.end()) return fallback;
+  std::string v = it->second;
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  return v == "true" || v == "1";
+}
+
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size()) return Status::InvalidArgument("malformed percent-encoding");
+      int hi = HexValue(s[i + 1]);
+      int lo = HexValue(s[i + 2]);
+      if (hi < 0 || lo < 0) return Status::InvalidArgument("malformed percent-encoding");
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+Result<std::multimap<std::string, std::string>> ParseQueryString(std::string_view query) {
+  std::multimap<std::string, std::string> params;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t amp = query.find('&', start);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view pair = query.substr(start, amp - start);
+    if (!pair.empty()) {
+      size_t eq = pair.find('=');
+      std::string_view key = pair.substr(0, eq);
+      std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+      HM_ASSIGN_OR_RETURN(std::string k, PercentDecode(key, true));
+      HM_ASSIGN_OR_RETURN(std::string v, PercentDecode(value, true));
+      params.emplace(std::move(k), std::move(v));
+    }
+    start = amp + 1;
+  }
+  return params;
+}
+
+Result<HubRoute> ParseHubRoute(std::string_view method, std::string_view target) {
+  size_t qmark = target.find('?');
+  std::string_view path = target.substr(0, qmark);
+  std::string_view query = qmark == std::string_view::npos ? "" : target.substr(qmark + 1);
+  if (path.empty() || path[0] != '/') return Status::InvalidArgument("request target must start with '/'");
+
+  Result<HubRoute> route = Status::NotFound("no such route");
+  std::vector<std::string_view> segs = SplitSegments(path.substr(1));
+  if (path == "/") {
+    HubRoute status_route;
+    status_route.kind = RouteKind::kStatus;
+    route = std::move(status_route);
+  } else if (segs.size() >= 2 && segs[0] == "api") {
+    route = ParseApiRoute(method, {segs.begin() + 1, segs.end()});
+  } else {
+    route = ParseResolveRoute(method, segs);
+  }
+  if (!route.ok()) return route;
+  HM_ASSIGN_OR_RETURN(route->query, ParseQueryString(query));
+  return route;
+}
+
+}  // namespace hubmirror

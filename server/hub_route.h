@@ -1,0 +1,55 @@
+// HubRoute: a request target of the Hugging Face Hub API, parsed and validated.
+//
+// ParseHubRoute works on the raw request target (before any decoding), because
+// the meaning of "/" depends on where it is: a revision arrives either
+// percent-encoded ("refs%2Fpr%2F1") or raw ("refs/pr/1"), while a repo id is
+// never encoded. Every component is percent-decoded exactly once and then
+// checked by the validators in store/repo_key.h, so a HubRoute that parsed
+// is safe to use as an index key or in an upstream URL.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/repo_key.h"
+#include "store/status.h"
+
+namespace hubmirror {
+
+enum class RouteKind {
+  kStatus,     // GET /
+  kRepoInfo,   // GET /api/{type}s/{id}[/revision/{rev}]
+  kTree,       // GET /api/{type}s/{id}/tree/{rev}[/{path}]
+  kPathsInfo,  // POST /api/{type}s/{id}/paths-info/{rev}
+  kResolve,    // GET|HEAD /[datasets/]{id}/resolve/{rev}/{path}
+};
+
+struct HubRoute {
+  RouteKind kind = RouteKind::kStatus;
+  RepoKey repo;
+  // Decoded. For kRepoInfo without /revision/ this is "HEAD" (the default branch).
+  std::string revision;
+  // Decoded; the file for kResolve, the folder ("" = root) for kTree.
+  std::string path;
+  // Decoded query parameters; a key may repeat (expand=a&expand=b).
+  std::multimap<std::string, std::string> query;
+
+  // All values of a query parameter, in order.
+  std::vector<std::string> QueryValues(const std::string& key) const;
+  // A boolean query parameter: true/True/TRUE/1 are true; absent is `fallback`.
+  bool QueryBool(const std::string& key, bool fallback = false) const;
+};
+
+// Parses `target` (path and query, as received). NotFound for a target that is
+// no Hub route; InvalidArgument (-> 400) for a Hub route with a bad component.
+Result<HubRoute> ParseHubRoute(std::string_view method, std::string_view target);
+
+// Percent-decoding. With `plus_is_space` for form/query values. Fails on a
+// malformed escape ("%zz", "%4").
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space);
+// Parses "a=1&b=2&b=3" (decoded keys and values).
+Result<std::multimap<std::string, std::string>> ParseQueryString(std::string_view query);
+
+}  // namespace hubmirror

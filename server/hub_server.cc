@@ -1,0 +1,348 @@
+#include "server/hub_server.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <vector>
+
+#include "server/body_source.h"
+#include "server/byte_range.h"
+#include "server/error_response.h"
+#include "server/json_views.h"
+
+namespace hubmirror {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kBodyChunkBytes = 256 * 1024;
+constexpr size_t kMaxPathsPerRequest = 10'000;
+
+bool HasToken(const httplib::Request& req) { return req.has_header("Authorization"); }
+
+// Percent-encodes for a URL path segment; with keep_slash, '/' stays literal.
+std::string EncodeUrlComponent(const std::string& s, bool keep_slash) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+// A Host header is only echoed back if it looks like host[:port].
+bool IsPlausibleHost(const std::string& host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (char c : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string QuotedEtag(const EntryRecord& entry) {
+  return "\"" + (entry.is_lfs ? entry.lfs_sha256 : entry.oid) + "\"";
+}
+
+// The paths and expand flag of a paths-info body: JSON {"paths": [...],
+// "expand": bool} (JS client) or a form paths=a&paths=b&expand=false (Python).
+Status ParsePathsInfoBody(const httplib::Request& req, std::vector<std::string>* paths,
+                          bool* expand) {
+  const std::string content_type = req.get_header_value("Content-Type");
+  if (content_type.find("application/json") != std::string::npos) {
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("paths") ||
+        !body["paths"].is_array()) {
+      return Status::InvalidArgument("paths-info body must be {\"paths\": [...]}");
+    }
+    for (const json& p : body["paths"]) {
+      if (!p.is_string()) return Status::InvalidArgument("paths-info: every path must be a string");
+      paths->push_back(p.get<std::string>());
+    }
+    if (body.contains("expand")) {
+      if (!body["expand"].is_boolean()) return Status::InvalidArgument("expand must be a boolean");
+      *expand = body["expand"].get<bool>();
+    }
+  } else {
+    HM_ASSIGN_OR_RETURN(auto form, ParseQueryString(req.body));
+    HubRoute holder;
+    holder.query = std::move(form);
+    *paths = holder.QueryValues("paths");
+    *expand = holder.QueryBool("expand");
+  }
+  if (paths->size() > kMaxPathsPerRequest) {
+    return Status::InvalidArgument("paths-info: at most " + std::to_string(kMaxPathsPerRequest) +
+                                   " paths per request");
+  }
+  for (std::string& p : *paths) {
+    // Clients send the root folder as "" or "/"-suffixed folder names.
+    while (!p.empty() && p.back() == '/') p.pop_back();
+    HM_RETURN_IF_ERROR(ValidateRepoPath(p));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+HubServer::HubServer(const ServerOptions& options, RepoCatalog* catalog, Index* index,
+                     ObjectStore* store, PullThrough* pull_through)
+    : options_(options),
+      catalog_(catalog),
+      index_(index),
+      store_(store),
+      pull_through_(pull_through) {
+  const int workers = std::max(1, options.worker_threads);
+  http_.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  http_.set_read_timeout(options.read_timeout_seconds, 0);
+  http_.set_write_timeout(options.write_timeout_seconds, 0);
+  http_.set_keep_alive_timeout(5);
+  http_.set_payload_max_length(options.max_request_body_bytes);
+  http_.set_tcp_nodelay(true);
+
+  // GET and HEAD are routed here, before httplib's regex router, from the raw
+  // target: httplib's decoded path has already turned %2F into '/'.
+  http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "GET" && req.method != "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+    Handle(req, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // POST needs its body, which httplib reads only for registered handlers.
+  http_.Post(R"(/api/[^?]*)", [this](const httplib::Request& req, httplib::Response& res) {
+    Handle(req, res);
+  });
+  http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    // See Handle(): httplib must not slice error bodies by the Range header.
+    const_cast<httplib::Request&>(req).ranges.clear();
+    DecorateBareError(&res);
+  });
+}
+
+Status HubServer::Bind() {
+  if (options_.listen_port == 0) {
+    port_ = http_.bind_to_any_port(options_.listen_host);
+    if (port_ <= 0) return Status::Unavailable("cannot bind " + options_.listen_host + ":0");
+  } else {
+    if (!http_.bind_to_port(options_.listen_host, options_.listen_port)) {
+      return Status::Unavailable("cannot bind " + options_.listen_host + ":" +
+                                 std::to_string(options_.listen_port) +
+                                 " (in use, or not an address of this host)");
+    }
+    port_ = options_.listen_port;
+  }
+  return Status::Ok();
+}
+
+Status HubServer::Run() {
+  if (!http_.listen_after_bind()) return Status::Internal("HTTP server stopped unexpectedly");
+  return Status::Ok();
+}
+
+void HubServer::Stop() { http_.stop(); }
+
+void HubServer::Handle(const httplib::Request& req, httplib::Response& res) {
+  // httplib applies the Range header to whatever a handler returns (JSON
+  // errors included) unless req.ranges is empty. Ranges are parsed and applied
+  // here instead, against the file's real size; the Request object is owned
+  // by httplib's connection loop and is not const there.
+  const_cast<httplib::Request&>(req).ranges.clear();
+
+  Result<HubRoute> route = ParseHubRoute(req.method, req.target);
+  if (!route.ok()) {
+    WriteError(route.status(), HasToken(req), &res);
+    return;
+  }
+  switch (route->kind) {
+    case RouteKind::kStatus: return HandleStatus(res);
+    case RouteKind::kRepoInfo: return HandleRepoInfo(*route, req, res);
+    case RouteKind::kTree: return HandleTree(*route, req, res);
+    case RouteKind::kPathsInfo: return HandlePathsInfo(*route, req, res);
+    case RouteKind::kResolve: return HandleResolve(*route, req, res);
+  }
+}
+
+void HubServer::HandleStatus(httplib::Response& res) {
+  json status = {{"service", "hubmirror"},
+                 {"version", "0.1.0"},
+                 {"offline", options_.offline},
+                 {"upstream", options_.offline ? "" : options_.upstream.endpoint}};
+  Result<std::pair<uint64_t, uint64_t>> totals = index_->ObjectTotals();
+  if (totals.ok()) {
+    status["objects"] = totals->first;
+    status["stored_bytes"] = totals->second;
+  }
+  res.set_content(status.dump(2) + "\n", "application/json");
+}
+
+void HubServer::HandleRepoInfo(const HubRoute& route, const httplib::Request& req,
+                               httplib::Response& res) {
+  Result<Resolution> resolved = catalog_->ResolveRevision(route.repo, route.revision);
+  if (!resolved.ok()) return WriteError(resolved.status(), HasToken(req), &res);
+  Result<std::string> info = catalog_->RepoInfoJson(route.repo, resolved->commit);
+  if (!info.ok()) return WriteError(info.status(), HasToken(req), &res);
+  Result<std::string> view = RepoInfoView(*info, route);
+  if (!view.ok()) return WriteError(view.status(), HasToken(req), &res);
+  if (resolved->stale) res.set_header("X-Hubmirror-Stale", "1");
+  res.set_content(*view, "application/json");
+}
+
+void HubServer::HandleTree(const HubRoute& route, const httplib::Request& req,
+                           httplib::Response& res) {
+  Result<Resolution> resolved = catalog_->ResolveRevision(route.repo, route.revision);
+  if (!resolved.ok()) return WriteError(resolved.status(), HasToken(req), &res);
+  const bool recursive = route.QueryBool("recursive");
+  const bool expand = route.QueryBool("expand");
+  Result<std::vector<EntryRecord>> entries =
+      catalog_->ListTree(route.repo, resolved->commit, route.path, recursive);
+  if (!entries.ok()) return WriteError(entries.status(), HasToken(req), &res);
+
+  // The cursor is the index of the first entry of the page: listings of a
+  // commit never change, so an offset is stable.
+  size_t offset = 0;
+  auto cursor = route.query.find("cursor");
+  if (cursor != route.query.end()) {
+    const std::string& c = cursor->second;
+    auto [ptr, ec] = std::from_chars(c.data(), c.data() + c.size(), offset);
+    if (ec != std::errc() || ptr != c.data() + c.size() || offset > entries->size()) {
+      return WriteError(Status::InvalidArgument("invalid cursor"), HasToken(req), &res);
+    }
+  }
+  const size_t page_size = static_cast<size_t>(std::max(1, options_.tree_page_size));
+  const size_t end = std::min(entries->size(), offset + page_size);
+  std::vector<EntryRecord> page(entries->begin() + offset, entries->begin() + end);
+  if (expand) catalog_->FillLastCommits(route.repo, resolved->commit, &page);
+
+  if (end < entries->size()) {
+    std::string next = PublicBaseUrl(req) + "/api/" + RepoTypePlural(route.repo.type) + "/" +
+                       route.repo.id + "/tree/" + EncodeUrlComponent(route.revision, false);
+    if (!route.path.empty()) next += "/" + EncodeUrlComponent(route.path, true);
+    next += "?recursive=" + std::string(recursive ? "true" : "false") +
+            "&expand=" + std::string(expand ? "true" : "false") + "&cursor=" + std::to_string(end);
+    res.set_header("Link", "<" + next + ">; rel=\"next\"");
+  }
+  if (resolved->stale) res.set_header("X-Hubmirror-Stale", "1");
+  res.set_content(EntriesToJson(page, expand).dump(), "application/json");
+}
+
+void HubServer::HandlePathsInfo(const HubRoute& route, const httplib::Request& req,
+                                httplib::Response& res) {
+  std::vector<std::string> paths;
+  bool expand = false;
+  Status parsed = ParsePathsInfoBody(req, &paths, &expand);
+  if (!parsed.ok()) return WriteError(parsed, HasToken(req), &res);
+  Result<Resolution> resolved = catalog_->ResolveRevision(route.repo, route.revision);
+  if (!resolved.ok()) return WriteError(resolved.status(), HasToken(req), &res);
+  Result<std::vector<EntryRecord>> entries =
+      catalog_->LookupEntries(route.repo, resolved->commit, paths);
+  if (!entries.ok()) return WriteError(entries.status(), HasToken(req), &res);
+  if (expand) catalog_->FillLastCommits(route.repo, resolved->commit, &*entries);
+  if (resolved->stale) res.set_header("X-Hubmirror-Stale", "1");
+  res.set_content(EntriesToJson(*entries, expand).dump(), "application/json");
+}
+
+void HubServer::HandleResolve(const HubRoute& route, const httplib::Request& req,
+                              httplib::Response& res) {
+  Result<Resolution> resolved = catalog_->ResolveRevision(route.repo, route.revision);
+  if (!resolved.ok()) return WriteError(resolved.status(), HasToken(req), &res);
+  const std::string& commit = resolved->commit;
+  // Every answer about this file names the commit, errors included: the
+  // Python client records a missing file per commit (.no_exist).
+  res.set_header("X-Repo-Commit", commit);
+  Result<EntryRecord> entry = catalog_->LookupFile(route.repo, commit, route.path);
+  if (!entry.ok()) return WriteError(entry.status(), HasToken(req), &res);
+
+  const uint64_t size = entry->size;
+  res.set_header("ETag", QuotedEtag(*entry));
+  if (entry->is_lfs) {
+    res.set_header("X-Linked-Etag", QuotedEtag(*entry));
+    res.set_header("X-Linked-Size", std::to_string(size));
+  }
+  res.set_header("Accept-Ranges", "bytes");
+  if (resolved->stale) res.set_header("X-Hubmirror-Stale", "1");
+
+  ByteRange range = ParseByteRange(req.get_header_value("Range"), size);
+  if (range.kind == ByteRange::Kind::kUnsatisfiable) {
+    res.set_header("Content-Range", "bytes */" + std::to_string(size));
+    return WriteError(Status::InvalidArgument("Range not satisfiable for a file of " +
+                                              std::to_string(size) + " bytes")
+                          .WithHubError(HubError::kNone, 416),
+                      HasToken(req), &res);
+  }
+  uint64_t first = 0;
+  uint64_t length = size;
+  if (range.kind == ByteRange::Kind::kSatisfiable) {
+    first = range.first;
+    length = range.length();
+    res.status = 206;
+    res.set_header("Content-Range", "bytes " + std::to_string(range.first) + "-" +
+                                        std::to_string(range.last) + "/" + std::to_string(size));
+  } else {
+    res.status = 200;
+  }
+  const char* content_type = "application/octet-stream";
+
+  // HEAD answers from metadata alone: no bytes are needed, none are fetched.
+  if (length == 0) {
+    res.set_content("", content_type);
+    return;
+  }
+  if (req.method == "HEAD") {
+    res.set_content_provider(length, content_type,
+                             [](size_t, size_t, httplib::DataSink&) { return false; });
+    return;
+  }
+
+  // Find the object: LFS files are named by their sha256; regular files by
+  // their git blob id until their bytes have been stored once.
+  std::string sha256 = entry->lfs_sha256;
+  if (!entry->is_lfs) {
+    Result<std::optional<ObjectRecord>> object = index_->FindObjectByGitSha1(entry->oid);
+    if (!object.ok()) return WriteError(object.status(), HasToken(req), &res);
+    if (*object) sha256 = (*object)->sha256;
+  }
+  std::shared_ptr<BodySource> body;
+  if (!sha256.empty() && store_->Contains(sha256)) {
+    Result<std::unique_ptr<ObjectReader>> reader = store_->Open(sha256);
+    if (!reader.ok()) return WriteError(reader.status(), HasToken(req), &res);
+    body = NewStoredBody(std::move(reader).value());
+  } else if (pull_through_ == nullptr) {
+    return WriteError(Status::Unavailable(route.path + " of " + route.repo.ToString() + " at " +
+                                          commit + " is not stored and the server is offline"),
+                      HasToken(req), &res);
+  } else {
+    Result<std::shared_ptr<ObjectFetch>> fetch =
+        pull_through_->StartOrJoin(route.repo, commit, *entry);
+    if (!fetch.ok()) return WriteError(fetch.status(), HasToken(req), &res);
+    body = NewFetchBody(std::move(fetch).value(),
+                        int64_t{options_.fetch_stall_timeout_seconds} * 1000);
+  }
+
+  auto buffer = std::make_shared<std::vector<char>>(kBodyChunkBytes);
+  res.set_content_provider(
+      length, content_type,
+      [body, buffer, first](size_t offset, size_t remaining, httplib::DataSink& sink) {
+        size_t want = std::min(remaining, buffer->size());
+        Result<size_t> got = body->ReadSome(first + offset, buffer->data(), want);
+        // An error here ends the response before Content-Length bytes: the
+        // client sees a broken transfer, never wrong bytes.
+        if (!got.ok()) return false;
+        return sink.write(buffer->data(), *got);
+      });
+}
+
+std::string HubServer::PublicBaseUrl(const httplib::Request& req) const {
+  if (!options_.public_url.empty()) return options_.public_url;
+  std::string host = req.get_header_value("Host");
+  if (!IsPlausibleHost(host)) host = options_.listen_host + ":" + std::to_string(port_);
+  return "http://" + host;
+}
+
+}  // namespace hubmirror

@@ -1,0 +1,51 @@
+// ServerOptions: everything `hubmirror serve` is configured with, parsed once
+// at start-up (config file, then command-line flags, then HF_TOKEN) into this
+// plain struct and passed by const reference. Every field has its default here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "fetcher/upstream.h"
+#include "store/status.h"
+
+namespace hubmirror {
+
+struct ServerOptions {
+  // Address to listen on; port 0 picks a free port (printed at start-up).
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8080;
+  // Where objects, the index and temp files live.
+  std::string store_dir = "./data";
+  // Never contact the upstream; serve only what is stored.
+  bool offline = false;
+  // How long a branch or tag resolution is trusted before asking upstream again.
+  int64_t revision_ttl_seconds = 300;
+  // Worker threads serving connections (each keep-alive connection holds one).
+  int worker_threads = 64;
+  // Concurrent upstream file transfers.
+  int max_concurrent_fetches = 16;
+  // Request limits: body size (paths-info), idle read/write timeouts.
+  uint64_t max_request_body_bytes = 1 << 20;
+  int read_timeout_seconds = 30;
+  int write_timeout_seconds = 60;
+  // Entries per page of a tree listing (the Hub uses 1000).
+  int tree_page_size = 1000;
+  // A client streaming a file still being fetched gives up when no new byte
+  // arrived from upstream for this long.
+  int fetch_stall_timeout_seconds = 120;
+  // Base URL clients reach this server at, for pagination Links; empty means
+  // "derive from the request's Host header".
+  std::string public_url;
+  UpstreamOptions upstream;
+};
+
+// Reads a TOML config file into `options` (keys absent from the file keep
+// their current value). Unknown keys are an error, so typos do not pass silently.
+Status LoadConfigFile(const std::string& path, ServerOptions* options);
+// "HOST:PORT" or "[V6]:PORT" into listen_host / listen_port.
+Status ParseListenAddress(const std::string& listen, ServerOptions* options);
+// Range and consistency checks, run once after all sources were applied.
+Status ValidateOptions(const ServerOptions& options);
+
+}  // namespace hubmirror

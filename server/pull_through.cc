@@ -1,0 +1,159 @@
+#include "server/pull_through.h"
+
+#include <chrono>
+
+namespace hubmirror {
+
+ObjectFetch::ObjectFetch(RepoKey repo, std::string commit, EntryRecord entry,
+                         std::unique_ptr<ObjectWriter> writer)
+    : repo_(std::move(repo)),
+      commit_(std::move(commit)),
+      entry_(std::move(entry)),
+      writer_(std::move(writer)) {}
+
+uint64_t ObjectFetch::ReadableLocked() const {
+  if (done_) return final_status_.ok() ? entry_.size : 0;
+  // Until the hash is verified the last byte stays back: a reader of a
+  // corrupt transfer must not see a complete response.
+  return written_ < entry_.size ? written_ : entry_.size - 1;
+}
+
+Result<uint64_t> ObjectFetch::WaitReadable(uint64_t offset, int64_t stall_timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  uint64_t last_written = written_;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(stall_timeout_ms);
+  while (true) {
+    if (done_ && !final_status_.ok()) return final_status_;
+    uint64_t readable = ReadableLocked();
+    if (readable > offset) return readable - offset;
+    if (done_) return Status::InvalidArgument("read past the end of the object");
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      if (written_ == last_written) {
+        return Status::DeadlineExceeded("upstream transfer of " + entry_.path + " stalled");
+      }
+      last_written = written_;
+      deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(stall_timeout_ms);
+    }
+  }
+}
+
+Result<size_t> ObjectFetch::Read(uint64_t offset, char* buf, size_t n) const {
+  return writer_->ReadWritten(offset, buf, n);
+}
+
+Status ObjectFetch::Append(const char* data, size_t n) {
+  HM_RETURN_IF_ERROR(writer_->Append(data, n));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    written_ = writer_->bytes_written();
+  }
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+void ObjectFetch::Finish(Status status) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+    final_status_ = std::move(status);
+  }
+  cv_.notify_all();
+}
+
+PullThrough::PullThrough(const ServerOptions& options, Index* index, ObjectStore* store,
+                         Upstream* upstream)
+    : options_(options), index_(index), store_(store), upstream_(upstream) {
+  int threads = options.max_concurrent_fetches > 0 ? options.max_concurrent_fetches : 1;
+  for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+PullThrough::~PullThrough() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    cancelled_ = true;
+    for (auto& fetch : queue_) {
+      fetch->Finish(Status::Unavailable("server shutting down"));
+    }
+    queue_.clear();
+  }
+  work_cv_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+std::string PullThrough::KeyOf(const EntryRecord& entry) {
+  return entry.is_lfs ? "sha256:" + entry.lfs_sha256 : "git:" + entry.oid;
+}
+
+uint64_t PullThrough::fetches_started() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return fetches_started_;
+}
+
+Result<std::shared_ptr<ObjectFetch>> PullThrough::StartOrJoin(const RepoKey& repo,
+                                                              const std::string& commit,
+                                                              const EntryRecord& entry) {
+  const std::string key = KeyOf(entry);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return Status::Unavailable("server shutting down");
+  auto it = running_.find(key);
+  if (it != running_.end()) return it->second;
+
+  ObjectPromise promise;
+  promise.size = entry.size;
+  if (entry.is_lfs) {
+    promise.sha256 = entry.lfs_sha256;
+  } else {
+    promise.git_sha1 = entry.oid;
+  }
+  HM_ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer, store_->NewWriter(promise));
+  auto fetch = std::make_shared<ObjectFetch>(repo, commit, entry, std::move(writer));
+  running_[key] = fetch;
+  queue_.push_back(fetch);
+  ++fetches_started_;
+  work_cv_.notify_one();
+  return fetch;
+}
+
+void PullThrough::WorkerLoop() {
+  while (true) {
+    std::shared_ptr<ObjectFetch> fetch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      fetch = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Run(fetch);
+    std::lock_guard<std::mutex> lock(mu_);
+    running_.erase(KeyOf(fetch->entry()));
+  }
+}
+
+void PullThrough::Run(const std::shared_ptr<ObjectFetch>& fetch) {
+  const EntryRecord& entry = fetch->entry();
+  Status status = upstream_->Download(
+      fetch->repo_, fetch->commit_, entry.path, /*offset=*/0, entry.size,
+      [this, &fetch](const char* data, size_t n) -> Status {
+        if (cancelled_.load(std::memory_order_relaxed)) {
+          return Status::Unavailable("server shutting down");
+        }
+        return fetch->Append(data, n);
+      });
+  if (status.ok()) {
+    Result<ObjectInfo> info = fetch->writer_->Commit();
+    if (info.ok()) {
+      status = index_->PutObject(ObjectRecord{info->sha256, info->git_sha1, info->size});
+    } else {
+      status = std::move(info).status();
+    }
+  }
+  if (!status.ok()) {
+    status = Status(status.code(), "fetching " + entry.path + " of " + fetch->repo_.ToString() +
+                                       " at " + fetch->commit_ + ": " + status.message());
+  }
+  fetch->Finish(std::move(status));
+}
+
+}  // namespace hubmirror

@@ -1,0 +1,102 @@
+// PullThrough: fetches files the store does not hold yet, once, while any
+// number of clients stream them.
+//
+// StartOrJoin() returns the ObjectFetch for a file, starting it on a bounded
+// pool of fetch threads if none is running. The fetch writes the upstream's
+// bytes into an ObjectWriter; clients read what has arrived so far and wait
+// for more. The last byte is held back from readers until the object's hash
+// has been verified and committed, so a client whose download turns out to be
+// corrupt sees its connection end early, never a clean finish.
+//
+// Thread-safe. The destructor stops the pool: running fetches are cancelled
+// and their readers fail.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fetcher/upstream.h"
+#include "server/options.h"
+#include "store/index.h"
+#include "store/object_store.h"
+
+namespace hubmirror {
+
+class ObjectFetch {
+ public:
+  ObjectFetch(RepoKey repo, std::string commit, EntryRecord entry,
+              std::unique_ptr<ObjectWriter> writer);
+  ObjectFetch(const ObjectFetch&) = delete;
+  ObjectFetch& operator=(const ObjectFetch&) = delete;
+
+  uint64_t size() const { return entry_.size; }
+  const EntryRecord& entry() const { return entry_; }
+
+  // Waits until bytes at `offset` can be read, and returns how many (> 0);
+  // an error when the fetch failed or nothing arrived for `stall_timeout_ms`.
+  Result<uint64_t> WaitReadable(uint64_t offset, int64_t stall_timeout_ms);
+  Result<size_t> Read(uint64_t offset, char* buf, size_t n) const;
+
+ private:
+  friend class PullThrough;
+
+  // Called by the fetch thread.
+  Status Append(const char* data, size_t n);
+  void Finish(Status status);
+  uint64_t ReadableLocked() const;
+
+  const RepoKey repo_;
+  const std::string commit_;
+  const EntryRecord entry_;
+  std::unique_ptr<ObjectWriter> writer_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t written_ = 0;   // guarded by mu_
+  bool done_ = false;      // guarded by mu_
+  Status final_status_;    // guarded by mu_; meaningful when done_
+};
+
+class PullThrough {
+ public:
+  // Pointers must outlive the PullThrough; `upstream` must not be null.
+  PullThrough(const ServerOptions& options, Index* index, ObjectStore* store, Upstream* upstream);
+  ~PullThrough();
+  PullThrough(const PullThrough&) = delete;
+  PullThrough& operator=(const PullThrough&) = delete;
+
+  Result<std::shared_ptr<ObjectFetch>> StartOrJoin(const RepoKey& repo, const std::string& commit,
+                                                   const EntryRecord& entry);
+
+  // Fetches that started (not joined) since construction; for tests and stats.
+  uint64_t fetches_started() const;
+
+ private:
+  static std::string KeyOf(const EntryRecord& entry);
+  void WorkerLoop();
+  void Run(const std::shared_ptr<ObjectFetch>& fetch);
+
+  const ServerOptions& options_;
+  Index* index_;
+  ObjectStore* store_;
+  Upstream* upstream_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::map<std::string, std::shared_ptr<ObjectFetch>> running_;  // guarded by mu_
+  std::deque<std::shared_ptr<ObjectFetch>> queue_;               // guarded by mu_
+  bool stopping_ = false;                                        // guarded by mu_
+  uint64_t fetches_started_ = 0;                                 // guarded by mu_
+  std::atomic<bool> cancelled_{false};  // read by fetch threads without mu_
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace hubmirror

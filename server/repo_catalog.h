@@ -1,0 +1,77 @@
+// RepoCatalog: the mirror's answers to metadata questions about repos.
+//
+// Which commit does a revision name? What is the repo info at that commit,
+// its file tree, the entry of one path? The catalog answers from the Index
+// and asks the Upstream only when it must:
+//   - a full commit sha, once known, is never asked about again;
+//   - a branch or tag is re-resolved once its resolution is older than the TTL;
+//   - when the upstream is unreachable (or the server is offline) the last
+//     known answer is served, marked stale.
+// Everything learned upstream is written to the Index before it is returned,
+// so it can be served later without the upstream.
+//
+// Thread-safe (the Index and Upstream are).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fetcher/upstream.h"
+#include "server/options.h"
+#include "store/env.h"
+#include "store/index.h"
+#include "store/repo_key.h"
+
+namespace hubmirror {
+
+struct Resolution {
+  std::string commit;
+  // True when the upstream could not be asked and an expired answer was used.
+  bool stale = false;
+};
+
+class RepoCatalog {
+ public:
+  // `upstream` is null when the server runs offline. All pointers must outlive
+  // the catalog.
+  RepoCatalog(const ServerOptions& options, Env* env, Index* index, Upstream* upstream);
+  RepoCatalog(const RepoCatalog&) = delete;
+  RepoCatalog& operator=(const RepoCatalog&) = delete;
+
+  Result<Resolution> ResolveRevision(const RepoKey& repo, const std::string& revision);
+
+  // The stored repo-info JSON of a resolved commit.
+  Result<std::string> RepoInfoJson(const RepoKey& repo, const std::string& commit);
+
+  // Entries under `dir` ("" = root), from the commit's complete tree (fetched
+  // from upstream the first time). EntryNotFound when `dir` is not a folder.
+  Result<std::vector<EntryRecord>> ListTree(const RepoKey& repo, const std::string& commit,
+                                            const std::string& dir, bool recursive);
+
+  // The entries of those `paths` that exist at `commit` (files or folders),
+  // in the order asked.
+  Result<std::vector<EntryRecord>> LookupEntries(const RepoKey& repo, const std::string& commit,
+                                                 const std::vector<std::string>& paths);
+
+  // The file at `path`: EntryNotFound when it is absent or a folder.
+  Result<EntryRecord> LookupFile(const RepoKey& repo, const std::string& commit,
+                                 const std::string& path);
+
+  // Gives every entry a lastCommit (for expand=true): from the index, else
+  // from upstream paths-info, else the commit itself as a fallback.
+  void FillLastCommits(const RepoKey& repo, const std::string& commit,
+                       std::vector<EntryRecord>* entries);
+
+ private:
+  Status EnsureCompleteTree(const RepoKey& repo, const std::string& commit);
+  // RepoNotFound or RevisionNotFound for something the index does not hold
+  // and the upstream cannot be asked about.
+  Status NotMirrored(const RepoKey& repo, const std::string& what, const Status& cause);
+
+  const ServerOptions& options_;
+  Env* env_;
+  Index* index_;
+  Upstream* upstream_;
+};
+
+}  // namespace hubmirror

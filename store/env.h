@@ -1,0 +1,107 @@
+// Env: the seam between hubmirror and the operating system's files and clock.
+//
+// The store, the index and the server touch the disk and the time only through
+// an Env passed to their constructors, never through globals. Production uses
+// NewPosixEnv(); tests wrap it (EnvWrapper) to inject ENOSPC, short writes or
+// a crash before rename, or to move the clock.
+//
+// An Env is thread-safe. Files it hands out are owned by the caller (RAII: the
+// destructor closes the descriptor).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/status.h"
+
+namespace hubmirror {
+
+// A file being written: appended by one thread, while any thread may read back
+// the bytes already appended (that is how a client streams a download that is
+// still arriving).
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(const char* data, size_t n) = 0;
+  // Reads up to n bytes at offset from what was appended; returns bytes read
+  // (0 at the end). Thread-safe with respect to Append.
+  virtual Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) const = 0;
+  // Discards everything after `size` (used when a transfer restarts from scratch).
+  virtual Status Truncate(uint64_t size) = 0;
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+};
+
+// A file opened for positional reads; thread-safe.
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  virtual Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) const = 0;
+  virtual Result<uint64_t> Size() const = 0;
+  // The descriptor, for zero-copy paths (sendfile); -1 when there is none.
+  virtual int fd() const { return -1; }
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // Creates `path` exclusively (fails with AlreadyExists if present).
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) = 0;
+  // Atomically replaces `to` with `from`.
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // mkdir -p.
+  virtual Status CreateDirs(const std::string& path) = 0;
+  // fsyncs a directory so a rename inside it survives a crash.
+  virtual Status SyncDir(const std::string& path) = 0;
+  virtual bool FileExists(const std::string& path) = 0;
+  virtual Result<uint64_t> FileSize(const std::string& path) = 0;
+  // Names (not paths) of the entries of a directory, without "." and "..".
+  virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
+
+  // Wall-clock time, microseconds since the Unix epoch.
+  virtual int64_t NowMicros() = 0;
+  // Monotonic time for timeouts and rates, microseconds.
+  virtual int64_t MonotonicMicros() = 0;
+};
+
+std::unique_ptr<Env> NewPosixEnv();
+
+// Forwards every call to a target Env; subclass it and override what a test
+// wants to break.
+class EnvWrapper : public Env {
+ public:
+  explicit EnvWrapper(Env* target) : target_(target) {}
+  Env* target() const { return target_; }
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
+    return target_->NewWritableFile(p);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
+    return target_->NewRandomAccessFile(p);
+  }
+  Status RenameFile(const std::string& f, const std::string& t) override {
+    return target_->RenameFile(f, t);
+  }
+  Status RemoveFile(const std::string& p) override { return target_->RemoveFile(p); }
+  Status CreateDirs(const std::string& p) override { return target_->CreateDirs(p); }
+  Status SyncDir(const std::string& p) override { return target_->SyncDir(p); }
+  bool FileExists(const std::string& p) override { return target_->FileExists(p); }
+  Result<uint64_t> FileSize(const std::string& p) override { return target_->FileSize(p); }
+  Result<std::vector<std::string>> ListDir(const std::string& p) override {
+    return target_->ListDir(p);
+  }
+  int64_t NowMicros() override { return target_->NowMicros(); }
+  int64_t MonotonicMicros() override { return target_->MonotonicMicros(); }
+
+ private:
+  Env* target_;
+};
+
+}  // namespace hubmirror

@@ -1,0 +1,103 @@
+// Index: what the mirror knows about repos, in one SQLite database (WAL).
+//
+//   refs     (repo, ref) -> commit, with when it was resolved upstream
+//   commits  (repo, commit) -> the upstream's repo-info JSON at that commit,
+//            and whether the full file tree of the commit is known
+//   entries  (repo, commit, path) -> file or directory metadata
+//   objects  sha256 -> size, git blob sha1: what the ObjectStore holds
+//
+// Entries describe files by their upstream identity (git oid, LFS sha256); the
+// objects table links a regular file's git oid to the sha256 of its bytes once
+// they are stored, so the same bytes in any repo or revision map to one object.
+//
+// Thread-safe: one connection, serialized by an internal mutex.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/repo_key.h"
+#include "store/status.h"
+
+struct sqlite3;
+
+namespace hubmirror {
+
+struct RefRecord {
+  std::string commit;
+  int64_t resolved_at_micros = 0;
+};
+
+struct CommitRecord {
+  std::string info_json;  // sanitized upstream repo info at this commit
+  bool tree_complete = false;
+};
+
+// One file or directory of a commit, as the Hub describes it in tree and
+// paths-info listings.
+struct EntryRecord {
+  std::string path;
+  bool is_directory = false;
+  uint64_t size = 0;
+  std::string oid;         // git blob sha1 (file) or tree sha1 (directory)
+  bool is_lfs = false;
+  std::string lfs_sha256;  // set when is_lfs
+  uint64_t lfs_pointer_size = 0;
+  // Optional upstream "lastCommit" object ({id,title,date}) as JSON, or "".
+  std::string last_commit_json;
+
+  bool operator==(const EntryRecord&) const = default;
+};
+
+struct ObjectRecord {
+  std::string sha256;
+  std::string git_sha1;
+  uint64_t size = 0;
+};
+
+class Index {
+ public:
+  // Opens (creating if needed) the database at `path`.
+  static Result<std::unique_ptr<Index>> Open(const std::string& path);
+  ~Index();
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+
+  Status PutRef(const RepoKey& repo, const std::string& ref, const std::string& commit,
+                int64_t resolved_at_micros);
+  Result<std::optional<RefRecord>> GetRef(const RepoKey& repo, const std::string& ref);
+  // Whether anything (a ref or a commit) is known about the repo.
+  Result<bool> HasRepo(const RepoKey& repo);
+
+  // Inserts or replaces the info JSON; keeps tree_complete.
+  Status PutCommit(const RepoKey& repo, const std::string& commit, const std::string& info_json);
+  Result<std::optional<CommitRecord>> GetCommit(const RepoKey& repo, const std::string& commit);
+
+  // Upserts entries of a commit in one transaction. With tree_complete the
+  // commit is marked as fully listed (a missing path then means "not there").
+  Status PutEntries(const RepoKey& repo, const std::string& commit,
+                    const std::vector<EntryRecord>& entries, bool tree_complete);
+  Result<std::optional<EntryRecord>> GetEntry(const RepoKey& repo, const std::string& commit,
+                                              const std::string& path);
+  // Entries under `dir` ("" = root): direct children, or all descendants when
+  // recursive. Sorted by path.
+  Result<std::vector<EntryRecord>> ListEntries(const RepoKey& repo, const std::string& commit,
+                                               const std::string& dir, bool recursive);
+
+  Status PutObject(const ObjectRecord& object);
+  Result<std::optional<ObjectRecord>> GetObject(const std::string& sha256);
+  Result<std::optional<ObjectRecord>> FindObjectByGitSha1(const std::string& git_sha1);
+  // Number and total size of distinct stored objects.
+  Result<std::pair<uint64_t, uint64_t>> ObjectTotals();
+
+ private:
+  explicit Index(sqlite3* db);
+  std::mutex mu_;
+  sqlite3* db_;  // owned; guarded by mu_
+};
+
+}  // namespace hubmirror

@@ -1,0 +1,85 @@
+// ObjectStore: content-addressed bytes, keyed by the SHA-256 of the content.
+//
+// An object is written through an ObjectWriter that hashes on the way and
+// becomes visible only at Commit(), and only when its size and digests match
+// what the upstream promised: a reader never sees a partial or wrong object.
+// Storing bytes that are already present is a no-op (the same file in two repos
+// or revisions is kept once).
+//
+// This is an interface so the layout can change without touching callers: the
+// first implementation keeps one file per object (NewFileObjectStore); the
+// chunk-level dedup work will store an object as a list of chunks.
+//
+// Thread safety: an ObjectStore is thread-safe. An ObjectWriter is written by
+// one thread, while ReadWritten/bytes_written may be called from any thread.
+// ObjectReaders are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "store/env.h"
+#include "store/status.h"
+
+namespace hubmirror {
+
+// What the upstream said the bytes will be before they arrive. At least one of
+// the digests is set; the object is committed only if every set one matches.
+struct ObjectPromise {
+  uint64_t size = 0;
+  std::string sha256;    // lower hex; known for LFS files (the LFS oid)
+  std::string git_sha1;  // lower hex git blob id; known for regular files
+};
+
+// What was committed: both digests, computed from the bytes themselves.
+struct ObjectInfo {
+  std::string sha256;
+  std::string git_sha1;
+  uint64_t size = 0;
+};
+
+class ObjectReader {
+ public:
+  virtual ~ObjectReader() = default;
+  virtual uint64_t size() const = 0;
+  // Up to n bytes at offset; 0 at or past the end.
+  virtual Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) const = 0;
+  // The backing descriptor when the object is one plain file (for sendfile);
+  // -1 otherwise.
+  virtual int fd() const { return -1; }
+};
+
+class ObjectWriter {
+ public:
+  // Destroying an uncommitted writer aborts it: its temp data is removed.
+  virtual ~ObjectWriter() = default;
+  virtual Status Append(const char* data, size_t n) = 0;
+  virtual uint64_t bytes_written() const = 0;
+  // Reads back bytes already appended (offset + n may exceed bytes_written;
+  // the read is then short). Valid after Commit() too.
+  virtual Result<size_t> ReadWritten(uint64_t offset, char* buf, size_t n) const = 0;
+  // Throws away everything appended so far (a transfer restarting from byte 0).
+  virtual Status Reset() = 0;
+  // Verifies size and digests against the promise; on success the object is
+  // durable (fsynced, renamed, directory synced) and visible. On DataLoss
+  // nothing becomes visible and the temp data is removed.
+  virtual Result<ObjectInfo> Commit() = 0;
+  virtual const ObjectPromise& promise() const = 0;
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+  virtual bool Contains(const std::string& sha256) = 0;
+  virtual Result<std::unique_ptr<ObjectReader>> Open(const std::string& sha256) = 0;
+  virtual Result<std::unique_ptr<ObjectWriter>> NewWriter(const ObjectPromise& promise) = 0;
+  // Removes leftovers of writes interrupted by a crash. Call once at start-up.
+  virtual Status CleanTemporaryFiles() = 0;
+};
+
+// One file per object under root/objects/sha256/ab/cdef..., temp files under
+// root/tmp. `env` must outlive the store.
+Result<std::unique_ptr<ObjectStore>> NewFileObjectStore(Env* env, const std::string& root);
+
+}  // namespace hubmirror

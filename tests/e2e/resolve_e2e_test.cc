@@ -1,0 +1,286 @@
+// End-to-end: file downloads (resolve) through the real `hubmirror serve`
+// from the project's fake hub, as HTTP clients see them.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "tests/e2e/hub_fixture.h"
+
+namespace hubmirror::e2e {
+namespace {
+
+class ResolveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(hub_.ok()) << "fake hub did not start";
+    mirror_ = std::make_unique<Mirror>(store_.path(), hub_.api_url());
+    ASSERT_TRUE(mirror_->ok()) << "hubmirror did not start";
+  }
+
+  HttpReply Resolve(const std::string& method, const std::string& repo_path,
+                    const httplib::Headers& headers = {}) {
+    return HttpRequest(mirror_->url(), method, "/" + repo_path, headers);
+  }
+
+  TempDir store_;
+  FakeHub hub_;
+  std::unique_ptr<Mirror> mirror_;
+};
+
+TEST_F(ResolveTest, HeadOfLfsFileCarriesLinkedMetadataWithoutFetchingBytes) {
+  std::string expected = hub_.DirectDownload("acme/tiny-model", "main", "model.safetensors");
+  ASSERT_FALSE(expected.empty());
+  hub_.ResetStats();
+
+  HttpReply head = Resolve("HEAD", "acme/tiny-model/resolve/main/model.safetensors");
+  ASSERT_EQ(head.status, 200);
+  std::string sha = Sha256OfString(expected);
+  EXPECT_EQ(head.Header("X-Linked-Etag"), "\"" + sha + "\"");
+  EXPECT_EQ(head.Header("ETag"), "\"" + sha + "\"");
+  EXPECT_EQ(head.Header("X-Linked-Size"), std::to_string(expected.size()));
+  EXPECT_EQ(head.Header("Content-Length"), std::to_string(expected.size()));
+  EXPECT_EQ(head.Header("Accept-Ranges"), "bytes");
+  EXPECT_EQ(head.Header("X-Repo-Commit").size(), 40u);
+  EXPECT_EQ(head.Header("X-Xet-Hash"), "");
+  EXPECT_EQ(head.Header("Link"), "");
+  EXPECT_EQ(hub_.Stats()["cdn_requests"], 0) << "a HEAD must not download the file";
+}
+
+TEST_F(ResolveTest, RegularFileHasGitBlobEtagAndNoLinkedHeaders) {
+  std::string expected = hub_.DirectDownload("acme/tiny-model", "main", "config.json");
+  ASSERT_FALSE(expected.empty());
+  HttpReply get = Resolve("GET", "acme/tiny-model/resolve/main/config.json");
+  ASSERT_EQ(get.status, 200);
+  EXPECT_EQ(get.body, expected);
+  std::string blob_header = "blob " + std::to_string(expected.size());
+  blob_header.push_back('\0');
+  HttpReply direct = HttpRequest(hub_.api_url(), "HEAD", "/acme/tiny-model/resolve/main/config.json");
+  EXPECT_EQ(get.Header("ETag"), direct.Header("ETag"));
+  EXPECT_EQ(get.Header("X-Repo-Commit"), direct.Header("X-Repo-Commit"));
+  EXPECT_EQ(get.Header("X-Linked-Etag"), "");
+}
+
+TEST_F(ResolveTest, DownloadsEveryRevisionByteIdenticalAndSecondTimeFromStoreOnly) {
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"main", "model.safetensors"}, {"main", "weights/part-00001.bin"}, {"v1", "model.safetensors"},
+      {"v1", "config.json"},         {"main", "config.json"},           {"v1", "tokenizer/vocab.txt"}};
+  std::vector<std::string> expected;
+  for (const auto& [rev, path] : files) {
+    expected.push_back(hub_.DirectDownload("acme/tiny-model", rev, path));
+    ASSERT_FALSE(expected.back().empty()) << rev << "/" << path;
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    HttpReply get = Resolve("GET", "acme/tiny-model/resolve/" + files[i].first + "/" + files[i].second);
+    ASSERT_EQ(get.status, 200) << files[i].second;
+    EXPECT_EQ(Sha256OfString(get.body), Sha256OfString(expected[i])) << files[i].second;
+  }
+  // Everything is stored now: with the branch still fresh, no request at all
+  // reaches the upstream.
+  hub_.ResetStats();
+  for (size_t i = 0; i < files.size(); ++i) {
+    HttpReply get = Resolve("GET", "acme/tiny-model/resolve/" + files[i].first + "/" + files[i].second);
+    ASSERT_EQ(get.status, 200);
+    EXPECT_EQ(get.body, expected[i]);
+  }
+  nlohmann::json stats = hub_.Stats();
+  EXPECT_EQ(stats["api_requests"], 0) << stats.dump();
+  EXPECT_EQ(stats["cdn_requests"], 0) << stats.dump();
+}
+
+TEST_F(ResolveTest, RangeOnUncachedAndCachedLfsFileWithCurl) {
+  std::string expected = hub_.DirectDownload("acme/tiny-model", "v1", "model.safetensors");
+  ASSERT_GT(expected.size(), 200u);
+  // The real curl binary, as a user would type it.
+  auto curl_range = [&](std::string* headers_out) {
+    std::string cmd = "curl -s --max-time 30 -D - -o /dev/stdout -H 'Range: bytes=100-199' '" +
+                      mirror_->url() + "/acme/tiny-model/resolve/v1/model.safetensors'";
+    FILE* pipe = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
+    pclose(pipe);
+    size_t split = out.find("\r\n\r\n");
+    *headers_out = out.substr(0, split);
+    return split == std::string::npos ? std::string() : out.substr(split + 4);
+  };
+  for (const char* pass : {"uncached", "cached"}) {
+    std::string headers;
+    std::string body = curl_range(&headers);
+    EXPECT_NE(headers.find("HTTP/1.1 206"), std::string::npos) << pass << "\n" << headers;
+    EXPECT_NE(headers.find("Content-Range: bytes 100-199/" + std::to_string(expected.size())),
+              std::string::npos)
+        << pass << "\n" << headers;
+    EXPECT_EQ(body, expected.substr(100, 100)) << pass;
+  }
+}
+
+TEST_F(ResolveTest, RangeForms) {
+  std::string expected = hub_.DirectDownload("acme/tiny-model", "main", "config.json");
+  const std::string target = "acme/tiny-model/resolve/main/config.json";
+  HttpReply open_ended = Resolve("GET", target, {{"Range", "bytes=10-"}});
+  EXPECT_EQ(open_ended.status, 206);
+  EXPECT_EQ(open_ended.body, expected.substr(10));
+  HttpReply suffix = Resolve("GET", target, {{"Range", "bytes=-5"}});
+  EXPECT_EQ(suffix.status, 206);
+  EXPECT_EQ(suffix.body, expected.substr(expected.size() - 5));
+  HttpReply probe = Resolve("GET", target, {{"Range", "bytes=0-0"}});
+  EXPECT_EQ(probe.status, 206);
+  EXPECT_EQ(probe.Header("Content-Range"), "bytes 0-0/" + std::to_string(expected.size()));
+  HttpReply past_end = Resolve("GET", target, {{"Range", "bytes=999999-"}});
+  EXPECT_EQ(past_end.status, 416);
+  EXPECT_EQ(past_end.Header("Content-Range"), "bytes */" + std::to_string(expected.size()));
+  HttpReply multi = Resolve("GET", target, {{"Range", "bytes=0-1,5-6"}});
+  EXPECT_EQ(multi.status, 200) << "multi-range is ignored, the whole file is served";
+  EXPECT_EQ(multi.body, expected);
+}
+
+TEST_F(ResolveTest, StreamsToTheClientWhileTheUpstreamIsStillSending) {
+  // The CDN sends the first 4 MiB and then holds the transfer.
+  constexpr size_t kHeld = 4 << 20;
+  hub_.Control("/_fake/cdn-gate?pause_after=" + std::to_string(kHeld));
+  size_t received_while_held = 0;
+  std::string body;
+  std::thread client([&] {
+    httplib::Client c(mirror_->url());
+    c.set_read_timeout(60, 0);
+    c.Get("/acme/big-model/resolve/main/model.safetensors",
+          [&](const char* data, size_t n) {
+            body.append(data, n);
+            return true;
+          });
+  });
+  // Wait (bounded) until the client holds most of what the CDN let through.
+  for (int i = 0; i < 200 && body.size() < kHeld / 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  received_while_held = body.size();
+  hub_.Control("/_fake/cdn-gate?open=1");
+  client.join();
+  EXPECT_GE(received_while_held, kHeld / 2) << "client got nothing before the upstream finished";
+  std::string expected = hub_.DirectDownload("acme/big-model", "main", "model.safetensors");
+  EXPECT_EQ(body.size(), expected.size());
+  EXPECT_EQ(Sha256OfString(body), Sha256OfString(expected));
+}
+
+TEST_F(ResolveTest, SharedFilesAcrossReposAreStoredOnce) {
+  const std::vector<std::pair<std::string, std::string>> base = {
+      {"acme/tiny-model/resolve/v1/", "model.safetensors"},
+      {"acme/tiny-model/resolve/v1/", "tokenizer/tokenizer.json"},
+      {"acme/tiny-model/resolve/v1/", "tokenizer/vocab.txt"},
+      {"acme/tiny-model/resolve/v1/", "config.json"}};
+  const std::vector<std::pair<std::string, std::string>> fine_tune = {
+      {"acme/tiny-model-ft/resolve/main/", "model.safetensors"},
+      {"acme/tiny-model-ft/resolve/main/", "tokenizer/tokenizer.json"},
+      {"acme/tiny-model-ft/resolve/main/", "tokenizer/vocab.txt"},
+      {"acme/tiny-model-ft/resolve/main/", "config.json"},
+      {"acme/tiny-model-ft/resolve/main/", "adapter.safetensors"}};
+  std::map<std::string, uint64_t> unique_sizes;  // sha256 -> size
+  uint64_t logical = 0;
+  for (const auto* list : {&base, &fine_tune}) {
+    for (const auto& [prefix, path] : *list) {
+      HttpReply get = Resolve("GET", prefix + path);
+      ASSERT_EQ(get.status, 200) << prefix << path;
+      unique_sizes[Sha256OfString(get.body)] = get.body.size();
+      logical += get.body.size();
+    }
+  }
+  uint64_t unique = 0;
+  for (const auto& [sha, size] : unique_sizes) unique += size;
+  ASSERT_LT(unique, logical) << "fixture repos are meant to share files";
+  EXPECT_EQ(TotalFileBytes(store_.path() + "/objects"), unique);
+  HttpReply status = HttpGet(mirror_->url(), "/");
+  nlohmann::json doc = nlohmann::json::parse(status.body, nullptr, false);
+  EXPECT_EQ(doc["stored_bytes"], unique);
+  EXPECT_EQ(doc["objects"], unique_sizes.size());
+}
+
+TEST_F(ResolveTest, SixteenSimultaneousColdRequestsShareOneUpstreamTransfer) {
+  std::string expected = hub_.DirectDownload("acme/tiny-model", "main", "weights/part-00001.bin");
+  // Hold the CDN so every client joins the same in-flight fetch.
+  hub_.Control("/_fake/cdn-gate?pause_after=65536");
+  hub_.ResetStats();
+  std::vector<std::string> bodies(16);
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    clients.emplace_back([&, i] {
+      bodies[i] = Resolve("GET", "acme/tiny-model/resolve/main/weights/part-00001.bin").body;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  hub_.Control("/_fake/cdn-gate?open=1");
+  for (auto& t : clients) t.join();
+  for (const std::string& body : bodies) EXPECT_EQ(Sha256OfString(body), Sha256OfString(expected));
+  EXPECT_EQ(hub_.Stats()["cdn_requests"], 1);
+}
+
+TEST_F(ResolveTest, TokenGoesToTheApiNeverToTheCdn) {
+  Mirror with_token(store_.path() + "-tok", hub_.api_url(), {},
+                    {{"HF_TOKEN", "hf_fake_gated_token"}});
+  ASSERT_TRUE(with_token.ok());
+  HttpReply get = HttpGet(with_token.url(), "/acme/gated-model/resolve/main/model.safetensors");
+  ASSERT_EQ(get.status, 200) << get.body;
+  for (const auto& request : hub_.Stats()["requests"]) {
+    if (request["host"] == "cdn") {
+      EXPECT_FALSE(request["authorization"].get<bool>()) << request.dump();
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(store_.path() + "-tok", ec);
+}
+
+TEST_F(ResolveTest, GatedRepoWithoutUpstreamTokenIsGatedRepoError) {
+  HttpReply get = Resolve("GET", "acme/gated-model/resolve/main/config.json");
+  EXPECT_EQ(get.status, 401);
+  EXPECT_EQ(get.Header("X-Error-Code"), "GatedRepo");
+}
+
+TEST_F(ResolveTest, HubErrorsCarryStatusAndErrorCode) {
+  HttpReply no_repo = Resolve("GET", "acme/does-not-exist/resolve/main/config.json");
+  EXPECT_EQ(no_repo.status, 401);
+  EXPECT_EQ(no_repo.Header("X-Error-Code"), "RepoNotFound");
+  HttpReply no_rev = Resolve("GET", "acme/tiny-model/resolve/no-such-branch/config.json");
+  EXPECT_EQ(no_rev.status, 404);
+  EXPECT_EQ(no_rev.Header("X-Error-Code"), "RevisionNotFound");
+  HttpReply no_file = Resolve("GET", "acme/tiny-model/resolve/main/missing.bin");
+  EXPECT_EQ(no_file.status, 404);
+  EXPECT_EQ(no_file.Header("X-Error-Code"), "EntryNotFound");
+  EXPECT_EQ(no_file.Header("X-Repo-Commit").size(), 40u);
+  HttpReply folder = Resolve("GET", "acme/tiny-model/resolve/main/tokenizer");
+  EXPECT_EQ(folder.status, 404);
+  EXPECT_EQ(folder.Header("X-Error-Code"), "EntryNotFound");
+}
+
+TEST_F(ResolveTest, PullRequestRevisionRawAndEncoded) {
+  std::string expected = hub_.DirectDownload("acme/tiny-model", "refs%2Fpr%2F1", "notes.txt");
+  ASSERT_FALSE(expected.empty());
+  for (const char* rev : {"refs%2Fpr%2F1", "refs/pr/1"}) {
+    HttpReply get = Resolve("GET", std::string("acme/tiny-model/resolve/") + rev + "/notes.txt");
+    EXPECT_EQ(get.status, 200) << rev;
+    EXPECT_EQ(get.body, expected) << rev;
+  }
+}
+
+TEST_F(ResolveTest, DatasetsAndLegacyIds) {
+  std::string jsonl = hub_.DirectDownload("datasets/acme/tiny-dataset", "main", "data/train.jsonl");
+  ASSERT_FALSE(jsonl.empty());
+  EXPECT_EQ(Resolve("GET", "datasets/acme/tiny-dataset/resolve/main/data/train.jsonl").body, jsonl);
+  std::string legacy = hub_.DirectDownload("gpt-mini", "main", "pytorch_model.bin");
+  ASSERT_FALSE(legacy.empty());
+  EXPECT_EQ(Resolve("GET", "gpt-mini/resolve/main/pytorch_model.bin").body, legacy);
+}
+
+TEST_F(ResolveTest, CommitShaRevisionIsServedWithoutUpstreamOnceKnown) {
+  HttpReply first = Resolve("GET", "acme/tiny-model/resolve/main/config.json");
+  ASSERT_EQ(first.status, 200);
+  std::string commit = first.Header("X-Repo-Commit");
+  hub_.Stop();
+  HttpReply pinned = Resolve("GET", "acme/tiny-model/resolve/" + commit + "/config.json");
+  EXPECT_EQ(pinned.status, 200);
+  EXPECT_EQ(pinned.body, first.body);
+}
+
+}  // namespace
+}  // namespace hubmirror::e2e

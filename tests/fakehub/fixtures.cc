@@ -1,0 +1,194 @@
+#include "tests/fakehub/fixtures.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/fakehub/digest.h"
+
+namespace fakehub {
+namespace {
+
+constexpr size_t kKiB = 1024;
+constexpr size_t kMiB = 1024 * kKiB;
+
+// Pseudo-random bytes from xorshift64*, seeded by FNV-1a of `label`.
+std::string GenerateBytes(std::string_view label, size_t size) {
+  uint64_t state = 1469598103934665603ull;
+  for (char c : label) state = (state ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  std::string out(size, '\0');
+  for (size_t i = 0; i < size; i += 8) {
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    uint64_t word = state * 2685821657736338717ull;
+    for (size_t b = 0; b < 8 && i + b < size; ++b) {
+      out[i + b] = static_cast<char>(word >> (8 * b));
+    }
+  }
+  return out;
+}
+
+std::string JsonLines(std::string_view split, int count) {
+  std::string out;
+  for (int i = 0; i < count; ++i) {
+    out += "{\"id\": " + std::to_string(i) + ", \"split\": \"" + std::string(split) +
+           "\", \"text\": \"sample sentence number " + std::to_string(i) + "\"}\n";
+  }
+  return out;
+}
+
+// A commit id that is stable across runs: sha1 of a descriptive name.
+std::string CommitId(std::string_view name) { return Sha1Hex("commit:" + std::string(name)); }
+
+CommitFile File(std::string path, std::shared_ptr<const Blob> blob) {
+  bool lfs = IsLfsPath(path, blob->size());
+  return CommitFile{std::move(path), std::move(blob), lfs};
+}
+
+// Blobs shared between commits and repositories.
+struct SharedBlobs {
+  std::shared_ptr<const Blob> readme = MakeBlob(
+      "---\nlicense: mit\n---\n# tiny-model\n\nA fake model served by hubmirror-fakehub.\n");
+  std::shared_ptr<const Blob> tokenizer_json = MakeBlob(
+      "{\"version\": \"1.0\", \"model\": {\"type\": \"WordLevel\", \"unk_token\": \"[UNK]\"}}\n");
+  std::shared_ptr<const Blob> vocab_txt = MakeBlob("[PAD]\n[UNK]\nhello\nworld\nmirror\n");
+  std::shared_ptr<const Blob> weights_a = MakeBlob(GenerateBytes("tiny-model weights A", 3 * kMiB));
+  std::shared_ptr<const Blob> weights_b = MakeBlob(GenerateBytes("tiny-model weights B", 3 * kMiB));
+};
+
+Repo TinyModel(const SharedBlobs& shared) {
+  Repo repo(RepoType::kModel, "acme/tiny-model",
+            RepoCard{"acme", "2024-01-02T03:04:05.000Z", {"transformers", "safetensors", "en"},
+                     "text-generation", "transformers", 1234, 56},
+            /*gated=*/false);
+  auto config_v1 = MakeBlob("{\"model_type\": \"tiny\", \"hidden_size\": 64, \"revision\": \"v1\"}\n");
+  auto config_v2 = MakeBlob(
+      "{\"model_type\": \"tiny\", \"hidden_size\": 64, \"num_layers\": 2, \"revision\": \"v2\"}\n");
+  auto part = MakeBlob(GenerateBytes("tiny-model part-00001", 3 * kMiB / 2));
+  auto notes = MakeBlob("Notes added in pull request #1.\n");
+
+  std::vector<CommitFile> v1 = {
+      File("config.json", config_v1),
+      File("README.md", shared.readme),
+      File("model.safetensors", shared.weights_a),
+      File("tokenizer/tokenizer.json", shared.tokenizer_json),
+      File("tokenizer/vocab.txt", shared.vocab_txt),
+  };
+  std::vector<CommitFile> main = {
+      File("config.json", config_v2),
+      File("README.md", shared.readme),
+      File("model.safetensors", shared.weights_b),
+      File("weights/part-00001.bin", part),
+      File("tokenizer/tokenizer.json", shared.tokenizer_json),
+      File("tokenizer/vocab.txt", shared.vocab_txt),
+  };
+  std::vector<CommitFile> pr = main;
+  pr.push_back(File("notes.txt", notes));
+
+  // "main" first: the first ref added is the default branch.
+  repo.AddCommit("main", Commit(CommitId("acme/tiny-model C2"), "Update weights",
+                                "2024-02-03T04:05:06.000Z", std::move(main)));
+  repo.AddCommit("v1", Commit(CommitId("acme/tiny-model C1"), "Initial commit",
+                              "2024-01-02T03:04:05.000Z", std::move(v1)));
+  repo.AddCommit("refs/pr/1", Commit(CommitId("acme/tiny-model C3"), "Add notes",
+                                     "2024-03-04T05:06:07.000Z", std::move(pr)));
+  return repo;
+}
+
+Repo TinyModelFinetune(const SharedBlobs& shared) {
+  Repo repo(RepoType::kModel, "acme/tiny-model-ft",
+            RepoCard{"acme", "2024-01-05T00:00:00.000Z", {"transformers", "peft"},
+                     "text-generation", "peft", 42, 3},
+            /*gated=*/false);
+  repo.AddCommit(
+      "main",
+      Commit(CommitId("acme/tiny-model-ft main"), "Fine-tune", "2024-01-06T00:00:00.000Z",
+             {
+                 File("config.json", MakeBlob("{\"model_type\": \"tiny\", \"finetuned\": true}\n")),
+                 File("model.safetensors", shared.weights_a),
+                 File("tokenizer/tokenizer.json", shared.tokenizer_json),
+                 File("tokenizer/vocab.txt", shared.vocab_txt),
+                 File("adapter.safetensors",
+                      MakeBlob(GenerateBytes("tiny-model-ft adapter", 512 * kKiB))),
+             }));
+  return repo;
+}
+
+Repo GptMini() {
+  Repo repo(RepoType::kModel, "gpt-mini",
+            RepoCard{"gpt-mini", "2022-03-02T23:29:04.000Z", {"pytorch", "gpt2"},
+                     "text-generation", "transformers", 99999, 1000},
+            /*gated=*/false);
+  repo.AddCommit("main", Commit(CommitId("gpt-mini main"), "Legacy upload",
+                                "2022-03-02T23:29:04.000Z",
+                                {
+                                    File("config.json", MakeBlob("{\"model_type\": \"gpt2\"}\n")),
+                                    File("pytorch_model.bin",
+                                         MakeBlob(GenerateBytes("gpt-mini pytorch", 1 * kMiB))),
+                                }));
+  return repo;
+}
+
+Repo GatedModel() {
+  Repo repo(RepoType::kModel, "acme/gated-model",
+            RepoCard{"acme", "2024-04-01T00:00:00.000Z", {"transformers"}, "text-generation",
+                     "transformers", 7, 1},
+            /*gated=*/true);
+  repo.AddCommit("main", Commit(CommitId("acme/gated-model main"), "Gated upload",
+                                "2024-04-01T00:00:00.000Z",
+                                {
+                                    File("config.json", MakeBlob("{\"model_type\": \"gated\"}\n")),
+                                    File("model.safetensors",
+                                         MakeBlob(GenerateBytes("gated weights", 256 * kKiB))),
+                                }));
+  return repo;
+}
+
+Repo TinyDataset() {
+  Repo repo(RepoType::kDataset, "acme/tiny-dataset",
+            RepoCard{"acme", "2024-01-03T00:00:00.000Z", {"size_categories:n<1K"}, "", "datasets",
+                     321, 4},
+            /*gated=*/false);
+  repo.AddCommit(
+      "main", Commit(CommitId("acme/tiny-dataset main"), "Add data", "2024-01-04T00:00:00.000Z",
+                     {
+                         File("README.md", MakeBlob("# tiny-dataset\n\nA fake dataset.\n")),
+                         File("data/train.jsonl", MakeBlob(JsonLines("train", 90))),
+                         File("data/train-00000-of-00001.parquet",
+                              MakeBlob(GenerateBytes("tiny-dataset parquet", 2 * kMiB))),
+                         File("data/test.jsonl", MakeBlob(JsonLines("test", 5))),
+                     }));
+  return repo;
+}
+
+Repo BigModel() {
+  Repo repo(RepoType::kModel, "acme/big-model",
+            RepoCard{"acme", "2024-05-01T00:00:00.000Z", {"safetensors"}, "text-generation",
+                     "transformers", 5, 0},
+            /*gated=*/false);
+  repo.AddCommit("main", Commit(CommitId("acme/big-model main"), "Big weights",
+                                "2024-05-01T00:00:00.000Z",
+                                {
+                                    File("model.safetensors",
+                                         MakeBlob(GenerateBytes("big-model weights", 64 * kMiB))),
+                                }));
+  return repo;
+}
+
+}  // namespace
+
+Hub BuildFixtures() {
+  SharedBlobs shared;
+  Hub hub;
+  hub.AddRepo(TinyModel(shared));
+  hub.AddRepo(TinyModelFinetune(shared));
+  hub.AddRepo(GptMini());
+  hub.AddRepo(GatedModel());
+  hub.AddRepo(TinyDataset());
+  hub.AddRepo(BigModel());
+  return hub;
+}
+
+}  // namespace fakehub

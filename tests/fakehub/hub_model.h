@@ -1,0 +1,151 @@
+// The fake hub's data model: repositories, refs, commits and their files.
+//
+// Everything here is immutable once built (see fixtures.h), so request
+// handlers on any thread may read it without locking. File contents are
+// shared between commits and repositories that hold the same bytes, exactly
+// like the Hub deduplicates LFS objects by sha256.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fakehub {
+
+enum class RepoType { kModel, kDataset };
+
+// "model" / "dataset".
+std::string_view RepoTypeName(RepoType type);
+
+// One distinct content, with every identity the Hub derives from it.
+struct Blob {
+  std::shared_ptr<const std::string> bytes;
+  std::string sha256;           // 64 hex: LFS oid, CDN key, X-Linked-Etag.
+  std::string git_oid;          // 40 hex: git blob id of the bytes themselves.
+  std::string lfs_pointer;      // The git-lfs pointer text for these bytes.
+  std::string lfs_pointer_oid;  // 40 hex: git blob id of the pointer.
+  std::string xet_hash;         // 64 hex: fake Xet content hash.
+
+  uint64_t size() const { return bytes->size(); }
+};
+
+// Builds a Blob, computing all of its digests.
+std::shared_ptr<const Blob> MakeBlob(std::string bytes);
+
+// True when the Hub stores a file of this name and size through LFS:
+// larger than 10 KiB, or a .safetensors/.bin/.parquet file.
+bool IsLfsPath(std::string_view path, uint64_t size);
+
+// A file as seen in one commit.
+struct CommitFile {
+  std::string path;
+  std::shared_ptr<const Blob> blob;
+  bool lfs = false;
+
+  // The git oid the tree lists: the pointer's id for LFS files.
+  const std::string& tree_oid() const { return lfs ? blob->lfs_pointer_oid : blob->git_oid; }
+};
+
+// One entry of a tree listing or paths-info answer.
+struct TreeEntry {
+  bool is_directory = false;
+  std::string path;
+  std::string oid;
+  const CommitFile* file = nullptr;  // Null for directories.
+};
+
+// A commit: a full snapshot of the repository's files.
+class Commit {
+ public:
+  Commit(std::string id, std::string title, std::string date, std::vector<CommitFile> files);
+
+  const std::string& id() const { return id_; }
+  const std::string& title() const { return title_; }
+  // ISO-8601 with milliseconds and "Z", as the Hub prints dates.
+  const std::string& date() const { return date_; }
+  // All files, sorted by path.
+  const std::map<std::string, CommitFile>& files() const { return files_; }
+
+  const CommitFile* FindFile(std::string_view path) const;
+  // True for "" (the root) and every folder that holds a file.
+  bool IsDirectory(std::string_view path) const;
+  // The file or folder at `path`, if any.
+  std::optional<TreeEntry> Lookup(std::string_view path) const;
+  // Entries under folder `dir` ("" = root): direct children, or all
+  // descendants when `recursive`. Folders first, then files, each by path.
+  // Nullopt when `dir` is not a folder.
+  std::optional<std::vector<TreeEntry>> List(std::string_view dir, bool recursive) const;
+
+ private:
+  std::string id_;
+  std::string title_;
+  std::string date_;
+  std::map<std::string, CommitFile> files_;
+  std::map<std::string, std::string> directory_oids_;  // Folder path -> tree oid.
+};
+
+// Static metadata the repo-info endpoint reports.
+struct RepoCard {
+  std::string author;
+  std::string created_at;
+  std::vector<std::string> tags;
+  std::string pipeline_tag;  // Models only; may be empty.
+  std::string library_name;  // May be empty.
+  int64_t downloads = 0;
+  int64_t likes = 0;
+};
+
+// A repository with its refs and commits.
+class Repo {
+ public:
+  Repo(RepoType type, std::string id, RepoCard card, bool gated);
+
+  RepoType type() const { return type_; }
+  const std::string& id() const { return id_; }
+  // 24 hex, like the Hub's Mongo ids.
+  const std::string& mongo_id() const { return mongo_id_; }
+  const RepoCard& card() const { return card_; }
+  bool gated() const { return gated_; }
+  const std::string& default_branch() const { return default_branch_; }
+  // Ref name ("main", "v1", "refs/pr/1") -> commit id.
+  const std::map<std::string, std::string>& refs() const { return refs_; }
+  const std::map<std::string, Commit>& commits() const { return commits_; }
+
+  // Adds a commit and points `ref` at it. The first ref added is the default
+  // branch. Used only while building fixtures.
+  void AddCommit(const std::string& ref, Commit commit);
+  // Resolves a revision: a ref name, "HEAD" (the default branch) or a commit
+  // id of this repository. Null when unknown.
+  const Commit* Resolve(std::string_view revision) const;
+
+ private:
+  RepoType type_;
+  std::string id_;
+  std::string mongo_id_;
+  RepoCard card_;
+  bool gated_;
+  std::string default_branch_;
+  std::map<std::string, std::string> refs_;
+  std::map<std::string, Commit> commits_;
+};
+
+// All repositories, plus an index of LFS blobs by sha256 for the CDN.
+class Hub {
+ public:
+  void AddRepo(Repo repo);
+
+  const Repo* FindRepo(RepoType type, std::string_view id) const;
+  const std::vector<Repo>& repos() const { return repos_; }
+  // The LFS blob with this sha256, or null.
+  std::shared_ptr<const Blob> FindLfsBlob(std::string_view sha256) const;
+
+ private:
+  std::vector<Repo> repos_;
+  std::map<std::string, std::shared_ptr<const Blob>, std::less<>> lfs_blobs_;
+};
+
+}  // namespace fakehub

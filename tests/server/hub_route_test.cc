@@ -1,0 +1,124 @@
+#include "server/hub_route.h"
+
+#include <gtest/gtest.h>
+
+namespace hubmirror {
+namespace {
+
+HubRoute MustParse(const std::string& method, const std::string& target) {
+  Result<HubRoute> route = ParseHubRoute(method, target);
+  EXPECT_TRUE(route.ok()) << target << ": " << route.status().ToString();
+  return route.ok() ? *route : HubRoute{};
+}
+
+TEST(HubRouteTest, RepoInfo) {
+  HubRoute r = MustParse("GET", "/api/models/acme/tiny");
+  EXPECT_EQ(r.kind, RouteKind::kRepoInfo);
+  EXPECT_EQ(r.repo.type, RepoType::kModel);
+  EXPECT_EQ(r.repo.id, "acme/tiny");
+  EXPECT_EQ(r.revision, "HEAD");
+
+  r = MustParse("GET", "/api/datasets/acme/data/revision/refs%2Fpr%2F3?expand=sha&expand=private");
+  EXPECT_EQ(r.repo.type, RepoType::kDataset);
+  EXPECT_EQ(r.revision, "refs/pr/3");
+  EXPECT_EQ(r.QueryValues("expand"), (std::vector<std::string>{"sha", "private"}));
+
+  r = MustParse("GET", "/api/models/gpt2/revision/main");
+  EXPECT_EQ(r.repo.id, "gpt2");
+  EXPECT_EQ(r.revision, "main");
+
+  r = MustParse("GET", "/api/models/gpt2");
+  EXPECT_EQ(r.repo.id, "gpt2");
+  // A raw slash in a revision of the revision endpoint.
+  r = MustParse("GET", "/api/models/acme/tiny/revision/refs/pr/1");
+  EXPECT_EQ(r.revision, "refs/pr/1");
+}
+
+TEST(HubRouteTest, Tree) {
+  HubRoute r = MustParse("GET", "/api/models/acme/tiny/tree/main?recursive=True&expand=false");
+  EXPECT_EQ(r.kind, RouteKind::kTree);
+  EXPECT_EQ(r.revision, "main");
+  EXPECT_EQ(r.path, "");
+  EXPECT_TRUE(r.QueryBool("recursive"));
+  EXPECT_FALSE(r.QueryBool("expand", true));
+
+  r = MustParse("GET", "/api/models/acme/tiny/tree/main/sub%2Fdir");
+  EXPECT_EQ(r.path, "sub/dir");
+  r = MustParse("GET", "/api/models/acme/tiny/tree/refs/pr/1/sub/dir");
+  EXPECT_EQ(r.revision, "refs/pr/1");
+  EXPECT_EQ(r.path, "sub/dir");
+  r = MustParse("GET", "/api/models/gpt2/tree/v1.0");
+  EXPECT_EQ(r.repo.id, "gpt2");
+  EXPECT_EQ(r.revision, "v1.0");
+  // An org called "tree" is still an org.
+  r = MustParse("GET", "/api/models/tree/tree/tree/main");
+  EXPECT_EQ(r.repo.id, "tree/tree");
+  EXPECT_EQ(r.revision, "main");
+}
+
+TEST(HubRouteTest, PathsInfoIsPostOnly) {
+  HubRoute r = MustParse("POST", "/api/models/acme/tiny/paths-info/refs%2Fconvert%2Fparquet");
+  EXPECT_EQ(r.kind, RouteKind::kPathsInfo);
+  EXPECT_EQ(r.revision, "refs/convert/parquet");
+  EXPECT_EQ(ParseHubRoute("GET", "/api/models/acme/tiny/paths-info/main").status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST(HubRouteTest, Resolve) {
+  HubRoute r = MustParse("GET", "/acme/tiny/resolve/main/dir/file%20name.bin");
+  EXPECT_EQ(r.kind, RouteKind::kResolve);
+  EXPECT_EQ(r.repo.id, "acme/tiny");
+  EXPECT_EQ(r.path, "dir/file name.bin");
+
+  r = MustParse("HEAD", "/datasets/acme/data/resolve/refs%2Fpr%2F1/train.jsonl");
+  EXPECT_EQ(r.repo.type, RepoType::kDataset);
+  EXPECT_EQ(r.revision, "refs/pr/1");
+  r = MustParse("GET", "/acme/tiny/resolve/refs/pr/12/config.json");
+  EXPECT_EQ(r.revision, "refs/pr/12");
+  EXPECT_EQ(r.path, "config.json");
+  r = MustParse("GET", "/gpt2/resolve/main/config.json");
+  EXPECT_EQ(r.repo.id, "gpt2");
+  // Legacy datasets have no namespace ("squad"), like the Hub's own URLs.
+  r = MustParse("GET", "/datasets/squad/resolve/main/x");
+  EXPECT_EQ(r.repo.type, RepoType::kDataset);
+  EXPECT_EQ(r.repo.id, "squad");
+}
+
+TEST(HubRouteTest, RejectsTraversalAndBadEncodings) {
+  for (const char* target : {
+           "/acme/tiny/resolve/main/../x", "/acme/tiny/resolve/main/%2e%2e/x",
+           "/acme/tiny/resolve/main/a%2Fb", "/acme/tiny/resolve/main//x",
+           "/acme/tiny/resolve/main/a%5Cb", "/acme/tiny/resolve/main/a%00b",
+           "/acme/tiny/resolve/main/%zz", "/acme/tiny/resolve/main/%4",
+           "/acme/tiny/resolve/main/%C0%AE", "/acme/tiny/resolve/%2e%2e/x",
+           "/api/models/acme/tiny/revision/..", "/api/models/acme/tiny/revision/%2Fabs",
+           "/api/models/ac%2fme/revision/main", "/api/models/../x/revision/main",
+           "/api/models/acme/tiny/tree/main/%2e%2e", "/acme/tiny/resolve/main/",
+       }) {
+    Result<HubRoute> r = ParseHubRoute("GET", target);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << target;
+  }
+  std::string long_path = "/acme/tiny/resolve/main/" + std::string(5000, 'a');
+  EXPECT_EQ(ParseHubRoute("GET", long_path).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(HubRouteTest, UnknownRoutesAreNotFound) {
+  for (const char* target : {"/favicon.ico", "/api/spaces/a/b", "/api/whoami-v2",
+                             "/spaces/a/b/resolve/main/x", "/acme/tiny/blob/main/x"}) {
+    EXPECT_EQ(ParseHubRoute("GET", target).status().code(), StatusCode::kNotFound) << target;
+  }
+  EXPECT_EQ(MustParse("GET", "/").kind, RouteKind::kStatus);
+}
+
+TEST(HubRouteTest, PercentDecodeAndQuery) {
+  EXPECT_EQ(*PercentDecode("a%20b+c", false), "a b+c");
+  EXPECT_EQ(*PercentDecode("a%20b+c", true), "a b c");
+  EXPECT_FALSE(PercentDecode("%", false).ok());
+  auto q = ParseQueryString("paths=a%2Fb&paths=c&expand=False&empty");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->count("paths"), 2u);
+  EXPECT_EQ(q->find("empty")->second, "");
+}
+
+}  // namespace
+}  // namespace hubmirror

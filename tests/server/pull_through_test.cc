@@ -1,0 +1,124 @@
+#include "server/pull_through.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "store/hash.h"
+#include "tests/server/fake_upstream.h"
+#include "tests/server/server_test_util.h"
+
+namespace hubmirror {
+namespace {
+
+class PullThroughTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto index = Index::Open(dir_.path() + "/index.sqlite");
+    ASSERT_TRUE(index.ok());
+    index_ = std::move(index).value();
+    auto store = NewFileObjectStore(env_.get(), dir_.path());
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(store).value();
+    options_.max_concurrent_fetches = 2;
+    upstream_.contents["file.txt"] = kContent;
+    pull_ = std::make_unique<PullThrough>(options_, index_.get(), store_.get(), &upstream_);
+  }
+
+  EntryRecord Entry(const std::string& oid) {
+    EntryRecord e;
+    e.path = "file.txt";
+    e.size = kContent.size();
+    e.oid = oid;
+    return e;
+  }
+
+  // Reads the whole object through the fetch, as a client would.
+  Result<std::string> ReadAll(ObjectFetch& fetch) {
+    std::string out;
+    while (out.size() < fetch.size()) {
+      HM_ASSIGN_OR_RETURN(uint64_t readable, fetch.WaitReadable(out.size(), 10'000));
+      std::string buf(readable, '\0');
+      HM_ASSIGN_OR_RETURN(size_t got, fetch.Read(out.size(), buf.data(), buf.size()));
+      out.append(buf.data(), got);
+    }
+    return out;
+  }
+
+  const std::string kContent = "0123456789";
+  ScratchDir dir_;
+  std::unique_ptr<Env> env_ = NewPosixEnv();
+  std::unique_ptr<Index> index_;
+  std::unique_ptr<ObjectStore> store_;
+  ServerOptions options_;
+  FakeUpstream upstream_;
+  std::unique_ptr<PullThrough> pull_;
+  RepoKey repo_{RepoType::kModel, "acme/tiny"};
+  std::string commit_ = std::string(40, 'c');
+};
+
+TEST_F(PullThroughTest, ConcurrentRequestsShareOneFetchAndStoreTheObject) {
+  upstream_.HoldDownloadsAfter(3);
+  auto a = pull_->StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent)));
+  auto b = pull_->StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent)));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->get(), b->get());
+  EXPECT_EQ(pull_->fetches_started(), 1u);
+  upstream_.Release();
+  auto bytes = ReadAll(**a);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_EQ(*bytes, kContent);
+  EXPECT_EQ(upstream_.download_calls, 1);
+
+  const std::string sha = Sha256Hex(kContent);
+  EXPECT_TRUE(store_->Contains(sha));
+  auto object = index_->FindObjectByGitSha1(GitBlobSha1Hex(kContent));
+  ASSERT_TRUE(object.ok() && object->has_value());
+  EXPECT_EQ((*object)->sha256, sha);
+}
+
+TEST_F(PullThroughTest, LastByteIsHeldBackUntilVerified) {
+  upstream_.HoldDownloadsAfter(kContent.size());
+  auto fetch = pull_->StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent)));
+  ASSERT_TRUE(fetch.ok());
+  // Every byte has arrived, but the transfer has not finished: one is held.
+  for (int i = 0; i < 500; ++i) {
+    auto readable = (*fetch)->WaitReadable(0, 10'000);
+    ASSERT_TRUE(readable.ok());
+    if (*readable == kContent.size() - 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(*(*fetch)->WaitReadable(0, 10'000), kContent.size() - 1);
+  upstream_.Release();
+  auto last = (*fetch)->WaitReadable(kContent.size() - 1, 10'000);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, 1u);
+}
+
+TEST_F(PullThroughTest, CorruptTransferFailsReadersAndStoresNothing) {
+  const std::string wrong_oid(40, 'e');
+  auto fetch = pull_->StartOrJoin(repo_, commit_, Entry(wrong_oid));
+  ASSERT_TRUE(fetch.ok());
+  auto bytes = ReadAll(**fetch);
+  EXPECT_EQ(bytes.status().code(), StatusCode::kDataLoss) << bytes.status().ToString();
+  EXPECT_FALSE(store_->Contains(Sha256Hex(kContent)));
+  auto object = index_->FindObjectByGitSha1(wrong_oid);
+  ASSERT_TRUE(object.ok());
+  EXPECT_FALSE(object->has_value());
+  // The failed fetch is forgotten: the next request starts a new one.
+  for (int i = 0; i < 500 && pull_->StartOrJoin(repo_, commit_, Entry(wrong_oid))->get() == fetch->get(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(pull_->fetches_started(), 2u);
+}
+
+TEST_F(PullThroughTest, UnreachableUpstreamFailsTheFetch) {
+  upstream_.unreachable = true;
+  auto fetch = pull_->StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent)));
+  ASSERT_TRUE(fetch.ok());
+  auto readable = (*fetch)->WaitReadable(0, 10'000);
+  EXPECT_TRUE(readable.status().retryable()) << readable.status().ToString();
+}
+
+}  // namespace
+}  // namespace hubmirror
