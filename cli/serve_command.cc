@@ -4,8 +4,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <thread>
+
+#include "cli/command.h"
 
 #include "fetcher/upstream.h"
 #include "server/hub_server.h"
@@ -23,7 +26,59 @@ int Fail(const std::string& what, const Status& status) {
   return 1;
 }
 
+struct ServeFlags {
+  std::string config;
+  std::string listen;
+  std::string store;
+  std::string upstream;
+  bool offline = false;
+  int64_t revision_ttl = -1;
+};
+
+// Defaults, then the config file, then flags, then HF_TOKEN; validated once.
+Result<ServerOptions> ResolveServeOptions(const ServeFlags& flags) {
+  ServerOptions options;
+  if (!flags.config.empty()) HM_RETURN_IF_ERROR(LoadConfigFile(flags.config, &options));
+  if (!flags.listen.empty()) HM_RETURN_IF_ERROR(ParseListenAddress(flags.listen, &options));
+  if (!flags.store.empty()) options.store_dir = flags.store;
+  if (!flags.upstream.empty()) options.upstream.endpoint = flags.upstream;
+  while (!options.upstream.endpoint.empty() && options.upstream.endpoint.back() == '/') {
+    options.upstream.endpoint.pop_back();
+  }
+  if (flags.offline) options.offline = true;
+  if (flags.revision_ttl >= 0) options.revision_ttl_seconds = flags.revision_ttl;
+  if (const char* token = std::getenv("HF_TOKEN"); token != nullptr && *token != '\0') {
+    options.upstream.token = token;
+  }
+  HM_RETURN_IF_ERROR(ValidateOptions(options));
+  return options;
+}
+
 }  // namespace
+
+void AddServeCommand(CLI::App* app, CommandRegistry* registry) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* serve = app->add_subcommand("serve", "Serve the Hub API, pulling through from upstream");
+  serve->add_option("--config", flags->config, "TOML config file (flags override it)");
+  serve->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
+  serve->add_option("--store", flags->store, "Store directory (default ./data)");
+  serve->add_option("--upstream", flags->upstream,
+                    "Upstream hub URL (default https://huggingface.co)");
+  serve->add_flag("--offline", flags->offline, "Never contact the upstream");
+  serve->add_option("--revision-ttl", flags->revision_ttl,
+                    "Seconds a branch/tag resolution is trusted (default 300)");
+  serve->footer("The upstream token is read from HF_TOKEN (or upstream.token in the config).");
+  serve->callback([flags, registry] {
+    registry->selected = [flags] {
+      Result<ServerOptions> options = ResolveServeOptions(*flags);
+      if (!options.ok()) {
+        std::fprintf(stderr, "hubmirror serve: %s\n", options.status().message().c_str());
+        return 2;
+      }
+      return RunServe(*options);
+    };
+  });
+}
 
 int RunServe(const ServerOptions& options) {
   // Signals are taken synchronously by one thread; every other thread

@@ -314,8 +314,11 @@ void HubServer::HandleResolve(const HubRoute& route, const httplib::Request& req
     if (!reader.ok()) return WriteError(reader.status(), HasToken(req), &res);
     body = NewStoredBody(std::move(reader).value());
   } else if (pull_through_ == nullptr) {
-    return WriteError(Status::Unavailable(route.path + " of " + route.repo.ToString() + " at " +
-                                          commit + " is not stored and the server is offline"),
+    // The Hub's answer for a file that cannot be had: clients report it as
+    // not available instead of retrying a gateway error.
+    return WriteError(Status::NotFound(route.path + " of " + route.repo.ToString() + " at " +
+                                       commit + " is not stored on this offline mirror")
+                          .WithHubError(HubError::kEntryNotFound, 404),
                       HasToken(req), &res);
   } else {
     Result<std::shared_ptr<ObjectFetch>> fetch =

@@ -1,0 +1,18 @@
+// How `hubmirror` subcommands plug into main(): each Add*Command() declares
+// its flags on the CLI11 app and, when chosen on the command line, stores the
+// function that runs it in the CommandRegistry. main() parses, then runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace hubmirror {
+
+struct CommandRegistry {
+  // Returns the process exit code.
+  std::function<int()> selected;
+};
+
+void AddServeCommand(CLI::App* app, CommandRegistry* registry);
+
+}  // namespace hubmirror

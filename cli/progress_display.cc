@@ -1,0 +1,160 @@
+#include "cli/progress_display.h"
+
+#include <cinttypes>
+#include <cmath>
+
+namespace hubmirror {
+namespace {
+
+constexpr int64_t kTerminalRefreshMicros = 200'000;
+constexpr int64_t kPlainRefreshMicros = 5'000'000;
+constexpr size_t kMaxActiveLines = 8;
+
+std::string Shorten(const std::string& name, size_t width) {
+  if (name.size() <= width) return name;
+  return "..." + name.substr(name.size() - (width - 3));
+}
+
+}  // namespace
+
+ProgressDisplay::ProgressDisplay(FILE* out, bool is_terminal, Env* env)
+    : out_(out), is_terminal_(is_terminal), env_(env), start_micros_(env->MonotonicMicros()) {}
+
+std::string ProgressDisplay::FormatBytes(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+    value /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  if (unit == 0) {
+    std::snprintf(buf, sizeof(buf), "%" PRIu64 " B", bytes);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1f %s", value, kUnits[unit]);
+  }
+  return buf;
+}
+
+std::string ProgressDisplay::FormatDuration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 99 * 3600) return "--:--";
+  auto total = static_cast<int64_t>(seconds + 0.5);
+  char buf[32];
+  if (total >= 3600) {
+    std::snprintf(buf, sizeof(buf), "%" PRId64 ":%02" PRId64 ":%02" PRId64, total / 3600,
+                  (total / 60) % 60, total % 60);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%" PRId64 ":%02" PRId64, total / 60, total % 60);
+  }
+  return buf;
+}
+
+void ProgressDisplay::AddPlanned(uint64_t files, uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  planned_files_ += files;
+  planned_bytes_ += bytes;
+  MaybeRender(false);
+}
+
+void ProgressDisplay::FileStarted(const std::string& name, uint64_t size) {
+  std::lock_guard<std::mutex> lock(mu_);
+  active_[name] = Active{size, 0};
+  MaybeRender(false);
+}
+
+void ProgressDisplay::BytesTransferred(const std::string& name, uint64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = active_.find(name);
+  if (it != active_.end()) it->second.done += n;
+  done_bytes_ += n;
+  transferred_bytes_ += n;
+  MaybeRender(false);
+}
+
+void ProgressDisplay::FileFinished(const std::string& name, const Status& status,
+                                   bool already_present) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = active_.find(name);
+  uint64_t size = it != active_.end() ? it->second.size : 0;
+  uint64_t done = it != active_.end() ? it->second.done : 0;
+  if (it != active_.end()) active_.erase(it);
+  ++finished_files_;
+  if (!status.ok()) {
+    ++failed_files_;
+  } else if (already_present) {
+    done_bytes_ += size;
+  } else if (done < size) {
+    done_bytes_ += size - done;  // e.g. resumed: earlier bytes count as done
+  }
+  if (!is_terminal_ || !status.ok()) {
+    // Plain lines (and every failure, on any output) stay in the log.
+    if (is_terminal_ && lines_drawn_ > 0) {
+      std::fprintf(out_, "\x1b[%dF\x1b[J", lines_drawn_);
+      lines_drawn_ = 0;
+    }
+    if (status.ok()) {
+      std::fprintf(out_, "%s %s (%s)\n", already_present ? "present" : "fetched", name.c_str(),
+                   FormatBytes(size).c_str());
+    } else {
+      std::fprintf(out_, "FAILED %s: %s\n", name.c_str(), status.ToString().c_str());
+    }
+  }
+  MaybeRender(false);
+}
+
+std::string ProgressDisplay::TotalLine(int64_t now_micros) const {
+  double elapsed = static_cast<double>(now_micros - start_micros_) / 1e6;
+  double rate = elapsed > 0 ? static_cast<double>(transferred_bytes_) / elapsed : 0;
+  uint64_t remaining = planned_bytes_ > done_bytes_ ? planned_bytes_ - done_bytes_ : 0;
+  double eta = rate > 0 ? static_cast<double>(remaining) / rate : -1;
+  char buf[256];
+  std::snprintf(buf, sizeof(buf), "[%" PRIu64 "/%" PRIu64 " files] %s / %s  %s/s  ETA %s",
+                finished_files_, planned_files_, FormatBytes(done_bytes_).c_str(),
+                FormatBytes(planned_bytes_).c_str(),
+                FormatBytes(static_cast<uint64_t>(rate)).c_str(), FormatDuration(eta).c_str());
+  std::string line = buf;
+  if (failed_files_ > 0) line += "  " + std::to_string(failed_files_) + " failed";
+  return line;
+}
+
+void ProgressDisplay::MaybeRender(bool force) {
+  int64_t now = env_->MonotonicMicros();
+  int64_t interval = is_terminal_ ? kTerminalRefreshMicros : kPlainRefreshMicros;
+  if (!force && now - last_render_micros_ < interval) return;
+  last_render_micros_ = now;
+  if (!is_terminal_) {
+    std::fprintf(out_, "%s\n", TotalLine(now).c_str());
+    std::fflush(out_);
+    return;
+  }
+  // Move up over the previous frame, clear it, draw the new one.
+  if (lines_drawn_ > 0) std::fprintf(out_, "\x1b[%dF\x1b[J", lines_drawn_);
+  lines_drawn_ = 0;
+  size_t shown = 0;
+  for (const auto& [name, a] : active_) {
+    if (shown++ == kMaxActiveLines) break;
+    int percent = a.size > 0 ? static_cast<int>(100 * a.done / a.size) : 100;
+    std::fprintf(out_, "  %-50s %10s %3d%%\n", Shorten(name, 50).c_str(),
+                 FormatBytes(a.done).c_str(), percent);
+    ++lines_drawn_;
+  }
+  std::fprintf(out_, "%s\n", TotalLine(now).c_str());
+  ++lines_drawn_;
+  std::fflush(out_);
+}
+
+void ProgressDisplay::Finish() {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t now = env_->MonotonicMicros();
+  if (is_terminal_ && lines_drawn_ > 0) std::fprintf(out_, "\x1b[%dF\x1b[J", lines_drawn_);
+  lines_drawn_ = 0;
+  double elapsed = static_cast<double>(now - start_micros_) / 1e6;
+  double rate = elapsed > 0 ? static_cast<double>(transferred_bytes_) / elapsed : 0;
+  std::fprintf(out_, "%" PRIu64 " files (%" PRIu64 " failed), %s transferred in %s, %s/s\n",
+               finished_files_, failed_files_, FormatBytes(transferred_bytes_).c_str(),
+               FormatDuration(elapsed).c_str(), FormatBytes(static_cast<uint64_t>(rate)).c_str());
+  std::fflush(out_);
+}
+
+}  // namespace hubmirror

@@ -1,0 +1,61 @@
+// ProgressDisplay: renders TransferProgress for a person.
+//
+// On a terminal it redraws, at most every 200 ms, one line per file in flight
+// (name, bytes, percent) and a total line (files, bytes, rate, ETA). Elsewhere
+// (CI logs, pipes) it prints plain lines: one per finished file and a total
+// every few seconds. Thread-safe.
+#pragma once
+
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "fetcher/transfer_progress.h"
+#include "store/env.h"
+
+namespace hubmirror {
+
+class ProgressDisplay : public TransferProgress {
+ public:
+  // `out` is typically stderr; `env` supplies the monotonic clock.
+  ProgressDisplay(FILE* out, bool is_terminal, Env* env);
+
+  void AddPlanned(uint64_t files, uint64_t bytes) override;
+  void FileStarted(const std::string& name, uint64_t size) override;
+  void BytesTransferred(const std::string& name, uint64_t n) override;
+  void FileFinished(const std::string& name, const Status& status, bool already_present) override;
+
+  // Prints the final summary line ("12 files, 1.2 GiB in 34 s, 36 MiB/s").
+  void Finish();
+
+  // "1.5 GiB", "12.0 MiB", "512 B".
+  static std::string FormatBytes(uint64_t bytes);
+  // "1:02:03", "4:05", "--:--" for unknown.
+  static std::string FormatDuration(double seconds);
+
+ private:
+  struct Active {
+    uint64_t size = 0;
+    uint64_t done = 0;
+  };
+  void MaybeRender(bool force);  // mu_ held
+  std::string TotalLine(int64_t now_micros) const;  // mu_ held
+
+  FILE* out_;
+  const bool is_terminal_;
+  Env* env_;
+  std::mutex mu_;
+  std::map<std::string, Active> active_;
+  uint64_t planned_files_ = 0;
+  uint64_t planned_bytes_ = 0;
+  uint64_t finished_files_ = 0;
+  uint64_t failed_files_ = 0;
+  uint64_t done_bytes_ = 0;         // bytes counted as done (transferred or present)
+  uint64_t transferred_bytes_ = 0;  // bytes that crossed the network
+  int64_t start_micros_;
+  int64_t last_render_micros_ = 0;
+  int lines_drawn_ = 0;
+};
+
+}  // namespace hubmirror
