@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake make pkg-config git curl ca-certificates
+  g++ cmake make pkg-config git curl jq ca-certificates
   libcurl4-openssl-dev libcpp-httplib-dev libssl-dev libsqlite3-dev
   libxxhash-dev libzstd-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev

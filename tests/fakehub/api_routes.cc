@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/fakehub/control_routes.h"
 #include "tests/fakehub/hub_errors.h"
@@ -72,8 +71,8 @@ void HandleRepoInfo(httplib::Response& res, const Repo& repo, const std::string&
   SetJson(res, RepoInfoJson(repo, *commit, blobs, ParamValues(query, "expand")));
 }
 
-void HandleTree(const ServerState& state, httplib::Response& res, const Repo& repo, const RepoRequest& request, const RawTarget& raw,
-                const QueryParams& query) {
+void HandleTree(const ServerState& state, httplib::Response& res, const Repo& repo,
+                const RepoRequest& request, const RawTarget& raw, const QueryParams& query) {
   RevisionAndPath target = SplitRevision(repo, request.args);
   if (target.revision.empty()) return SetJsonError(res, 400, "Missing revision");
   const Commit* commit = repo.Resolve(target.revision);
@@ -91,7 +90,8 @@ void HandleTree(const ServerState& state, httplib::Response& res, const Repo& re
   }
   size_t end = std::min(entries->size(), offset + state.options().page_size);
   json page = json::array();
-  for (size_t i = offset; i < end; ++i) page.push_back(TreeEntryJson((*entries)[i], *commit, expand));
+  for (size_t i = offset; i < end; ++i)
+    page.push_back(TreeEntryJson((*entries)[i], *commit, expand));
   if (end < entries->size()) {
     res.set_header("Link", "<" + NextPageUrl(state, raw, end) + ">; rel=\"next\"");
   }
@@ -101,8 +101,9 @@ void HandleTree(const ServerState& state, httplib::Response& res, const Repo& re
 // Reads {"paths": [...], "expand": bool} or paths=a&paths=b&expand=...
 bool ParsePathsInfoBody(const httplib::Request& req, std::vector<std::string>* paths,
                         bool* expand) {
-  bool is_json = req.get_header_value("Content-Type").find("application/json") != std::string::npos ||
-                 (!req.body.empty() && req.body.front() == '{');
+  bool is_json =
+      req.get_header_value("Content-Type").find("application/json") != std::string::npos ||
+      (!req.body.empty() && req.body.front() == '{');
   if (is_json) {
     json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded() || !body.is_object() || !body.contains("paths") ||

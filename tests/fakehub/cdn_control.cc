@@ -74,9 +74,8 @@ std::shared_ptr<TransferShaper> CdnControl::NewTransfer(RequestLog* log) {
 size_t CdnControl::PassGate(uint64_t sent, size_t wanted) {
   std::unique_lock<std::mutex> lock(mu_);
   const auto deadline = std::chrono::steady_clock::now() + kMaxGateWait;
-  bool released = changed_.wait_until(lock, deadline, [&] {
-    return shutting_down_ || !gate_closed_ || sent < pause_after_;
-  });
+  bool released = changed_.wait_until(
+      lock, deadline, [&] { return shutting_down_ || !gate_closed_ || sent < pause_after_; });
   if (!released || shutting_down_) return 0;
   if (gate_closed_) {
     wanted = static_cast<size_t>(std::min<uint64_t>(wanted, pause_after_ - sent));

@@ -1,9 +1,12 @@
 #include "tests/fakehub/cdn_routes.h"
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "tests/fakehub/ranged_body.h"
 #include "tests/fakehub/url.h"
 
 namespace fakehub {

@@ -1,9 +1,8 @@
 #include "tests/fakehub/control_routes.h"
 
 #include <charconv>
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "tests/fakehub/hub_errors.h"
 #include "tests/fakehub/hub_json.h"

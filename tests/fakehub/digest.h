@@ -4,6 +4,7 @@
 // upstream must not share hashing code with the mirror it is testing.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 

@@ -60,10 +60,16 @@ struct SharedBlobs {
 
 Repo TinyModel(const SharedBlobs& shared) {
   Repo repo(RepoType::kModel, "acme/tiny-model",
-            RepoCard{"acme", "2024-01-02T03:04:05.000Z", {"transformers", "safetensors", "en"},
-                     "text-generation", "transformers", 1234, 56},
+            RepoCard{"acme",
+                     "2024-01-02T03:04:05.000Z",
+                     {"transformers", "safetensors", "en"},
+                     "text-generation",
+                     "transformers",
+                     1234,
+                     56},
             /*gated=*/false);
-  auto config_v1 = MakeBlob("{\"model_type\": \"tiny\", \"hidden_size\": 64, \"revision\": \"v1\"}\n");
+  auto config_v1 =
+      MakeBlob("{\"model_type\": \"tiny\", \"hidden_size\": 64, \"revision\": \"v1\"}\n");
   auto config_v2 = MakeBlob(
       "{\"model_type\": \"tiny\", \"hidden_size\": 64, \"num_layers\": 2, \"revision\": \"v2\"}\n");
   auto part = MakeBlob(GenerateBytes("tiny-model part-00001", 3 * kMiB / 2));
@@ -99,8 +105,13 @@ Repo TinyModel(const SharedBlobs& shared) {
 
 Repo TinyModelFinetune(const SharedBlobs& shared) {
   Repo repo(RepoType::kModel, "acme/tiny-model-ft",
-            RepoCard{"acme", "2024-01-05T00:00:00.000Z", {"transformers", "peft"},
-                     "text-generation", "peft", 42, 3},
+            RepoCard{"acme",
+                     "2024-01-05T00:00:00.000Z",
+                     {"transformers", "peft"},
+                     "text-generation",
+                     "peft",
+                     42,
+                     3},
             /*gated=*/false);
   repo.AddCommit(
       "main",
@@ -118,62 +129,78 @@ Repo TinyModelFinetune(const SharedBlobs& shared) {
 
 Repo GptMini() {
   Repo repo(RepoType::kModel, "gpt-mini",
-            RepoCard{"gpt-mini", "2022-03-02T23:29:04.000Z", {"pytorch", "gpt2"},
-                     "text-generation", "transformers", 99999, 1000},
+            RepoCard{"gpt-mini",
+                     "2022-03-02T23:29:04.000Z",
+                     {"pytorch", "gpt2"},
+                     "text-generation",
+                     "transformers",
+                     99999,
+                     1000},
             /*gated=*/false);
-  repo.AddCommit("main", Commit(CommitId("gpt-mini main"), "Legacy upload",
-                                "2022-03-02T23:29:04.000Z",
-                                {
-                                    File("config.json", MakeBlob("{\"model_type\": \"gpt2\"}\n")),
-                                    File("pytorch_model.bin",
-                                         MakeBlob(GenerateBytes("gpt-mini pytorch", 1 * kMiB))),
-                                }));
+  repo.AddCommit(
+      "main",
+      Commit(CommitId("gpt-mini main"), "Legacy upload", "2022-03-02T23:29:04.000Z",
+             {
+                 File("config.json", MakeBlob("{\"model_type\": \"gpt2\"}\n")),
+                 File("pytorch_model.bin", MakeBlob(GenerateBytes("gpt-mini pytorch", 1 * kMiB))),
+             }));
   return repo;
 }
 
 Repo GatedModel() {
   Repo repo(RepoType::kModel, "acme/gated-model",
-            RepoCard{"acme", "2024-04-01T00:00:00.000Z", {"transformers"}, "text-generation",
-                     "transformers", 7, 1},
+            RepoCard{"acme",
+                     "2024-04-01T00:00:00.000Z",
+                     {"transformers"},
+                     "text-generation",
+                     "transformers",
+                     7,
+                     1},
             /*gated=*/true);
-  repo.AddCommit("main", Commit(CommitId("acme/gated-model main"), "Gated upload",
-                                "2024-04-01T00:00:00.000Z",
-                                {
-                                    File("config.json", MakeBlob("{\"model_type\": \"gated\"}\n")),
-                                    File("model.safetensors",
-                                         MakeBlob(GenerateBytes("gated weights", 256 * kKiB))),
-                                }));
+  repo.AddCommit(
+      "main",
+      Commit(CommitId("acme/gated-model main"), "Gated upload", "2024-04-01T00:00:00.000Z",
+             {
+                 File("config.json", MakeBlob("{\"model_type\": \"gated\"}\n")),
+                 File("model.safetensors", MakeBlob(GenerateBytes("gated weights", 256 * kKiB))),
+             }));
   return repo;
 }
 
 Repo TinyDataset() {
-  Repo repo(RepoType::kDataset, "acme/tiny-dataset",
-            RepoCard{"acme", "2024-01-03T00:00:00.000Z", {"size_categories:n<1K"}, "", "datasets",
-                     321, 4},
-            /*gated=*/false);
-  repo.AddCommit(
-      "main", Commit(CommitId("acme/tiny-dataset main"), "Add data", "2024-01-04T00:00:00.000Z",
-                     {
-                         File("README.md", MakeBlob("# tiny-dataset\n\nA fake dataset.\n")),
-                         File("data/train.jsonl", MakeBlob(JsonLines("train", 90))),
-                         File("data/train-00000-of-00001.parquet",
-                              MakeBlob(GenerateBytes("tiny-dataset parquet", 2 * kMiB))),
-                         File("data/test.jsonl", MakeBlob(JsonLines("test", 5))),
-                     }));
+  Repo repo(
+      RepoType::kDataset, "acme/tiny-dataset",
+      RepoCard{
+          "acme", "2024-01-03T00:00:00.000Z", {"size_categories:n<1K"}, "", "datasets", 321, 4},
+      /*gated=*/false);
+  repo.AddCommit("main",
+                 Commit(CommitId("acme/tiny-dataset main"), "Add data", "2024-01-04T00:00:00.000Z",
+                        {
+                            File("README.md", MakeBlob("# tiny-dataset\n\nA fake dataset.\n")),
+                            File("data/train.jsonl", MakeBlob(JsonLines("train", 90))),
+                            File("data/train-00000-of-00001.parquet",
+                                 MakeBlob(GenerateBytes("tiny-dataset parquet", 2 * kMiB))),
+                            File("data/test.jsonl", MakeBlob(JsonLines("test", 5))),
+                        }));
   return repo;
 }
 
 Repo BigModel() {
   Repo repo(RepoType::kModel, "acme/big-model",
-            RepoCard{"acme", "2024-05-01T00:00:00.000Z", {"safetensors"}, "text-generation",
-                     "transformers", 5, 0},
+            RepoCard{"acme",
+                     "2024-05-01T00:00:00.000Z",
+                     {"safetensors"},
+                     "text-generation",
+                     "transformers",
+                     5,
+                     0},
             /*gated=*/false);
-  repo.AddCommit("main", Commit(CommitId("acme/big-model main"), "Big weights",
-                                "2024-05-01T00:00:00.000Z",
-                                {
-                                    File("model.safetensors",
-                                         MakeBlob(GenerateBytes("big-model weights", 64 * kMiB))),
-                                }));
+  repo.AddCommit(
+      "main",
+      Commit(CommitId("acme/big-model main"), "Big weights", "2024-05-01T00:00:00.000Z",
+             {
+                 File("model.safetensors", MakeBlob(GenerateBytes("big-model weights", 64 * kMiB))),
+             }));
   return repo;
 }
 

@@ -3,10 +3,9 @@
 // /work/shared/hub-protocol.md section 3).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/fakehub/hub_model.h"
 

@@ -13,11 +13,11 @@ struct HostPort {
 };
 
 struct Options {
-  HostPort listen{"127.0.0.1", 0};      // --listen: the API host (huggingface.co).
-  HostPort cdn_listen{"127.0.0.1", 0};  // --cdn-listen: the LFS CDN host.
-  size_t page_size = 50;                // --page-size: tree entries per page (>= 1).
+  HostPort listen{"127.0.0.1", 0};                  // --listen: the API host (huggingface.co).
+  HostPort cdn_listen{"127.0.0.1", 0};              // --cdn-listen: the LFS CDN host.
+  size_t page_size = 50;                            // --page-size: tree entries per page (>= 1).
   std::string gated_token = "hf_fake_gated_token";  // --gated-token: grants acme/gated-model.
-  int64_t cdn_url_ttl_seconds = 3600;   // --cdn-url-ttl: lifetime of signed CDN URLs.
+  int64_t cdn_url_ttl_seconds = 3600;               // --cdn-url-ttl: lifetime of signed CDN URLs.
 };
 
 // Parses argv ("--flag value" or "--flag=value"). On error returns nullopt

@@ -77,19 +77,18 @@ void ServeBytes(const httplib::Request& req, httplib::Response& res,
   }
   std::shared_ptr<TransferShaper> shaper =
       (make_shaper && req.method != "HEAD") ? make_shaper() : nullptr;
-  res.set_content_provider(
-      length, content_type,
-      [bytes = std::move(bytes), shaper = std::move(shaper), offset](
-          size_t sent, size_t remaining, httplib::DataSink& sink) {
-        size_t chunk = std::min(remaining, kChunkBytes);
-        if (shaper) {
-          chunk = shaper->Admit(sent, chunk);
-          if (chunk == 0) return false;
-        }
-        if (!sink.write(bytes->data() + offset + sent, chunk)) return false;
-        if (shaper) shaper->OnSent(chunk);
-        return true;
-      });
+  res.set_content_provider(length, content_type,
+                           [bytes = std::move(bytes), shaper = std::move(shaper), offset](
+                               size_t sent, size_t remaining, httplib::DataSink& sink) {
+                             size_t chunk = std::min(remaining, kChunkBytes);
+                             if (shaper) {
+                               chunk = shaper->Admit(sent, chunk);
+                               if (chunk == 0) return false;
+                             }
+                             if (!sink.write(bytes->data() + offset + sent, chunk)) return false;
+                             if (shaper) shaper->OnSent(chunk);
+                             return true;
+                           });
 }
 
 }  // namespace fakehub

@@ -9,8 +9,8 @@
 namespace fakehub {
 namespace {
 
-constexpr std::array<std::string_view, 6> kApiActions = {
-    "revision", "tree", "paths-info", "resolve", "xet-read-token", "commits"};
+constexpr std::array<std::string_view, 6> kApiActions = {"revision", "tree",           "paths-info",
+                                                         "resolve",  "xet-read-token", "commits"};
 
 // How many leading segments form the repo id (1 or 2).
 size_t RepoIdLength(const Hub& hub, RepoType type, const std::vector<std::string>& segments,
@@ -21,8 +21,8 @@ size_t RepoIdLength(const Hub& hub, RepoType type, const std::vector<std::string
     return 2;
   }
   if (hub.FindRepo(type, segments[first]) != nullptr) return 1;
-  if (available >= 2 && std::find(kApiActions.begin(), kApiActions.end(),
-                                  segments[first + 1]) != kApiActions.end()) {
+  if (available >= 2 &&
+      std::find(kApiActions.begin(), kApiActions.end(), segments[first + 1]) != kApiActions.end()) {
     return 1;  // An unknown legacy id followed by an action.
   }
   return std::min<size_t>(available, 2);
@@ -68,7 +68,8 @@ std::optional<RepoRequest> ParseResolveRequest(const Hub& hub,
     return std::nullopt;
   }
   if (segments.size() <= first) return std::nullopt;
-  RepoRequest request = MakeRequest(type, segments, first, RepoIdLength(hub, type, segments, first));
+  RepoRequest request =
+      MakeRequest(type, segments, first, RepoIdLength(hub, type, segments, first));
   if (request.action != "resolve") return std::nullopt;
   return request;
 }

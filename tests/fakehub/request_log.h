@@ -7,9 +7,8 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace fakehub {
 

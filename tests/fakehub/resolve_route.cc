@@ -1,9 +1,8 @@
 #include "tests/fakehub/resolve_route.h"
 
 #include <chrono>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tests/fakehub/hub_errors.h"
 #include "tests/fakehub/ranged_body.h"
@@ -47,24 +46,22 @@ void SetLfsHeaders(const ServerState& state, httplib::Response& res, const Repo&
                              ">; rel=\"xet-reconstruction-info\"");
 }
 
-void ServeRegularFile(httplib::Request const& req, httplib::Response& res,
-                      const CommitFile& file) {
+void ServeRegularFile(httplib::Request const& req, httplib::Response& res, const CommitFile& file) {
   res.set_header("ETag", Quoted(file.blob->git_oid));
-  std::string type =
-      EndsWith(file.path, ".json") ? "application/json; charset=utf-8" : "text/plain; charset=utf-8";
+  std::string type = EndsWith(file.path, ".json") ? "application/json; charset=utf-8"
+                                                  : "text/plain; charset=utf-8";
   ServeBytes(req, res, file.blob->bytes, type, nullptr);
 }
 
 void ServeXetFileInfo(const ServerState& state, httplib::Response& res, const Repo& repo,
                       const Commit& commit, const CommitFile& file) {
   std::string api_type = repo.type() == RepoType::kModel ? "models" : "datasets";
-  nlohmann::json info = {
-      {"casUrl", state.api_base_url() + "/cas"},
-      {"hash", file.blob->xet_hash},
-      {"refreshUrl",
-       state.api_base_url() + "/api/" + api_type + "/" + repo.id() + "/xet-read-token/" + commit.id()},
-      {"size", file.blob->size()},
-      {"etag", file.blob->sha256}};
+  nlohmann::json info = {{"casUrl", state.api_base_url() + "/cas"},
+                         {"hash", file.blob->xet_hash},
+                         {"refreshUrl", state.api_base_url() + "/api/" + api_type + "/" +
+                                            repo.id() + "/xet-read-token/" + commit.id()},
+                         {"size", file.blob->size()},
+                         {"etag", file.blob->sha256}};
   res.status = 200;
   res.set_content(info.dump(), std::string(kXetFileInfoType));
 }

@@ -7,8 +7,7 @@
 namespace fakehub {
 namespace {
 
-constexpr char kBase64Url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -68,9 +67,8 @@ std::optional<std::vector<std::string>> DecodePathSegments(std::string_view raw_
   size_t start = 0;
   while (true) {
     size_t slash = raw_path.find('/', start);
-    std::string_view raw = raw_path.substr(start, slash == std::string_view::npos
-                                                      ? std::string_view::npos
-                                                      : slash - start);
+    std::string_view raw = raw_path.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     std::optional<std::string> decoded = PercentDecode(raw, /*plus_is_space=*/false);
     if (!decoded) return std::nullopt;
     segments.push_back(std::move(*decoded));

@@ -17,7 +17,8 @@ UrlSigner::Verdict UrlSigner::Check(std::string_view sha256, std::string_view ex
   int64_t expires = 0;
   auto [ptr, ec] =
       std::from_chars(expires_text.data(), expires_text.data() + expires_text.size(), expires);
-  if (expires_text.empty() || ec != std::errc() || ptr != expires_text.data() + expires_text.size()) {
+  if (expires_text.empty() || ec != std::errc() ||
+      ptr != expires_text.data() + expires_text.size()) {
     return Verdict::kBadSignature;
   }
   if (!ConstantTimeEquals(Sign(sha256, expires), sig)) return Verdict::kBadSignature;
