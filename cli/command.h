@@ -14,5 +14,12 @@ struct CommandRegistry {
 };
 
 void AddServeCommand(CLI::App* app, CommandRegistry* registry);
+// Mirror mode: `hubmirror sync` (cli/sync_command.cc).
+void AddSyncCommand(CLI::App* app, CommandRegistry* registry);
+// Air-gap bundles (cli/bundle_commands.cc).
+void AddInventoryCommand(CLI::App* app, CommandRegistry* registry);
+void AddExportCommand(CLI::App* app, CommandRegistry* registry);
+void AddImportCommand(CLI::App* app, CommandRegistry* registry);
+void AddPullCommand(CLI::App* app, CommandRegistry* registry);
 
 }  // namespace hubmirror

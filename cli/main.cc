@@ -10,6 +10,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   hubmirror::CommandRegistry registry;
   hubmirror::AddServeCommand(&app, &registry);
+  hubmirror::AddSyncCommand(&app, &registry);
+  hubmirror::AddInventoryCommand(&app, &registry);
+  hubmirror::AddExportCommand(&app, &registry);
+  hubmirror::AddImportCommand(&app, &registry);
+  hubmirror::AddPullCommand(&app, &registry);
 
   CLI11_PARSE(app, argc, argv);
   if (!registry.selected) return 2;

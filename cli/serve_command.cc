@@ -14,6 +14,7 @@
 #include "server/hub_server.h"
 #include "server/pull_through.h"
 #include "server/repo_catalog.h"
+#include "server/sync_scheduler.h"
 #include "store/env.h"
 #include "store/index.h"
 #include "store/object_store.h"
@@ -112,6 +113,14 @@ int RunServe(const ServerOptions& options) {
   HubServer server(options, &catalog, index->get(), store->get(), pull_through.get());
   if (Status s = server.Bind(); !s.ok()) return Fail("cannot listen", s);
 
+  // Mirror mode: the config's sync list, re-run every interval.
+  std::unique_ptr<SyncScheduler> scheduler;
+  if (!options.offline && options.sync.interval_seconds > 0 && !options.sync.repos.empty()) {
+    scheduler = std::make_unique<SyncScheduler>(options.sync, env.get(), index->get(),
+                                                store->get(), upstream.get(), stderr);
+    scheduler->Start();
+  }
+
   std::thread signal_waiter([&server, &stop_signals] {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
@@ -126,6 +135,7 @@ int RunServe(const ServerOptions& options) {
   std::fflush(stdout);
 
   Status run = server.Run();
+  if (scheduler) scheduler->Stop();
   // Wake the signal thread if the server stopped on its own.
   kill(getpid(), SIGTERM);
   signal_waiter.join();

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -22,7 +23,8 @@
 namespace hubmirror {
 namespace {
 
-constexpr int kMaxTreePages = 100'000;
+// Bound on the pages of one paginated listing (tree, repo list).
+constexpr int kMaxPages = 100'000;
 
 enum class RedirectPolicy {
   kFollow,          // follow every redirect, any host
@@ -49,8 +51,14 @@ class CurlUpstream final : public Upstream {
                             const std::string& path) override;
   Status Download(const RepoKey& repo, const std::string& commit, const std::string& path,
                   uint64_t offset, uint64_t expected_size, const ByteSink& sink) override;
+  Result<std::vector<std::string>> ListRepos(RepoType type, const std::string& author) override;
 
  private:
+  // Receives the body of one page of a paginated listing.
+  using PageParser = std::function<Status(const std::string& body)>;
+  // GETs `first_url` and every Link rel="next" page after it (same origin
+  // only, at most kMaxPages), handing each body to `parse`.
+  Status FetchAllPages(const std::string& first_url, const PageParser& parse) const;
   // PerformExchange() plus redirects (per `policy`) and error mapping: returns a 2xx
   // answer, or a 3xx one that the policy does not follow. Sets
   // *retry_after_ms from a 429/503's Retry-After.
@@ -162,29 +170,23 @@ Result<RevisionInfo> CurlUpstream::GetRevision(const RepoKey& repo, const std::s
   return info;
 }
 
-Result<std::vector<EntryRecord>> CurlUpstream::ListTree(const RepoKey& repo,
-                                                        const std::string& commit) {
-  HM_RETURN_IF_ERROR(ValidateArgs(repo, commit));
+Status CurlUpstream::FetchAllPages(const std::string& first_url, const PageParser& parse) const {
   HM_ASSIGN_OR_RETURN(CurlEasyPtr curl, MakeHandle());
-  std::vector<EntryRecord> all;
   Request req;
-  req.url = ApiUrl(repo, "tree", commit) + "?recursive=true";
+  req.url = first_url;
   for (int page = 1;; ++page) {
-    if (page > kMaxTreePages) {
+    if (page > kMaxPages) {
       return Status::InvalidArgument(DescribeRequest("GET", req.url) + ": more than " +
-                                     std::to_string(kMaxTreePages) + " tree pages");
+                                     std::to_string(kMaxPages) + " pages");
     }
     HM_ASSIGN_OR_RETURN(Response r, Fetch(curl.get(), req, RedirectPolicy::kFollow));
-    Result<std::vector<EntryRecord>> entries = ParseTreeEntries(r.body);
-    if (!entries.ok()) {
-      return Status(entries.status().code(),
-                    DescribeRequest("GET", req.url) + ": " + entries.status().message());
+    if (Status st = parse(r.body); !st.ok()) {
+      return Status(st.code(), DescribeRequest("GET", req.url) + ": " + st.message());
     }
-    for (EntryRecord& e : *entries) all.push_back(std::move(e));
     std::string link = r.JoinedHeader("link");
-    if (link.empty()) return all;
+    if (link.empty()) return Status::Ok();
     std::optional<std::string> next = ParseNextLink(link);
-    if (!next) return all;
+    if (!next) return Status::Ok();
     if (!SameOrigin(*next, options_.endpoint)) {
       return Status::InvalidArgument(DescribeRequest("GET", req.url) +
                                      ": next page link points outside the upstream endpoint: " +
@@ -192,6 +194,37 @@ Result<std::vector<EntryRecord>> CurlUpstream::ListTree(const RepoKey& repo,
     }
     req.url = std::move(*next);
   }
+}
+
+Result<std::vector<EntryRecord>> CurlUpstream::ListTree(const RepoKey& repo,
+                                                        const std::string& commit) {
+  HM_RETURN_IF_ERROR(ValidateArgs(repo, commit));
+  std::vector<EntryRecord> all;
+  HM_RETURN_IF_ERROR(FetchAllPages(ApiUrl(repo, "tree", commit) + "?recursive=true",
+                                   [&all](const std::string& body) -> Status {
+                                     HM_ASSIGN_OR_RETURN(std::vector<EntryRecord> entries,
+                                                         ParseTreeEntries(body));
+                                     for (EntryRecord& e : entries) all.push_back(std::move(e));
+                                     return Status::Ok();
+                                   }));
+  return all;
+}
+
+Result<std::vector<std::string>> CurlUpstream::ListRepos(RepoType type,
+                                                         const std::string& author) {
+  if (author.empty() || author.find('/') != std::string::npos) {
+    return Status::InvalidArgument("author '" + author + "' must be one name without '/'");
+  }
+  HM_RETURN_IF_ERROR(ValidateRepoId(author));
+  std::vector<std::string> ids;
+  const std::string url = options_.endpoint + "/api/" + RepoTypePlural(type) +
+                          "?author=" + EncodeRevisionForUrl(author);
+  HM_RETURN_IF_ERROR(FetchAllPages(url, [&ids](const std::string& body) -> Status {
+    HM_ASSIGN_OR_RETURN(std::vector<std::string> page, ParseRepoIds(body));
+    for (std::string& id : page) ids.push_back(std::move(id));
+    return Status::Ok();
+  }));
+  return ids;
 }
 
 Result<std::vector<EntryRecord>> CurlUpstream::PathsInfo(const RepoKey& repo,

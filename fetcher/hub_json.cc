@@ -139,6 +139,26 @@ Result<RevisionInfo> ParseRevisionInfoImpl(std::string_view text) {
   return info;
 }
 
+Result<std::vector<std::string>> ParseRepoIdsImpl(std::string_view text) {
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::InvalidArgument("upstream repo list is not valid JSON");
+  if (!j.is_array()) return Status::InvalidArgument("upstream repo list is not a JSON array");
+  std::vector<std::string> ids;
+  ids.reserve(j.size());
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string* id = j[i].is_object() ? GetString(j[i], "id") : nullptr;
+    if (id == nullptr) {
+      return Status::InvalidArgument("upstream repo #" + std::to_string(i) +
+                                     " lacks a string 'id'");
+    }
+    if (Status st = ValidateRepoId(*id); !st.ok()) {
+      return Status::InvalidArgument("upstream repo #" + std::to_string(i) + ": " + st.message());
+    }
+    ids.push_back(*id);
+  }
+  return ids;
+}
+
 constexpr char kHexDigits[] = "0123456789ABCDEF";
 
 bool IsUnreserved(unsigned char c) {
@@ -177,6 +197,14 @@ Result<RevisionInfo> ParseRevisionInfo(std::string_view json) {
     return ParseRevisionInfoImpl(json);
   } catch (const std::exception& e) {
     return Status::Internal(std::string("parsing upstream repo info: ") + e.what());
+  }
+}
+
+Result<std::vector<std::string>> ParseRepoIds(std::string_view json) {
+  try {
+    return ParseRepoIdsImpl(json);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("parsing upstream repo list: ") + e.what());
   }
 }
 

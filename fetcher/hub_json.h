@@ -28,6 +28,11 @@ Result<std::vector<EntryRecord>> ParseTreeEntries(std::string_view json);
 // the top-level "xetEnabled" and "xetHash" in each of "siblings".
 Result<RevisionInfo> ParseRevisionInfo(std::string_view json);
 
+// An array of repo summaries, as /api/models?author=X answers:
+//   [{"_id":"...","id":"org/name",...}, ...]
+// Returns the "id" of each; every id must pass ValidateRepoId().
+Result<std::vector<std::string>> ParseRepoIds(std::string_view json);
+
 // Percent-encodes each '/'-separated segment of a repo path (RFC 3986
 // unreserved characters stay), keeping the '/' separators.
 std::string EncodePathForUrl(std::string_view path);

@@ -83,6 +83,14 @@ class Upstream {
   virtual Status Download(const RepoKey& repo, const std::string& commit,
                           const std::string& path, uint64_t offset, uint64_t expected_size,
                           const ByteSink& sink) = 0;
+  // GET /api/{type}s?author={author}, following every Link rel="next" page:
+  // the ids ("author/name") of every repo of that type the author owns, in
+  // the upstream's order. `author` is one id segment (no '/'). Used to expand
+  // "org/*" in a sync list. The default answers FailedPrecondition, for
+  // upstreams (test fakes) that cannot list.
+  virtual Result<std::vector<std::string>> ListRepos(RepoType type, const std::string& author) {
+    return Status::FailedPrecondition("this upstream cannot list the repos of '" + author + "'");
+  }
 };
 
 std::unique_ptr<Upstream> NewCurlUpstream(const UpstreamOptions& options);

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "server/options.h"
 
@@ -34,6 +36,76 @@ Status CheckKnownKeys(const toml::table& table, const std::string& prefix,
   return Status::Ok();
 }
 
+// Copies an array of strings at `table[key]` into `*out` when present.
+Status ReadStrings(const toml::table& table, const std::string& prefix, const char* key,
+                   std::vector<std::string>* out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return Status::Ok();
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    return Status::InvalidArgument("config key '" + prefix + key + "' must be a list of strings");
+  }
+  std::vector<std::string> values;
+  for (const toml::node& element : *array) {
+    std::optional<std::string> value = element.value<std::string>();
+    if (!value) {
+      return Status::InvalidArgument("config key '" + prefix + key + "' must be a list of strings");
+    }
+    values.push_back(std::move(*value));
+  }
+  *out = std::move(values);
+  return Status::Ok();
+}
+
+// One [[sync.repos]] table: repo (required), revisions, include, exclude.
+Result<SyncRepoSpec> ReadSyncRepo(const toml::table& table, size_t index) {
+  const std::string prefix = "sync.repos[" + std::to_string(index) + "].";
+  HM_RETURN_IF_ERROR(CheckKnownKeys(table, prefix, {"repo", "revisions", "include", "exclude"}));
+  std::string repo;
+  HM_RETURN_IF_ERROR(Read(table, prefix, "repo", &repo));
+  if (repo.empty()) return Status::InvalidArgument("config key '" + prefix + "repo' is required");
+  Result<SyncRepoSpec> spec = ParseSyncRepoSpec(repo);
+  if (!spec.ok()) {
+    return Status::InvalidArgument("config key '" + prefix + "repo': " + spec.status().message());
+  }
+  std::vector<std::string> revisions;
+  HM_RETURN_IF_ERROR(ReadStrings(table, prefix, "revisions", &revisions));
+  for (const std::string& revision : revisions) {
+    if (Status st = ValidateRevision(revision); !st.ok()) {
+      return Status::InvalidArgument("config key '" + prefix + "revisions': '" + revision +
+                                     "': " + st.message());
+    }
+    spec->revisions.push_back(revision);
+  }
+  HM_RETURN_IF_ERROR(ReadStrings(table, prefix, "include", &spec->include));
+  HM_RETURN_IF_ERROR(ReadStrings(table, prefix, "exclude", &spec->exclude));
+  return spec;
+}
+
+Status ReadSyncSection(const toml::table& sync, SyncOptions* options) {
+  HM_RETURN_IF_ERROR(CheckKnownKeys(sync, "sync.", {"interval_seconds", "concurrency", "repos"}));
+  HM_RETURN_IF_ERROR(Read(sync, "sync.", "interval_seconds", &options->interval_seconds));
+  HM_RETURN_IF_ERROR(Read(sync, "sync.", "concurrency", &options->concurrency));
+  const toml::node* repos = sync.get("repos");
+  if (repos == nullptr) return Status::Ok();
+  const toml::array* array = repos->as_array();
+  if (array == nullptr) {
+    return Status::InvalidArgument(
+        "config key 'sync.repos' must be a list of [[sync.repos]] tables");
+  }
+  options->repos.clear();
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::table* table = array->get(i)->as_table();
+    if (table == nullptr) {
+      return Status::InvalidArgument("config key 'sync.repos[" + std::to_string(i) +
+                                     "]' must be a table");
+    }
+    HM_ASSIGN_OR_RETURN(SyncRepoSpec spec, ReadSyncRepo(*table, i));
+    options->repos.push_back(std::move(spec));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status LoadConfigFile(const std::string& path, ServerOptions* options) {
@@ -47,15 +119,14 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
         << e.source().begin.line << ")";
     return Status::InvalidArgument(msg.str());
   }
-  HM_RETURN_IF_ERROR(CheckKnownKeys(root, "", {"server", "store", "upstream"}));
+  HM_RETURN_IF_ERROR(CheckKnownKeys(root, "", {"server", "store", "upstream", "sync"}));
 
   if (const toml::table* server = root["server"].as_table()) {
-    HM_RETURN_IF_ERROR(CheckKnownKeys(*server, "server.",
-                                      {"listen", "offline", "revision_ttl_seconds",
-                                       "worker_threads", "max_concurrent_fetches",
-                                       "max_request_body_bytes", "read_timeout_seconds",
-                                       "write_timeout_seconds", "tree_page_size",
-                                       "fetch_stall_timeout_seconds", "public_url"}));
+    HM_RETURN_IF_ERROR(CheckKnownKeys(
+        *server, "server.",
+        {"listen", "offline", "revision_ttl_seconds", "worker_threads", "max_concurrent_fetches",
+         "max_request_body_bytes", "read_timeout_seconds", "write_timeout_seconds",
+         "tree_page_size", "fetch_stall_timeout_seconds", "public_url"}));
     std::string listen;
     HM_RETURN_IF_ERROR(Read(*server, "server.", "listen", &listen));
     if (!listen.empty()) HM_RETURN_IF_ERROR(ParseListenAddress(listen, options));
@@ -98,6 +169,11 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
     HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "backoff_initial_ms", &up.backoff_initial_ms));
     HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "backoff_max_ms", &up.backoff_max_ms));
   }
+  if (const toml::node* sync = root.get("sync")) {
+    const toml::table* table = sync->as_table();
+    if (table == nullptr) return Status::InvalidArgument("config key 'sync' must be a table");
+    HM_RETURN_IF_ERROR(ReadSyncSection(*table, &options->sync));
+  }
   return ValidateOptions(*options);
 }
 
@@ -139,6 +215,10 @@ Status ValidateOptions(const ServerOptions& options) {
     return bad("tree_page_size must be in 1..100000");
   }
   if (options.upstream.max_attempts < 1) return bad("upstream max_attempts must be >= 1");
+  if (options.sync.interval_seconds < 0) return bad("sync.interval_seconds must be >= 0");
+  if (options.sync.concurrency < 1 || options.sync.concurrency > 64) {
+    return bad("sync.concurrency must be in 1..64");
+  }
   return Status::Ok();
 }
 

@@ -5,11 +5,24 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "fetcher/sync_list.h"
 #include "fetcher/upstream.h"
 #include "store/status.h"
 
 namespace hubmirror {
+
+// Mirror mode ([sync] in the config): repos kept stored ahead of time, by
+// `hubmirror sync` and, on an interval, by `serve`.
+struct SyncOptions {
+  // `serve` runs the sync list every this many seconds; 0 = never.
+  int64_t interval_seconds = 0;
+  // Files downloaded at once by a sync.
+  int concurrency = 4;
+  // [[sync.repos]] entries, in order.
+  std::vector<SyncRepoSpec> repos;
+};
 
 struct ServerOptions {
   // Address to listen on; port 0 picks a free port (printed at start-up).
@@ -29,6 +42,9 @@ struct ServerOptions {
   uint64_t max_request_body_bytes = 1 << 20;
   int read_timeout_seconds = 30;
   int write_timeout_seconds = 60;
+  // After a transient upstream failure, metadata is answered from the store
+  // without asking the upstream again for this long.
+  int upstream_failure_hold_seconds = 10;
   // Entries per page of a tree listing (the Hub uses 1000).
   int tree_page_size = 1000;
   // A client streaming a file still being fetched gives up when no new byte
@@ -38,6 +54,7 @@ struct ServerOptions {
   // "derive from the request's Host header".
   std::string public_url;
   UpstreamOptions upstream;
+  SyncOptions sync;
 };
 
 // Reads a TOML config file into `options` (keys absent from the file keep

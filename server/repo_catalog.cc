@@ -9,6 +9,22 @@ namespace hubmirror {
 RepoCatalog::RepoCatalog(const ServerOptions& options, Env* env, Index* index, Upstream* upstream)
     : options_(options), env_(env), index_(index), upstream_(upstream) {}
 
+template <typename Call>
+auto RepoCatalog::AskUpstream(Call&& call) -> decltype(call()) {
+  const int64_t now = env_->MonotonicMicros();
+  if (now < upstream_down_until_micros_.load(std::memory_order_relaxed)) {
+    return Status::Unavailable("upstream failed moments ago; not asking again for " +
+                               std::to_string(options_.upstream_failure_hold_seconds) + " s");
+  }
+  auto result = call();
+  if (!result.ok() && result.status().retryable()) {
+    upstream_down_until_micros_.store(
+        env_->MonotonicMicros() + int64_t{options_.upstream_failure_hold_seconds} * 1'000'000,
+        std::memory_order_relaxed);
+  }
+  return result;
+}
+
 Status RepoCatalog::NotMirrored(const RepoKey& repo, const std::string& what,
                                 const Status& cause) {
   if (upstream_ != nullptr) {
@@ -24,8 +40,30 @@ Status RepoCatalog::NotMirrored(const RepoKey& repo, const std::string& what,
       .WithHubError(HubError::kRepoNotFound, 404);
 }
 
+Status RepoCatalog::UpstreamFailure(const RepoKey& repo, const std::string& what,
+                                    Status failure) {
+  if (failure.retryable()) return NotMirrored(repo, what, failure);
+  return failure;
+}
+
+Result<RevisionInfo> RepoCatalog::FetchRevision(const RepoKey& repo, const std::string& revision) {
+  return revision_flight_.Do(repo.ToString() + "@" + revision, [&]() -> Result<RevisionInfo> {
+    HM_ASSIGN_OR_RETURN(RevisionInfo info,
+                        AskUpstream([&] { return upstream_->GetRevision(repo, revision); }));
+    const bool is_commit = IsCommitSha(revision);
+    if (is_commit && info.commit != revision) {
+      return Status::DataLoss("upstream resolved commit " + revision + " of " + repo.ToString() +
+                              " to a different commit " + info.commit);
+    }
+    HM_RETURN_IF_ERROR(index_->PutCommit(repo, info.commit, info.info_json));
+    if (!is_commit) {
+      HM_RETURN_IF_ERROR(index_->PutRef(repo, revision, info.commit, env_->NowMicros()));
+    }
+    return info;
+  });
+}
+
 Result<Resolution> RepoCatalog::ResolveRevision(const RepoKey& repo, const std::string& revision) {
-  const int64_t now = env_->NowMicros();
   const bool is_commit = IsCommitSha(revision);
   std::optional<RefRecord> known_ref;
   if (is_commit) {
@@ -34,66 +72,62 @@ Result<Resolution> RepoCatalog::ResolveRevision(const RepoKey& repo, const std::
   } else {
     HM_ASSIGN_OR_RETURN(known_ref, index_->GetRef(repo, revision));
     const int64_t ttl_micros = options_.revision_ttl_seconds * 1'000'000;
-    if (known_ref && (upstream_ == nullptr || now - known_ref->resolved_at_micros < ttl_micros)) {
+    if (known_ref && (upstream_ == nullptr ||
+                      env_->NowMicros() - known_ref->resolved_at_micros < ttl_micros)) {
       return Resolution{known_ref->commit, false};
     }
   }
-  if (upstream_ == nullptr) {
-    return NotMirrored(repo, "revision '" + revision + "'", Status::Unavailable("offline"));
-  }
+  const std::string what = "revision '" + revision + "'";
+  if (upstream_ == nullptr) return NotMirrored(repo, what, Status::Unavailable("offline"));
 
-  Result<RevisionInfo> info = upstream_->GetRevision(repo, revision);
+  Result<RevisionInfo> info = FetchRevision(repo, revision);
   if (!info.ok()) {
+    // Stale-if-error: the last known commit of a branch beats no answer.
     if (info.status().retryable() && known_ref) return Resolution{known_ref->commit, true};
-    if (info.status().retryable()) {
-      return NotMirrored(repo, "revision '" + revision + "'", info.status());
-    }
-    return std::move(info).status();
+    return UpstreamFailure(repo, what, std::move(info).status());
   }
-  if (is_commit && info->commit != revision) {
-    return Status::DataLoss("upstream resolved commit " + revision + " of " + repo.ToString() +
-                            " to a different commit " + info->commit);
-  }
-  HM_RETURN_IF_ERROR(index_->PutCommit(repo, info->commit, info->info_json));
-  if (!is_commit) HM_RETURN_IF_ERROR(index_->PutRef(repo, revision, info->commit, now));
   return Resolution{info->commit, false};
 }
 
 Result<std::string> RepoCatalog::RepoInfoJson(const RepoKey& repo, const std::string& commit) {
   HM_ASSIGN_OR_RETURN(std::optional<CommitRecord> record, index_->GetCommit(repo, commit));
-  if (!record || record->info_json.empty()) {
-    // Resolved through a path that did not store info: fetch it by commit.
-    if (upstream_ == nullptr) {
-      return NotMirrored(repo, "repo info at " + commit, Status::Unavailable("offline"));
-    }
-    Result<RevisionInfo> info = upstream_->GetRevision(repo, commit);
-    if (!info.ok()) {
-      if (info.status().retryable()) {
-        return NotMirrored(repo, "repo info at " + commit, info.status());
-      }
-      return std::move(info).status();
-    }
-    HM_RETURN_IF_ERROR(index_->PutCommit(repo, commit, info->info_json));
-    return info->info_json;
-  }
-  return record->info_json;
+  if (record && !record->info_json.empty()) return record->info_json;
+  // The commit was learned without its repo info (e.g. from a tree listing).
+  const std::string what = "repo info at " + commit;
+  if (upstream_ == nullptr) return NotMirrored(repo, what, Status::Unavailable("offline"));
+  Result<RevisionInfo> info = FetchRevision(repo, commit);
+  if (!info.ok()) return UpstreamFailure(repo, what, std::move(info).status());
+  return info->info_json;
 }
 
 Status RepoCatalog::EnsureCompleteTree(const RepoKey& repo, const std::string& commit) {
   HM_ASSIGN_OR_RETURN(std::optional<CommitRecord> record, index_->GetCommit(repo, commit));
   if (record && record->tree_complete) return Status::Ok();
-  if (upstream_ == nullptr) {
-    return NotMirrored(repo, "the file list at " + commit, Status::Unavailable("offline"));
-  }
-  Result<std::vector<EntryRecord>> tree = upstream_->ListTree(repo, commit);
-  if (!tree.ok()) {
-    if (tree.status().retryable()) {
-      return NotMirrored(repo, "the file list at " + commit, tree.status());
-    }
-    return std::move(tree).status();
-  }
-  if (!record) HM_RETURN_IF_ERROR(index_->PutCommit(repo, commit, ""));
-  return index_->PutEntries(repo, commit, *tree, /*tree_complete=*/true);
+  const std::string what = "the file list at " + commit;
+  if (upstream_ == nullptr) return NotMirrored(repo, what, Status::Unavailable("offline"));
+  Result<bool> listed = tree_flight_.Do(repo.ToString() + "@" + commit, [&]() -> Result<bool> {
+    HM_ASSIGN_OR_RETURN(std::vector<EntryRecord> tree,
+                        AskUpstream([&] { return upstream_->ListTree(repo, commit); }));
+    HM_RETURN_IF_ERROR(index_->PutEntries(repo, commit, tree, /*tree_complete=*/true));
+    return true;
+  });
+  if (!listed.ok()) return UpstreamFailure(repo, what, std::move(listed).status());
+  return Status::Ok();
+}
+
+Result<std::vector<EntryRecord>> RepoCatalog::FetchPathsInfo(const RepoKey& repo,
+                                                             const std::string& commit,
+                                                             const std::vector<std::string>& paths,
+                                                             bool expand) {
+  std::string key = repo.ToString() + "@" + commit + (expand ? "+" : "-");
+  for (const std::string& p : paths) key += "\n" + p;
+  return paths_flight_.Do(key, [&]() -> Result<std::vector<EntryRecord>> {
+    HM_ASSIGN_OR_RETURN(std::vector<EntryRecord> entries, AskUpstream([&] {
+                          return upstream_->PathsInfo(repo, commit, paths, expand);
+                        }));
+    HM_RETURN_IF_ERROR(index_->PutEntries(repo, commit, entries, /*tree_complete=*/false));
+    return entries;
+  });
 }
 
 Result<std::vector<EntryRecord>> RepoCatalog::ListTree(const RepoKey& repo,
@@ -124,11 +158,10 @@ Result<std::vector<EntryRecord>> RepoCatalog::LookupEntries(const RepoKey& repo,
   }
   if (!missing.empty() && !complete && upstream_ != nullptr) {
     Result<std::vector<EntryRecord>> fetched =
-        upstream_->PathsInfo(repo, commit, missing, /*expand=*/false);
+        FetchPathsInfo(repo, commit, missing, /*expand=*/false);
+    // Unreachable upstream: answer with what the index knows.
     if (!fetched.ok() && !fetched.status().retryable()) return std::move(fetched).status();
     if (fetched.ok()) {
-      if (!record) HM_RETURN_IF_ERROR(index_->PutCommit(repo, commit, ""));
-      HM_RETURN_IF_ERROR(index_->PutEntries(repo, commit, *fetched, /*tree_complete=*/false));
       for (EntryRecord& e : *fetched) {
         auto it = std::find(paths.begin(), paths.end(), e.path);
         if (it != paths.end()) found[it - paths.begin()] = std::move(e);
@@ -160,11 +193,10 @@ void RepoCatalog::FillLastCommits(const RepoKey& repo, const std::string& commit
   }
   if (missing.empty()) return;
   if (upstream_ != nullptr) {
+    // Best effort: without lastCommit the fallback below is used.
     Result<std::vector<EntryRecord>> fetched =
-        upstream_->PathsInfo(repo, commit, missing, /*expand=*/true);
+        FetchPathsInfo(repo, commit, missing, /*expand=*/true);
     if (fetched.ok()) {
-      // Best effort: a failure to cache only costs a later refetch.
-      (void)index_->PutEntries(repo, commit, *fetched, /*tree_complete=*/false);
       std::unordered_map<std::string, std::string> last_commits;
       for (EntryRecord& f : *fetched) last_commits[f.path] = std::move(f.last_commit_json);
       for (EntryRecord& e : *entries) {

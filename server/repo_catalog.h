@@ -13,11 +13,13 @@
 // Thread-safe (the Index and Upstream are).
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
 #include "fetcher/upstream.h"
 #include "server/options.h"
+#include "server/single_flight.h"
 #include "store/env.h"
 #include "store/index.h"
 #include "store/repo_key.h"
@@ -64,14 +66,33 @@ class RepoCatalog {
 
  private:
   Status EnsureCompleteTree(const RepoKey& repo, const std::string& commit);
+  // Upstream calls, coalesced per key (SingleFlight); the one caller that
+  // actually asks also records the answer in the index.
+  Result<RevisionInfo> FetchRevision(const RepoKey& repo, const std::string& revision);
+  Result<std::vector<EntryRecord>> FetchPathsInfo(const RepoKey& repo, const std::string& commit,
+                                                  const std::vector<std::string>& paths,
+                                                  bool expand);
+  // A failed upstream call as the client should see it: NotMirrored when the
+  // failure was transient, the upstream's verdict otherwise.
+  Status UpstreamFailure(const RepoKey& repo, const std::string& what, Status failure);
   // RepoNotFound or RevisionNotFound for something the index does not hold
   // and the upstream cannot be asked about.
   Status NotMirrored(const RepoKey& repo, const std::string& what, const Status& cause);
+
+  // Runs one upstream call, unless a transient failure happened less than
+  // options_.upstream_failure_hold_seconds ago: then it fails at once, so a
+  // dead upstream costs one timeout, not one per request.
+  template <typename Call>
+  auto AskUpstream(Call&& call) -> decltype(call());
 
   const ServerOptions& options_;
   Env* env_;
   Index* index_;
   Upstream* upstream_;
+  std::atomic<int64_t> upstream_down_until_micros_{0};
+  SingleFlight<RevisionInfo> revision_flight_;
+  SingleFlight<bool> tree_flight_;
+  SingleFlight<std::vector<EntryRecord>> paths_flight_;
 };
 
 }  // namespace hubmirror

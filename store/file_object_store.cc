@@ -145,6 +145,16 @@ class FileObjectStore final : public ObjectStore {
     return last;
   }
 
+  Status Remove(const std::string& sha256) override {
+    HM_RETURN_IF_ERROR(ValidateDigest(sha256));
+    const std::string path = FileObjectPath(root_, sha256);
+    Status removed = env_->RemoveFile(path);
+    if (removed.IsNotFound()) return Status::NotFound("object " + sha256 + " not stored");
+    HM_RETURN_IF_ERROR(removed);
+    // Make the removal durable like a commit's rename.
+    return env_->SyncDir(DirName(path));
+  }
+
   Status CleanTemporaryFiles() override {
     HM_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(tmp_dir_));
     for (const std::string& name : names) {

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <utility>
 
+#include "store/sqlite_stmt.h"
+
 namespace hubmirror {
 namespace {
 
@@ -67,128 +69,10 @@ static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 constexpr const char* kNowMicrosSql =
     "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
 
-Status SqliteError(sqlite3* db, int rc, std::string_view what) {
-  std::string msg = "index: " + std::string(what) + ": " +
-                    (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Status::Unavailable(std::move(msg));
-    case SQLITE_FULL:
-      return Status::ResourceExhausted(std::move(msg));
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return Status::DataLoss(std::move(msg));
-    case SQLITE_PERM:
-    case SQLITE_READONLY:
-    case SQLITE_AUTH:
-      return Status::PermissionDenied(std::move(msg));
-    case SQLITE_CANTOPEN:
-      return Status::FailedPrecondition(std::move(msg));
-    case SQLITE_CONSTRAINT:
-    case SQLITE_TOOBIG:
-    case SQLITE_RANGE:
-      return Status::InvalidArgument(std::move(msg));
-    default:
-      return Status::Internal(std::move(msg));
-  }
-}
-
-// A prepared statement; values are bound, never spliced into the SQL.
-class Stmt {
- public:
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)) {}
-  ~Stmt() { sqlite3_finalize(stmt_); }
-
-  static Result<Stmt> Prepare(sqlite3* db, std::string_view sql) {
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db, rc, "prepare");
-    return Stmt(db, stmt);
-  }
-
-  // Binds are 1-based, like sqlite3_bind_*. Text is copied (SQLITE_TRANSIENT)
-  // so temporaries are safe.
-  Stmt& Bind(int i, std::string_view text) {
-    if (rc_ == SQLITE_OK) {
-      rc_ =
-          sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-    }
-    return *this;
-  }
-  Stmt& Bind(int i, int64_t v) {
-    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-
-  // True when a row is available, false when done.
-  Result<bool> Step() {
-    if (rc_ != SQLITE_OK) return SqliteError(db_, rc_, "bind");
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return SqliteError(db_, rc, "step");
-  }
-  Status Run() {
-    HM_ASSIGN_OR_RETURN(bool row, Step());
-    (void)row;
-    return Status::Ok();
-  }
-
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::string Text(int col) const {
-    const unsigned char* p = sqlite3_column_text(stmt_, col);
-    if (p == nullptr) return {};
-    return std::string(reinterpret_cast<const char*>(p),
-                       static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
-  }
-
- private:
-  Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-
-  sqlite3* db_;
-  sqlite3_stmt* stmt_;
-  int rc_ = SQLITE_OK;  // first bind error, reported by Step()
-};
-
-Status Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
-  if (rc == SQLITE_OK) return Status::Ok();
-  std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
-  sqlite3_free(err);
-  return SqliteError(nullptr, rc, std::string(sql).substr(0, 40) + "...: " + msg);
-}
-
-// Rolls back unless Commit() succeeded.
-class Transaction {
- public:
-  explicit Transaction(sqlite3* db) : db_(db) {}
-  ~Transaction() {
-    if (active_) (void)Exec(db_, "ROLLBACK");
-  }
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-
-  // IMMEDIATE takes the write lock up front, so a busy database fails here
-  // (after busy_timeout) instead of midway through.
-  Status Begin() {
-    HM_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
-    active_ = true;
-    return Status::Ok();
-  }
-  Status Commit() {
-    HM_RETURN_IF_ERROR(Exec(db_, "COMMIT"));
-    active_ = false;
-    return Status::Ok();
-  }
-
- private:
-  sqlite3* db_;
-  bool active_ = false;
-};
+using sqlite::Exec;
+using sqlite::SqliteError;
+using sqlite::Stmt;
+using sqlite::Transaction;
 
 struct DbCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -270,6 +154,102 @@ Result<int64_t> EnsureRepoId(sqlite3* db, const RepoKey& repo) {
   HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, LookupRepoId(db, repo));
   if (!id) return Status::Internal("index: repo row vanished after insert");
   return *id;
+}
+
+// Inserts or updates entries of one commit; the caller holds a transaction.
+Status UpsertEntries(sqlite3* db, int64_t repo_id, const std::string& commit,
+                     const std::vector<EntryRecord>& entries) {
+  // A listing without lastCommit must not erase one learned earlier.
+  HM_ASSIGN_OR_RETURN(
+      Stmt st,
+      Stmt::Prepare(db,
+                    "INSERT INTO entries (repo_id, commit_sha, path, parent, is_dir, size, oid, "
+                    "is_lfs, lfs_sha256, lfs_pointer_size, last_commit_json) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                    "ON CONFLICT (repo_id, commit_sha, path) DO UPDATE SET "
+                    "parent = excluded.parent, is_dir = excluded.is_dir, "
+                    "size = excluded.size, oid = excluded.oid, is_lfs = excluded.is_lfs, "
+                    "lfs_sha256 = excluded.lfs_sha256, "
+                    "lfs_pointer_size = excluded.lfs_pointer_size, "
+                    "last_commit_json = CASE WHEN excluded.last_commit_json = '' "
+                    "THEN entries.last_commit_json ELSE excluded.last_commit_json END"));
+  for (const EntryRecord& e : entries) {
+    st.Reset();
+    st.Bind(1, repo_id)
+        .Bind(2, commit)
+        .Bind(3, e.path)
+        .Bind(4, ParentOf(e.path))
+        .Bind(5, int64_t{e.is_directory})
+        .Bind(6, static_cast<int64_t>(e.size))
+        .Bind(7, e.oid)
+        .Bind(8, int64_t{e.is_lfs})
+        .Bind(9, e.lfs_sha256)
+        .Bind(10, static_cast<int64_t>(e.lfs_pointer_size))
+        .Bind(11, e.last_commit_json);
+    HM_RETURN_IF_ERROR(st.Run());
+  }
+  return Status::Ok();
+}
+
+// Marks a commit's tree as fully listed, creating the commit row if needed
+// (a tree can be listed before the repo info); the caller holds a transaction.
+Status MarkTreeComplete(sqlite3* db, int64_t repo_id, const std::string& commit) {
+  HM_ASSIGN_OR_RETURN(Stmt st,
+                      Stmt::Prepare(db,
+                                    "INSERT INTO commits (repo_id, commit_sha, tree_complete) "
+                                    "VALUES (?1, ?2, 1) ON CONFLICT (repo_id, commit_sha) "
+                                    "DO UPDATE SET tree_complete = 1"));
+  st.Bind(1, repo_id).Bind(2, commit);
+  return st.Run();
+}
+
+// Inserts or updates an object row; a known git sha1 is never erased.
+Status UpsertObject(sqlite3* db, const ObjectRecord& object) {
+  std::string sql = "INSERT INTO objects (sha256, git_sha1, size, stored_at) VALUES (?1, ?2, ?3, " +
+                    std::string(kNowMicrosSql) +
+                    ") ON CONFLICT (sha256) DO UPDATE SET size = excluded.size, "
+                    "git_sha1 = CASE WHEN excluded.git_sha1 = '' THEN objects.git_sha1 "
+                    "ELSE excluded.git_sha1 END";
+  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, sql));
+  st.Bind(1, object.sha256).Bind(2, object.git_sha1).Bind(3, static_cast<int64_t>(object.size));
+  return st.Run();
+}
+
+// Writes one repo of a snapshot; the caller holds a transaction.
+Status ImportRepo(sqlite3* db, const RepoSnapshot& snapshot) {
+  HM_ASSIGN_OR_RETURN(int64_t repo_id, EnsureRepoId(db, snapshot.repo));
+  for (const CommitSnapshot& c : snapshot.commits) {
+    std::string sql =
+        "INSERT INTO commits (repo_id, commit_sha, info_json, tree_complete, fetched_at) "
+        "VALUES (?1, ?2, ?3, ?4, " +
+        std::string(kNowMicrosSql) +
+        ") ON CONFLICT (repo_id, commit_sha) DO UPDATE SET "
+        "info_json = CASE WHEN excluded.info_json = '' THEN commits.info_json "
+        "ELSE excluded.info_json END, "
+        "tree_complete = max(commits.tree_complete, excluded.tree_complete)";
+    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, sql));
+    st.Bind(1, repo_id)
+        .Bind(2, c.commit)
+        .Bind(3, c.record.info_json)
+        .Bind(4, int64_t{c.record.tree_complete});
+    HM_RETURN_IF_ERROR(st.Run());
+    HM_RETURN_IF_ERROR(UpsertEntries(db, repo_id, c.commit, c.entries));
+  }
+  for (const NamedRef& ref : snapshot.refs) {
+    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db,
+                                               "INSERT INTO refs (repo_id, ref, commit_sha, "
+                                               "resolved_at) VALUES (?1, ?2, ?3, ?4) "
+                                               "ON CONFLICT (repo_id, ref) DO UPDATE SET "
+                                               "commit_sha = excluded.commit_sha, "
+                                               "resolved_at = excluded.resolved_at "
+                                               "WHERE excluded.resolved_at >= refs.resolved_at"));
+    st.Bind(1, repo_id)
+        .Bind(2, ref.name)
+        .Bind(3, ref.record.commit)
+        .Bind(4, ref.record.resolved_at_micros);
+    HM_RETURN_IF_ERROR(st.Run());
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -368,44 +348,8 @@ Status Index::PutEntries(const RepoKey& repo, const std::string& commit,
   Transaction txn(db_);
   HM_RETURN_IF_ERROR(txn.Begin());
   HM_ASSIGN_OR_RETURN(int64_t repo_id, EnsureRepoId(db_, repo));
-  for (const EntryRecord& e : entries) {
-    // A listing without lastCommit must not erase one learned earlier.
-    HM_ASSIGN_OR_RETURN(
-        Stmt st,
-        Stmt::Prepare(db_,
-                      "INSERT INTO entries (repo_id, commit_sha, path, parent, is_dir, size, oid, "
-                      "is_lfs, lfs_sha256, lfs_pointer_size, last_commit_json) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-                      "ON CONFLICT (repo_id, commit_sha, path) DO UPDATE SET "
-                      "parent = excluded.parent, is_dir = excluded.is_dir, "
-                      "size = excluded.size, oid = excluded.oid, is_lfs = excluded.is_lfs, "
-                      "lfs_sha256 = excluded.lfs_sha256, "
-                      "lfs_pointer_size = excluded.lfs_pointer_size, "
-                      "last_commit_json = CASE WHEN excluded.last_commit_json = '' "
-                      "THEN entries.last_commit_json ELSE excluded.last_commit_json END"));
-    st.Bind(1, repo_id)
-        .Bind(2, commit)
-        .Bind(3, e.path)
-        .Bind(4, ParentOf(e.path))
-        .Bind(5, int64_t{e.is_directory})
-        .Bind(6, static_cast<int64_t>(e.size))
-        .Bind(7, e.oid)
-        .Bind(8, int64_t{e.is_lfs})
-        .Bind(9, e.lfs_sha256)
-        .Bind(10, static_cast<int64_t>(e.lfs_pointer_size))
-        .Bind(11, e.last_commit_json);
-    HM_RETURN_IF_ERROR(st.Run());
-  }
-  if (tree_complete) {
-    // The commit row may not exist yet (tree listed before repo info).
-    HM_ASSIGN_OR_RETURN(Stmt st,
-                        Stmt::Prepare(db_,
-                                      "INSERT INTO commits (repo_id, commit_sha, tree_complete) "
-                                      "VALUES (?1, ?2, 1) ON CONFLICT (repo_id, commit_sha) "
-                                      "DO UPDATE SET tree_complete = 1"));
-    st.Bind(1, repo_id).Bind(2, commit);
-    HM_RETURN_IF_ERROR(st.Run());
-  }
+  HM_RETURN_IF_ERROR(UpsertEntries(db_, repo_id, commit, entries));
+  if (tree_complete) HM_RETURN_IF_ERROR(MarkTreeComplete(db_, repo_id, commit));
   return txn.Commit();
 }
 
@@ -456,14 +400,7 @@ Result<std::vector<EntryRecord>> Index::ListEntries(const RepoKey& repo, const s
 
 Status Index::PutObject(const ObjectRecord& object) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string sql = "INSERT INTO objects (sha256, git_sha1, size, stored_at) VALUES (?1, ?2, ?3, " +
-                    std::string(kNowMicrosSql) +
-                    ") ON CONFLICT (sha256) DO UPDATE SET size = excluded.size, "
-                    "git_sha1 = CASE WHEN excluded.git_sha1 = '' THEN objects.git_sha1 "
-                    "ELSE excluded.git_sha1 END";
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, sql));
-  st.Bind(1, object.sha256).Bind(2, object.git_sha1).Bind(3, static_cast<int64_t>(object.size));
-  return st.Run();
+  return UpsertObject(db_, object);
 }
 
 Result<std::optional<ObjectRecord>> Index::GetObject(const std::string& sha256) {
@@ -497,6 +434,59 @@ Result<std::pair<uint64_t, uint64_t>> Index::ObjectTotals() {
   if (!row) return std::pair<uint64_t, uint64_t>(0, 0);
   return std::pair<uint64_t, uint64_t>(static_cast<uint64_t>(st.Int(0)),
                                        static_cast<uint64_t>(st.Int(1)));
+}
+
+Result<std::vector<ObjectRecord>> Index::ListObjects() {
+  std::lock_guard<std::mutex> lock(mu_);
+  HM_ASSIGN_OR_RETURN(
+      Stmt st, Stmt::Prepare(db_, "SELECT sha256, git_sha1, size FROM objects ORDER BY sha256"));
+  std::vector<ObjectRecord> out;
+  while (true) {
+    HM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadObject(st));
+  }
+  return out;
+}
+
+Result<std::vector<RepoKey>> Index::ListRepos() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // 'dataset' < 'model': datasets sort first, then by id.
+  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "SELECT type, name FROM repos ORDER BY type, name"));
+  std::vector<RepoKey> out;
+  while (true) {
+    HM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(RepoKey{st.Text(0) == "dataset" ? RepoType::kDataset : RepoType::kModel,
+                          st.Text(1)});
+  }
+  return out;
+}
+
+Result<std::vector<NamedRef>> Index::ListRefs(const RepoKey& repo) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+                                             "SELECT r.ref, r.commit_sha, r.resolved_at "
+                                             "FROM refs r JOIN repos p ON p.id = r.repo_id "
+                                             "WHERE p.type = ?1 AND p.name = ?2 ORDER BY r.ref"));
+  st.Bind(1, RepoTypeName(repo.type)).Bind(2, repo.id);
+  std::vector<NamedRef> out;
+  while (true) {
+    HM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(NamedRef{st.Text(0), RefRecord{st.Text(1), st.Int(2)}});
+  }
+  return out;
+}
+
+Status Index::ImportSnapshot(const std::vector<RepoSnapshot>& repos,
+                             const std::vector<ObjectRecord>& objects) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction txn(db_);
+  HM_RETURN_IF_ERROR(txn.Begin());
+  for (const ObjectRecord& object : objects) HM_RETURN_IF_ERROR(UpsertObject(db_, object));
+  for (const RepoSnapshot& repo : repos) HM_RETURN_IF_ERROR(ImportRepo(db_, repo));
+  return txn.Commit();
 }
 
 }  // namespace hubmirror

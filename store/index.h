@@ -59,6 +59,26 @@ struct ObjectRecord {
   uint64_t size = 0;
 };
 
+// A ref by name, as listed by ListRefs and carried by a snapshot.
+struct NamedRef {
+  std::string name;  // branch, tag or "refs/pr/N"
+  RefRecord record;
+};
+
+// One commit with its complete file list, as carried by a snapshot.
+struct CommitSnapshot {
+  std::string commit;
+  CommitRecord record;
+  std::vector<EntryRecord> entries;
+};
+
+// What a snapshot knows about one repo.
+struct RepoSnapshot {
+  RepoKey repo;
+  std::vector<NamedRef> refs;
+  std::vector<CommitSnapshot> commits;
+};
+
 class Index {
  public:
   // Opens (creating if needed) the database at `path`.
@@ -93,6 +113,26 @@ class Index {
   Result<std::optional<ObjectRecord>> FindObjectByGitSha1(const std::string& git_sha1);
   // Number and total size of distinct stored objects.
   Result<std::pair<uint64_t, uint64_t>> ObjectTotals();
+  // Every object row, sorted by sha256.
+  Result<std::vector<ObjectRecord>> ListObjects();
+
+  // Every repo with a row (a ref or a commit was recorded), sorted by type
+  // then id.
+  Result<std::vector<RepoKey>> ListRepos();
+  // The refs of a repo, sorted by name; empty for an unknown repo.
+  Result<std::vector<NamedRef>> ListRefs(const RepoKey& repo);
+
+  // Writes a whole snapshot (an imported bundle) in ONE transaction: either
+  // every row becomes visible or, on any error, none does.
+  //   refs     upserted, except that a ref already resolved more recently
+  //            (larger resolved_at_micros) than the snapshot's is kept
+  //   commits  info_json replaced when the snapshot's is non-empty;
+  //            tree_complete only ever goes from 0 to 1
+  //   entries  upserted as PutEntries does
+  //   objects  upserted as PutObject does
+  // The caller must have stored every object first: rows promise bytes.
+  Status ImportSnapshot(const std::vector<RepoSnapshot>& repos,
+                        const std::vector<ObjectRecord>& objects);
 
  private:
   explicit Index(sqlite3* db);

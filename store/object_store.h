@@ -74,6 +74,11 @@ class ObjectStore {
   virtual bool Contains(const std::string& sha256) = 0;
   virtual Result<std::unique_ptr<ObjectReader>> Open(const std::string& sha256) = 0;
   virtual Result<std::unique_ptr<ObjectWriter>> NewWriter(const ObjectPromise& promise) = 0;
+  // Removes a committed object (NotFound if it is not stored). Readers that
+  // already opened it keep reading their copy. The caller owns the decision:
+  // an index row naming the object must go first, or the object must have
+  // been added by the caller itself (an import rolling back).
+  virtual Status Remove(const std::string& sha256) = 0;
   // Removes leftovers of writes interrupted by a crash. Call once at start-up.
   virtual Status CleanTemporaryFiles() = 0;
 };

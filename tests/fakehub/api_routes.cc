@@ -148,6 +148,40 @@ void HandlePathsInfo(const httplib::Request& req, httplib::Response& res, const 
   SetJson(res, entries);
 }
 
+// GET /api/{models,datasets}[?author=X]: summaries of the repos of that type
+// (of that author), in fixture order, paginated like the tree.
+void HandleRepoList(const ServerState& state, httplib::Response& res, RepoType type,
+                    const RawTarget& raw, const QueryParams& query) {
+  std::optional<std::string> author = ParamValue(query, "author");
+  std::vector<const Repo*> repos;
+  for (const Repo& repo : state.hub().repos()) {
+    if (repo.type() == type && (!author || repo.card().author == *author)) repos.push_back(&repo);
+  }
+  size_t offset = 0;
+  if (std::optional<std::string> cursor = ParamValue(query, "cursor")) {
+    std::optional<size_t> decoded = DecodeCursor(*cursor);
+    if (!decoded || *decoded > repos.size()) return SetJsonError(res, 400, "Invalid cursor");
+    offset = *decoded;
+  }
+  size_t end = std::min(repos.size(), offset + state.options().page_size);
+  json page = json::array();
+  for (size_t i = offset; i < end; ++i) {
+    const Repo& repo = *repos[i];
+    page.push_back({{"_id", repo.mongo_id()},
+                    {"id", repo.id()},
+                    {"author", repo.card().author},
+                    {"private", false},
+                    {"gated", repo.gated() ? json("manual") : json(false)},
+                    {"downloads", repo.card().downloads},
+                    {"likes", repo.card().likes},
+                    {"createdAt", repo.card().created_at}});
+  }
+  if (end < repos.size()) {
+    res.set_header("Link", "<" + NextPageUrl(state, raw, end) + ">; rel=\"next\"");
+  }
+  SetJson(res, page);
+}
+
 void HandleWhoami(const httplib::Request& req, httplib::Response& res) {
   if (BearerToken(req).empty()) {
     return SetJsonError(res, 401, "Invalid credentials in Authorization header");
@@ -169,6 +203,11 @@ void HandleApi(ServerState& state, const httplib::Request& req, httplib::Respons
   if (segments.size() == 1 && segments[0] == "whoami-v2") {
     if (!IsGetOrHead(req)) return SetJsonError(res, 405, "Method not allowed");
     return HandleWhoami(req, res);
+  }
+  if (segments.size() == 1 && (segments[0] == "models" || segments[0] == "datasets")) {
+    if (!IsGetOrHead(req)) return SetJsonError(res, 405, "Method not allowed");
+    RepoType type = segments[0] == "models" ? RepoType::kModel : RepoType::kDataset;
+    return HandleRepoList(state, res, type, raw, query);
   }
   std::optional<RepoRequest> request = ParseApiRepoRequest(state.hub(), segments);
   if (!request) return SetJsonError(res, 404, "Not Found");

@@ -117,6 +117,25 @@ fetch "$API/api/whoami-v2" -H "Authorization: Bearer hf_x"
 expect_jq '[.name, .auth.accessToken.role]' '["fake-user","read"]' "whoami"
 pass "errors, gating, whoami"
 
+# --- Repo listing by author (hubmirror sync org/*) ---------------------------
+url="$API/api/models?author=acme" pages=0
+: >"$WORK/ids"
+while [[ -n "$url" && $pages -lt 10 ]]; do  # 4 repos, 2 per page
+  fetch "$url"
+  expect_status 200 "models of acme, page $pages"
+  jq -r '.[].id' "$WORK/body" >>"$WORK/ids"
+  url=$(header Link | sed -n 's/^<\(http[^>]*\)>; rel="next"$/\1/p')
+  pages=$((pages + 1))
+done
+[[ $pages == 2 ]] || fail "models of acme: $pages pages, want 2"
+[[ "$(sort "$WORK/ids" | tr '\n' ' ')" == "acme/big-model acme/gated-model acme/tiny-model acme/tiny-model-ft " ]] ||
+  fail "models of acme: $(tr '\n' ' ' <"$WORK/ids")"
+fetch "$API/api/datasets?author=acme"
+expect_jq '[.[].id]' '["acme/tiny-dataset"]' "datasets of acme"
+fetch "$API/api/models?author=nobody"
+expect_jq 'length' '0' "models of nobody"
+pass "repo listing"
+
 # --- Tree, pagination, paths-info -------------------------------------------
 collect_tree() {  # collect_tree URL: follows Link rel="next", prints paths.
   local url=$1 pages=0

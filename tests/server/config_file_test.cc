@@ -21,7 +21,8 @@ class ConfigFileTest : public ::testing::Test {
 TEST_F(ConfigFileTest, ShippedConfigEqualsTheBuiltInDefaults) {
   ServerOptions defaults;
   ServerOptions loaded;
-  ASSERT_TRUE(LoadConfigFile(std::string(HUBMIRROR_SOURCE_DIR) + "/configs/hubmirror.toml", &loaded).ok());
+  ASSERT_TRUE(
+      LoadConfigFile(std::string(HUBMIRROR_SOURCE_DIR) + "/configs/hubmirror.toml", &loaded).ok());
   EXPECT_EQ(loaded.listen_host, defaults.listen_host);
   EXPECT_EQ(loaded.listen_port, defaults.listen_port);
   EXPECT_EQ(loaded.store_dir, defaults.store_dir);
@@ -30,6 +31,53 @@ TEST_F(ConfigFileTest, ShippedConfigEqualsTheBuiltInDefaults) {
   EXPECT_EQ(loaded.worker_threads, defaults.worker_threads);
   EXPECT_EQ(loaded.tree_page_size, defaults.tree_page_size);
   EXPECT_EQ(loaded.upstream.max_attempts, defaults.upstream.max_attempts);
+  EXPECT_EQ(loaded.sync.interval_seconds, defaults.sync.interval_seconds);
+  EXPECT_EQ(loaded.sync.concurrency, defaults.sync.concurrency);
+  EXPECT_EQ(loaded.sync.repos, defaults.sync.repos);
+}
+
+TEST_F(ConfigFileTest, SyncListIsRead) {
+  ServerOptions options;
+  Status s = LoadConfigFile(Write("[sync]\ninterval_seconds = 600\nconcurrency = 8\n"
+                                  "[[sync.repos]]\nrepo = \"acme/tiny-model\"\n"
+                                  "revisions = [\"main\", \"v1\"]\n"
+                                  "include = [\"*.safetensors\", \"*.json\"]\n"
+                                  "[[sync.repos]]\nrepo = \"datasets/acme/tiny-dataset@v2\"\n"
+                                  "exclude = [\"*.parquet\"]\n"
+                                  "[[sync.repos]]\nrepo = \"acme/*\"\n"),
+                            &options);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(options.sync.interval_seconds, 600);
+  EXPECT_EQ(options.sync.concurrency, 8);
+  ASSERT_EQ(options.sync.repos.size(), 3u);
+  EXPECT_EQ(options.sync.repos[0].id, "acme/tiny-model");
+  EXPECT_EQ(options.sync.repos[0].revisions, (std::vector<std::string>{"main", "v1"}));
+  EXPECT_EQ(options.sync.repos[0].include, (std::vector<std::string>{"*.safetensors", "*.json"}));
+  EXPECT_EQ(options.sync.repos[1].type, RepoType::kDataset);
+  EXPECT_EQ(options.sync.repos[1].revisions, std::vector<std::string>{"v2"});
+  EXPECT_EQ(options.sync.repos[1].exclude, std::vector<std::string>{"*.parquet"});
+  EXPECT_TRUE(options.sync.repos[2].whole_author);
+  EXPECT_EQ(options.sync.repos[2].id, "acme");
+}
+
+TEST_F(ConfigFileTest, SyncMistakesAreNamed) {
+  ServerOptions options;
+  Status typo =
+      LoadConfigFile(Write("[[sync.repos]]\nrepo = \"a/b\"\nrevision = \"v1\"\n"), &options);
+  EXPECT_NE(typo.message().find("sync.repos[0].revision"), std::string::npos) << typo.ToString();
+  Status missing = LoadConfigFile(Write("[[sync.repos]]\ninclude = [\"*\"]\n"), &options);
+  EXPECT_NE(missing.message().find("sync.repos[0].repo"), std::string::npos) << missing.ToString();
+  Status bad_repo = LoadConfigFile(Write("[[sync.repos]]\nrepo = \"../x\"\n"), &options);
+  EXPECT_NE(bad_repo.message().find("sync.repos[0].repo"), std::string::npos)
+      << bad_repo.ToString();
+  Status not_list =
+      LoadConfigFile(Write("[[sync.repos]]\nrepo = \"a/b\"\ninclude = \"*\"\n"), &options);
+  EXPECT_NE(not_list.message().find("sync.repos[0].include"), std::string::npos)
+      << not_list.ToString();
+  Status unknown = LoadConfigFile(Write("[sync]\nevery = 5\n"), &options);
+  EXPECT_NE(unknown.message().find("sync.every"), std::string::npos) << unknown.ToString();
+  EXPECT_FALSE(LoadConfigFile(Write("[sync]\nconcurrency = 0\n"), &options).ok());
+  EXPECT_FALSE(LoadConfigFile(Write("[sync]\ninterval_seconds = -1\n"), &options).ok());
 }
 
 TEST_F(ConfigFileTest, ValuesOverrideDefaults) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "fetcher/upstream.h"
 
@@ -20,6 +21,8 @@ class FakeUpstream : public Upstream {
   std::map<std::string, std::vector<EntryRecord>> trees;
   // path -> bytes, for Download.
   std::map<std::string, std::string> contents;
+  // author -> repo ids, for ListRepos (both repo types).
+  std::map<std::string, std::vector<std::string>> repos_by_author;
   std::atomic<bool> unreachable{false};
   std::atomic<int> revision_calls{0};
   std::atomic<int> tree_calls{0};
@@ -73,6 +76,13 @@ class FakeUpstream : public Upstream {
       }
     }
     return out;
+  }
+
+  Result<std::vector<std::string>> ListRepos(RepoType, const std::string& author) override {
+    if (unreachable) return Status::Unavailable("connection refused");
+    auto it = repos_by_author.find(author);
+    if (it == repos_by_author.end()) return std::vector<std::string>{};
+    return it->second;
   }
 
   Result<FileHead> HeadFile(const RepoKey&, const std::string&, const std::string&) override {

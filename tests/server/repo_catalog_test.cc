@@ -86,6 +86,16 @@ TEST_F(RepoCatalogTest, UnreachableUpstreamServesLastKnownCommitAsStale) {
   EXPECT_TRUE(unknown.status().retryable());
 }
 
+TEST_F(RepoCatalogTest, DeadUpstreamIsNotAskedAgainDuringTheHold) {
+  ASSERT_TRUE(catalog_->ResolveRevision(repo_, "main").ok());
+  env_.AdvanceSeconds(3600);
+  upstream_.unreachable = true;
+  ASSERT_TRUE(catalog_->ResolveRevision(repo_, "main")->stale);
+  ASSERT_TRUE(catalog_->ResolveRevision(repo_, "main")->stale);
+  ASSERT_TRUE(catalog_->ResolveRevision(repo_, "main")->stale);
+  EXPECT_EQ(upstream_.revision_calls, 2) << "one failed call, then answers from the index";
+}
+
 TEST_F(RepoCatalogTest, UpstreamVerdictsPassThrough) {
   auto missing = catalog_->ResolveRevision(repo_, "nope");
   EXPECT_EQ(missing.status().hub_error(), HubError::kRevisionNotFound);

@@ -424,5 +424,25 @@ TEST_F(FileObjectStoreTest, ReopenSeesObjects) {
   EXPECT_EQ(ReadObject(**again, Sha256Hex(data)), data);
 }
 
+TEST(FileObjectStoreRemoveTest, RemovesOnlyWhatIsStored) {
+  char tmpl[] = "/tmp/hubmirror-store-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::unique_ptr<Env> env = NewPosixEnv();
+  auto store = NewFileObjectStore(env.get(), tmpl);
+  ASSERT_OK(store.status());
+  const std::string data = "bytes to remove";
+  auto writer = (*store)->NewWriter(PromiseFor(data));
+  ASSERT_OK(writer.status());
+  ASSERT_OK((*writer)->Append(data.data(), data.size()));
+  ASSERT_OK((*writer)->Commit().status());
+  const std::string sha256 = Sha256Hex(data);
+  ASSERT_TRUE((*store)->Contains(sha256));
+  ASSERT_OK((*store)->Remove(sha256));
+  EXPECT_FALSE((*store)->Contains(sha256));
+  EXPECT_TRUE((*store)->Remove(sha256).IsNotFound());
+  EXPECT_EQ((*store)->Remove("../../etc/passwd").code(), StatusCode::kInvalidArgument);
+  std::filesystem::remove_all(tmpl);
+}
+
 }  // namespace
 }  // namespace hubmirror

@@ -264,5 +264,82 @@ TEST_F(IndexTest, RejectsNewerSchema) {
   EXPECT_EQ(index.status().code(), StatusCode::kFailedPrecondition) << index.status().ToString();
 }
 
+
+TEST_F(IndexTest, ListReposRefsAndObjects) {
+  ASSERT_OK(index_->PutRef(kOrgModel, "v1", kCommitA, 10));
+  ASSERT_OK(index_->PutRef(kOrgModel, "main", kCommitB, 20));
+  ASSERT_OK(index_->PutCommit(kOrgDataset, kCommitA, "{}"));
+  auto repos = index_->ListRepos();
+  ASSERT_OK(repos.status());
+  EXPECT_EQ(*repos, (std::vector<RepoKey>{kOrgDataset, kOrgModel}));
+  auto refs = index_->ListRefs(kOrgModel);
+  ASSERT_OK(refs.status());
+  ASSERT_EQ(refs->size(), 2u);
+  EXPECT_EQ((*refs)[0].name, "main");
+  EXPECT_EQ((*refs)[0].record.commit, kCommitB);
+  EXPECT_EQ((*refs)[1].record.resolved_at_micros, 10);
+  EXPECT_TRUE(index_->ListRefs(kGpt2)->empty());
+
+  ASSERT_OK(index_->PutObject(ObjectRecord{std::string(64, 'b'), "", 2}));
+  ASSERT_OK(index_->PutObject(ObjectRecord{std::string(64, 'a'), std::string(40, 'c'), 1}));
+  auto objects = index_->ListObjects();
+  ASSERT_OK(objects.status());
+  ASSERT_EQ(objects->size(), 2u);
+  EXPECT_EQ((*objects)[0].sha256, std::string(64, 'a'));
+  EXPECT_EQ((*objects)[0].git_sha1, std::string(40, 'c'));
+}
+
+TEST_F(IndexTest, ImportSnapshotWritesEverythingAndKeepsNewerRefs) {
+  ASSERT_OK(index_->PutRef(kOrgModel, "main", kCommitB, 500));
+  ASSERT_OK(index_->PutEntries(kOrgModel, kCommitB, {File("old.txt")}, /*tree_complete=*/true));
+  RepoSnapshot repo;
+  repo.repo = kOrgModel;
+  repo.refs = {NamedRef{"main", RefRecord{kCommitA, 100}}, NamedRef{"v1", RefRecord{kCommitA, 100}}};
+  repo.commits = {CommitSnapshot{kCommitA, CommitRecord{"{\"sha\":1}", true},
+                                 {Dir("d"), File("d/x.bin", 7)}},
+                  CommitSnapshot{kCommitB, CommitRecord{"", false}, {}}};
+  ASSERT_OK(index_->ImportSnapshot({repo}, {ObjectRecord{std::string(64, 'e'), "", 7}}));
+
+  // The ref resolved later (500) than the snapshot's (100) wins; new refs land.
+  EXPECT_EQ((*index_->GetRef(kOrgModel, "main"))->commit, kCommitB);
+  EXPECT_EQ((*index_->GetRef(kOrgModel, "v1"))->commit, kCommitA);
+  auto a = index_->GetCommit(kOrgModel, kCommitA);
+  ASSERT_TRUE(a.ok() && a->has_value());
+  EXPECT_TRUE((*a)->tree_complete);
+  EXPECT_EQ((*a)->info_json, "{\"sha\":1}");
+  EXPECT_EQ(List(kOrgModel, kCommitA, "", true), (std::vector<std::string>{"d", "d/x.bin"}));
+  // tree_complete never goes back to 0; entries are kept.
+  EXPECT_TRUE((*index_->GetCommit(kOrgModel, kCommitB))->tree_complete);
+  EXPECT_EQ(List(kOrgModel, kCommitB, "", true), (std::vector<std::string>{"old.txt"}));
+  EXPECT_TRUE(index_->GetObject(std::string(64, 'e'))->has_value());
+}
+
+TEST_F(IndexTest, ImportSnapshotIsAllOrNothing) {
+  // A trigger makes the last row of the snapshot fail, after everything else
+  // was written inside the transaction.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/index.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER poison BEFORE INSERT ON entries WHEN NEW.path = 'poison' "
+                         "BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  RepoSnapshot good;
+  good.repo = kOrgModel;
+  good.refs = {NamedRef{"main", RefRecord{kCommitA, 1}}};
+  good.commits = {CommitSnapshot{kCommitA, CommitRecord{"{}", true}, {File("a")}}};
+  RepoSnapshot bad = good;
+  bad.repo = kOrgDataset;
+  bad.commits[0].entries.push_back(File("poison"));
+  EXPECT_FALSE(index_->ImportSnapshot({good, bad}, {ObjectRecord{std::string(64, 'e'), "", 1}}).ok());
+  EXPECT_FALSE(*index_->HasRepo(kOrgModel));
+  EXPECT_FALSE(index_->GetObject(std::string(64, 'e'))->has_value());
+
+  ASSERT_OK(index_->ImportSnapshot({good}, {}));
+  EXPECT_TRUE(index_->GetRef(kOrgModel, "main")->has_value());
+}
+
 }  // namespace
 }  // namespace hubmirror

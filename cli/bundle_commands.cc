@@ -1,0 +1,202 @@
+// `hubmirror inventory`, `hubmirror export`, `hubmirror import`: moving a
+// store's content across an air gap as one bundle file
+// (docs/bundle-format.md).
+//
+// Exit codes: 0 success, 1 the operation failed (nothing imported / no bundle
+// written), 2 bad command line.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/progress_display.h"
+#include "store/bundle_importer.h"
+#include "store/bundle_plan.h"
+#include "store/bundle_writer.h"
+#include "store/env.h"
+#include "store/index.h"
+#include "store/inventory.h"
+#include "store/object_store.h"
+
+namespace hubmirror {
+namespace {
+
+int Fail(const char* command, const Status& status) {
+  std::fprintf(stderr, "hubmirror %s: %s\n", command, status.message().c_str());
+  return 1;
+}
+
+// An opened store: object files plus index.
+struct OpenStore {
+  std::unique_ptr<ObjectStore> objects;
+  std::unique_ptr<Index> index;
+};
+
+// `must_exist`: refuse a directory without an index (inventory and export
+// read a store; only import may start an empty one).
+Result<OpenStore> OpenStoreDir(Env* env, const std::string& dir, bool must_exist) {
+  const std::string index_path = dir + "/index.sqlite";
+  if (must_exist && !env->FileExists(index_path)) {
+    return Status::NotFound("store " + dir + " has no index (" + index_path +
+                            "); is --store the directory `hubmirror serve` uses?");
+  }
+  HM_RETURN_IF_ERROR(env->CreateDirs(dir));
+  OpenStore store;
+  HM_ASSIGN_OR_RETURN(store.objects, NewFileObjectStore(env, dir));
+  HM_ASSIGN_OR_RETURN(store.index, Index::Open(index_path));
+  return store;
+}
+
+std::string Bytes(uint64_t n) { return ProgressDisplay::FormatBytes(n); }
+
+int RunInventory(const std::string& store_dir) {
+  std::unique_ptr<Env> env = NewPosixEnv();
+  Result<OpenStore> store = OpenStoreDir(env.get(), store_dir, /*must_exist=*/true);
+  if (!store.ok()) return Fail("inventory", store.status());
+  Result<std::string> text =
+      BuildInventory(store->index.get(), store->objects.get(), store_dir);
+  if (!text.ok()) return Fail("inventory", text.status());
+  if (std::fwrite(text->data(), 1, text->size(), stdout) != text->size() ||
+      std::fflush(stdout) != 0) {
+    return Fail("inventory", Status::FromErrno(errno, "write to stdout"));
+  }
+  return 0;
+}
+
+struct ExportFlags {
+  std::string store;
+  std::string output;
+  std::string since;
+  std::vector<std::string> repos;
+};
+
+int RunExport(const ExportFlags& flags) {
+  std::vector<BundleRepoSpec> specs;
+  for (const std::string& text : flags.repos) {
+    Result<BundleRepoSpec> spec = ParseBundleRepoSpec(text);
+    if (!spec.ok()) return Fail("export", spec.status());
+    specs.push_back(std::move(spec).value());
+  }
+  std::unique_ptr<Env> env = NewPosixEnv();
+  std::unordered_set<std::string> destination_has;
+  if (!flags.since.empty()) {
+    Result<std::unordered_set<std::string>> listed = ReadInventory(env.get(), flags.since);
+    if (!listed.ok()) return Fail("export", listed.status());
+    destination_has = std::move(listed).value();
+  }
+  Result<OpenStore> store = OpenStoreDir(env.get(), flags.store, /*must_exist=*/true);
+  if (!store.ok()) return Fail("export", store.status());
+  Result<BundleManifest> manifest =
+      PlanBundle(store->index.get(), store->objects.get(), specs,
+                 flags.since.empty() ? nullptr : &destination_has);
+  if (!manifest.ok()) return Fail("export", manifest.status());
+
+  uint64_t planned_objects = 0;
+  uint64_t planned_bytes = 0;
+  uint64_t commits = 0;
+  for (const BundleObject& o : manifest->objects) {
+    if (!o.included) continue;
+    ++planned_objects;
+    planned_bytes += o.size;
+  }
+  for (const RepoSnapshot& r : manifest->repos) commits += r.commits.size();
+  ProgressDisplay progress(stderr, isatty(STDERR_FILENO) != 0, env.get());
+  progress.AddPlanned(planned_objects, planned_bytes);
+  Result<BundleWriteStats> stats = WriteBundle(
+      env.get(), store->objects.get(), *manifest, flags.output, [&progress](const BundleObject& o) {
+        progress.FileStarted(o.sha256, o.size);
+        progress.BytesTransferred(o.sha256, o.size);
+        progress.FileFinished(o.sha256, Status::Ok(), /*already_present=*/false);
+      });
+  if (!stats.ok()) return Fail("export", stats.status());
+  progress.Finish();
+  std::printf(
+      "hubmirror export: wrote %s: %zu repos, %llu commits, %zu objects listed, %llu included "
+      "(%s, stored as %s; %llu of %llu chunks compressed), bundle %s\n",
+      flags.output.c_str(), manifest->repos.size(), static_cast<unsigned long long>(commits),
+      manifest->objects.size(), static_cast<unsigned long long>(stats->objects_written),
+      Bytes(stats->raw_bytes).c_str(), Bytes(stats->stored_bytes).c_str(),
+      static_cast<unsigned long long>(stats->zstd_chunks),
+      static_cast<unsigned long long>(stats->zstd_chunks + stats->raw_chunks),
+      Bytes(stats->bundle_bytes).c_str());
+  return 0;
+}
+
+struct ImportFlags {
+  std::string store;
+  std::string bundle;
+  bool dry_run = false;
+};
+
+int RunImport(const ImportFlags& flags) {
+  std::unique_ptr<Env> env = NewPosixEnv();
+  Result<OpenStore> store = OpenStoreDir(env.get(), flags.store, /*must_exist=*/false);
+  if (!store.ok()) return Fail("import", store.status());
+  ProgressDisplay progress(stderr, isatty(STDERR_FILENO) != 0, env.get());
+  ImportOptions options;
+  options.dry_run = flags.dry_run;
+  Result<ImportSummary> summary = ImportBundle(
+      env.get(), store->objects.get(), store->index.get(), flags.bundle, options,
+      [&progress](const BundleObject& o, bool added) {
+        progress.FileStarted(o.sha256, o.size);
+        if (added) progress.BytesTransferred(o.sha256, o.size);
+        progress.FileFinished(o.sha256, Status::Ok(), /*already_present=*/!added);
+      });
+  if (!summary.ok()) {
+    std::fprintf(stderr, "hubmirror import: %s\nhubmirror import: nothing was imported; store %s "
+                 "is unchanged\n", summary.status().message().c_str(), flags.store.c_str());
+    return 1;
+  }
+  progress.Finish();
+  std::printf(
+      "hubmirror import: %s %s: %llu repos, %llu refs, %llu commits, %llu object records "
+      "(%llu new, %s), %llu objects already here\n",
+      flags.dry_run ? "verified (dry run, nothing written)" : "imported", flags.bundle.c_str(),
+      static_cast<unsigned long long>(summary->repos),
+      static_cast<unsigned long long>(summary->refs),
+      static_cast<unsigned long long>(summary->commits),
+      static_cast<unsigned long long>(summary->object_records),
+      static_cast<unsigned long long>(summary->objects_added), Bytes(summary->bytes_added).c_str(),
+      static_cast<unsigned long long>(summary->objects_expected));
+  return 0;
+}
+
+}  // namespace
+
+void AddInventoryCommand(CLI::App* app, CommandRegistry* registry) {
+  auto store = std::make_shared<std::string>();
+  CLI::App* cmd = app->add_subcommand(
+      "inventory", "Print the objects a store holds (input for `export --since`)");
+  cmd->add_option("--store", *store, "Store directory")->required();
+  cmd->callback([store, registry] { registry->selected = [store] { return RunInventory(*store); }; });
+}
+
+void AddExportCommand(CLI::App* app, CommandRegistry* registry) {
+  auto flags = std::make_shared<ExportFlags>();
+  CLI::App* cmd = app->add_subcommand("export", "Write repos of a store into one bundle file");
+  cmd->add_option("--store", flags->store, "Store directory to export from")->required();
+  cmd->add_option("--output", flags->output, "Bundle file to write")->required();
+  cmd->add_option("--since", flags->since,
+                  "Inventory of the destination store: leave out objects it already has");
+  cmd->add_option("repos", flags->repos,
+                  "org/name[@rev] (model), datasets/org/name[@rev] (dataset); without @rev "
+                  "every branch and tag the store knows")
+      ->required();
+  cmd->callback([flags, registry] { registry->selected = [flags] { return RunExport(*flags); }; });
+}
+
+void AddImportCommand(CLI::App* app, CommandRegistry* registry) {
+  auto flags = std::make_shared<ImportFlags>();
+  CLI::App* cmd = app->add_subcommand(
+      "import", "Verify a bundle and add its repos to a store, all or nothing");
+  cmd->add_option("--store", flags->store, "Store directory to import into")->required();
+  cmd->add_option("bundle", flags->bundle, "Bundle file written by `hubmirror export`")->required();
+  cmd->add_flag("--dry-run", flags->dry_run, "Verify the whole bundle but write nothing");
+  cmd->callback([flags, registry] { registry->selected = [flags] { return RunImport(*flags); }; });
+}
+
+}  // namespace hubmirror

@@ -1,0 +1,152 @@
+// Internal to the store: thin RAII wrappers over the SQLite C API used by
+// index.cc. Not part of the store's public surface; nothing outside store/
+// includes it.
+//
+// Every SQLite result code is translated to a Status here (habit: translate
+// foreign errors once, at the boundary). Values are always bound, never
+// spliced into SQL text.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "store/status.h"
+
+namespace hubmirror::sqlite {
+
+inline Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = "index: " + std::string(what) + ": " +
+                    (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable(std::move(msg));
+    case SQLITE_FULL:
+      return Status::ResourceExhausted(std::move(msg));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::DataLoss(std::move(msg));
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
+      return Status::PermissionDenied(std::move(msg));
+    case SQLITE_CANTOPEN:
+      return Status::FailedPrecondition(std::move(msg));
+    case SQLITE_CONSTRAINT:
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+      return Status::InvalidArgument(std::move(msg));
+    default:
+      return Status::Internal(std::move(msg));
+  }
+}
+
+// A prepared statement; values are bound, never spliced into the SQL.
+class Stmt {
+ public:
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)) {}
+  ~Stmt() { sqlite3_finalize(stmt_); }
+
+  static Result<Stmt> Prepare(sqlite3* db, std::string_view sql) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db, rc, "prepare");
+    return Stmt(db, stmt);
+  }
+
+  // Binds are 1-based, like sqlite3_bind_*. Text is copied (SQLITE_TRANSIENT)
+  // so temporaries are safe.
+  Stmt& Bind(int i, std::string_view text) {
+    if (rc_ == SQLITE_OK) {
+      rc_ =
+          sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    }
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+
+  // Makes the statement runnable again with fresh bindings (for loops that
+  // insert many rows with one prepared statement).
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    rc_ = SQLITE_OK;
+  }
+
+  // True when a row is available, false when done.
+  Result<bool> Step() {
+    if (rc_ != SQLITE_OK) return SqliteError(db_, rc_, "bind");
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqliteError(db_, rc, "step");
+  }
+  Status Run() {
+    HM_ASSIGN_OR_RETURN(bool row, Step());
+    (void)row;
+    return Status::Ok();
+  }
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    if (p == nullptr) return {};
+    return std::string(reinterpret_cast<const char*>(p),
+                       static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
+
+ private:
+  Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  int rc_ = SQLITE_OK;  // first bind error, reported by Step()
+};
+
+inline Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return Status::Ok();
+  std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+  sqlite3_free(err);
+  return SqliteError(nullptr, rc, std::string(sql).substr(0, 40) + "...: " + msg);
+}
+
+// Rolls back unless Commit() succeeded.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  ~Transaction() {
+    if (active_) (void)Exec(db_, "ROLLBACK");
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  // IMMEDIATE takes the write lock up front, so a busy database fails here
+  // (after busy_timeout) instead of midway through.
+  Status Begin() {
+    HM_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+    active_ = true;
+    return Status::Ok();
+  }
+  Status Commit() {
+    HM_RETURN_IF_ERROR(Exec(db_, "COMMIT"));
+    active_ = false;
+    return Status::Ok();
+  }
+
+ private:
+  sqlite3* db_;
+  bool active_ = false;
+};
+
+}  // namespace hubmirror::sqlite

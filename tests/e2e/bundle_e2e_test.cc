@@ -1,0 +1,257 @@
+// End-to-end: air-gap bundles with the real binaries. Store A is filled
+// through a pull-through `hubmirror serve`, exported, imported into an empty
+// store B, and B is served offline byte-identical to the fake hub. Also
+// `inventory` + `export --since`, and damaged bundles refused with the store
+// unchanged.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "tests/e2e/hub_fixture.h"
+
+namespace hubmirror::e2e {
+namespace {
+
+using nlohmann::json;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr, interleaved
+};
+
+// Runs `hubmirror ARGS...` with a time limit; arguments are single-quoted for
+// the shell (the tests' paths contain no quotes).
+CommandResult RunHubmirror(const std::vector<std::string>& args, bool merge_stderr = true) {
+  std::string command = "timeout 120 '" + std::string(HUBMIRROR_BIN) + "'";
+  for (const std::string& a : args) command += " '" + a + "'";
+  if (merge_stderr) command += " 2>&1";
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.output.append(buf, n);
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// The store's files, without SQLite's transient WAL companions.
+std::map<std::string, uint64_t> StoreListing(const std::string& dir) {
+  std::map<std::string, uint64_t> files = ListFilesWithSizes(dir);
+  std::erase_if(files, [](const auto& f) {
+    return f.first.ends_with("-wal") || f.first.ends_with("-shm");
+  });
+  return files;
+}
+
+// The sha256s of the objects a bundle carries (format: docs/bundle-format.md:
+// magic line, u64 little-endian manifest length, manifest JSON).
+std::set<std::string> IncludedObjects(const std::string& bundle_path) {
+  std::string bytes = ReadFile(bundle_path);
+  const size_t magic = std::string("hubmirror-bundle 1\n").size();
+  uint64_t length = 0;
+  for (int i = 0; i < 8; ++i) {
+    length |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[magic + i])) << (8 * i);
+  }
+  json manifest = json::parse(bytes.substr(magic + 8, length));
+  std::set<std::string> included;
+  for (const json& o : manifest["objects"]) {
+    if (o["included"].get<bool>()) included.insert(o["sha256"]);
+  }
+  return included;
+}
+
+struct RepoAtRevision {
+  std::string type_plural;  // "models" / "datasets"
+  std::string url_prefix;   // "" / "datasets/"
+  std::string id;
+  std::string revision;
+};
+
+const std::vector<RepoAtRevision> kPopulated = {
+    {"models", "", "acme/tiny-model", "v1"},
+    {"models", "", "acme/tiny-model", "main"},
+    {"datasets", "datasets/", "acme/tiny-dataset", "main"},
+};
+
+class BundleE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(hub_.ok()) << "fake hub did not start"; }
+
+  json Get(const std::string& base, const std::string& target) {
+    HttpReply reply = HttpGet(base, target);
+    EXPECT_EQ(reply.status, 200) << target << ": " << reply.body;
+    return json::parse(reply.body, nullptr, false);
+  }
+
+  std::string TreeTarget(const RepoAtRevision& r) {
+    return "/api/" + r.type_plural + "/" + r.id + "/tree/" + r.revision + "?recursive=true";
+  }
+
+  // Fills store A through a pull-through mirror: repo info, the recursive
+  // tree (marks it complete) and every file; remembers the fake hub's bytes.
+  void PopulateStoreA() {
+    Mirror mirror(store_a_.path(), hub_.api_url());
+    ASSERT_TRUE(mirror.ok());
+    for (const RepoAtRevision& r : kPopulated) {
+      Get(mirror.url(), "/api/" + r.type_plural + "/" + r.id + "/revision/" + r.revision);
+      json tree = Get(mirror.url(), TreeTarget(r));
+      ASSERT_TRUE(tree.is_array());
+      trees_[r.id + "@" + r.revision] = tree;
+      for (const json& e : tree) {
+        if (e["type"] != "file") continue;
+        const std::string path = e["path"];
+        HttpReply file = HttpGet(mirror.url(), "/" + r.url_prefix + r.id + "/resolve/" + r.revision + "/" + path);
+        ASSERT_EQ(file.status, 200) << path;
+        std::string upstream = hub_.DirectDownload(r.url_prefix + r.id, r.revision, path);
+        ASSERT_FALSE(upstream.empty()) << path;
+        ASSERT_TRUE(file.body == upstream) << path;
+        files_[r.url_prefix + r.id + "@" + r.revision + ":" + path] = upstream;
+      }
+    }
+    EXPECT_EQ(mirror.Stop() & 0x7f, 0);
+  }
+
+  // The sha256s of every file of one populated revision.
+  std::set<std::string> ObjectsOf(const std::string& prefix_id_rev) {
+    std::set<std::string> out;
+    for (const auto& [key, bytes] : files_) {
+      if (key.rfind(prefix_id_rev + ":", 0) == 0) out.insert(Sha256OfString(bytes));
+    }
+    return out;
+  }
+
+  FakeHub hub_;
+  TempDir store_a_;
+  TempDir store_b_;
+  TempDir work_;
+  std::map<std::string, json> trees_;
+  std::map<std::string, std::string> files_;  // "prefix+id@rev:path" -> bytes
+};
+
+TEST_F(BundleE2eTest, ExportImportServeOfflineSinceAndDamage) {
+  ASSERT_NO_FATAL_FAILURE(PopulateStoreA());
+  const std::string bundle = work_.path() + "/all.bundle";
+  CommandResult exported = RunHubmirror({"export", "--store", store_a_.path(), "--output", bundle,
+                                         "acme/tiny-model", "datasets/acme/tiny-dataset"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  EXPECT_NE(exported.output.find("hubmirror export: wrote"), std::string::npos);
+
+  CommandResult imported = RunHubmirror({"import", "--store", store_b_.path(), bundle});
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+
+  {
+    Mirror offline(store_b_.path(), hub_.api_url(), {"--offline"});
+    ASSERT_TRUE(offline.ok());
+    for (const RepoAtRevision& r : kPopulated) {
+      json info = Get(offline.url(), "/api/" + r.type_plural + "/" + r.id + "/revision/" + r.revision);
+      json upstream_info = Get(hub_.api_url(), "/api/" + r.type_plural + "/" + r.id + "/revision/" + r.revision);
+      EXPECT_EQ(info["sha"], upstream_info["sha"]) << r.id << "@" << r.revision;
+      EXPECT_EQ(Get(offline.url(), TreeTarget(r)), trees_[r.id + "@" + r.revision]);
+      HttpReply paths_info = HttpRequest(offline.url(), "POST",
+                                         "/api/" + r.type_plural + "/" + r.id + "/paths-info/" + r.revision,
+                                         {}, "paths=README.md", "application/x-www-form-urlencoded");
+      EXPECT_EQ(paths_info.status, 200) << paths_info.body;
+      EXPECT_NE(paths_info.body.find("README.md"), std::string::npos);
+    }
+    for (const auto& [key, bytes] : files_) {
+      const size_t at = key.find('@');
+      const size_t colon = key.find(':');
+      HttpReply file = HttpGet(offline.url(), "/" + key.substr(0, at) + "/resolve/" +
+                                                  key.substr(at + 1, colon - at - 1) + "/" +
+                                                  key.substr(colon + 1));
+      ASSERT_EQ(file.status, 200) << key;
+      EXPECT_TRUE(file.body == bytes) << key;
+    }
+  }
+
+  // --since: store C has v1 only; a main bundle made against its inventory
+  // carries exactly the objects main has and v1 lacks.
+  TempDir store_c;
+  const std::string v1_bundle = work_.path() + "/v1.bundle";
+  ASSERT_EQ(RunHubmirror({"export", "--store", store_a_.path(), "--output", v1_bundle,
+                          "acme/tiny-model@v1"}).exit_code, 0);
+  ASSERT_EQ(RunHubmirror({"import", "--store", store_c.path(), v1_bundle}).exit_code, 0);
+  CommandResult inventory = RunHubmirror({"inventory", "--store", store_c.path()}, false);
+  ASSERT_EQ(inventory.exit_code, 0) << inventory.output;
+  EXPECT_EQ(inventory.output.rfind("# hubmirror inventory 1\n", 0), 0u);
+  const std::string inventory_path = work_.path() + "/c.inventory";
+  WriteFile(inventory_path, inventory.output);
+  const std::string main_bundle = work_.path() + "/main.bundle";
+  CommandResult since = RunHubmirror({"export", "--store", store_a_.path(), "--output",
+                                      main_bundle, "--since", inventory_path,
+                                      "acme/tiny-model@main"});
+  ASSERT_EQ(since.exit_code, 0) << since.output;
+  std::set<std::string> expected;
+  std::set<std::string> v1 = ObjectsOf("acme/tiny-model@v1");
+  for (const std::string& sha : ObjectsOf("acme/tiny-model@main")) {
+    if (v1.count(sha) == 0) expected.insert(sha);
+  }
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(IncludedObjects(main_bundle), expected);
+  CommandResult dry = RunHubmirror({"import", "--dry-run", "--store", store_c.path(), main_bundle});
+  EXPECT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_NE(dry.output.find(std::to_string(expected.size()) + " object records"), std::string::npos)
+      << dry.output;
+  // Without v1's objects, store B... has them; an empty store does not.
+  TempDir empty;
+  CommandResult refused = RunHubmirror({"import", "--store", empty.path(), main_bundle});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("--since"), std::string::npos) << refused.output;
+  ASSERT_EQ(RunHubmirror({"import", "--store", store_c.path(), main_bundle}).exit_code, 0);
+
+  // Damage: one flipped byte, and a truncated copy; store C stays as it is.
+  const std::map<std::string, uint64_t> before = StoreListing(store_c.path());
+  const std::string good = ReadFile(bundle);
+  std::string flipped = good;
+  flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x01);
+  const std::string flipped_path = work_.path() + "/flipped.bundle";
+  WriteFile(flipped_path, flipped);
+  CommandResult bad = RunHubmirror({"import", "--store", store_c.path(), flipped_path});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("flipped.bundle"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("unchanged"), std::string::npos) << bad.output;
+  EXPECT_EQ(StoreListing(store_c.path()), before);
+
+  const std::string truncated_path = work_.path() + "/truncated.bundle";
+  WriteFile(truncated_path, good.substr(0, good.size() - 1000));
+  CommandResult cut = RunHubmirror({"import", "--store", store_c.path(), truncated_path});
+  EXPECT_NE(cut.exit_code, 0);
+  EXPECT_NE(cut.output.find("truncated"), std::string::npos) << cut.output;
+  EXPECT_EQ(StoreListing(store_c.path()), before);
+}
+
+TEST_F(BundleE2eTest, ExportRefusesWhatTheStoreDoesNotFullyHave) {
+  {
+    Mirror mirror(store_a_.path(), hub_.api_url());
+    ASSERT_TRUE(mirror.ok());
+    // Repo info only: the file list of main is not complete.
+    Get(mirror.url(), "/api/models/acme/tiny-model/revision/main");
+  }
+  CommandResult result = RunHubmirror({"export", "--store", store_a_.path(), "--output",
+                                       work_.path() + "/x.bundle", "acme/tiny-model@main"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("hubmirror sync acme/tiny-model@main"), std::string::npos)
+      << result.output;
+  EXPECT_TRUE(ListFilesWithSizes(work_.path()).empty());
+}
+
+}  // namespace
+}  // namespace hubmirror::e2e

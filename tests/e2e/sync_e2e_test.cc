@@ -1,0 +1,267 @@
+// End-to-end: `hubmirror sync` against the fake hub, then `serve --offline`
+// from what it stored; incremental and interrupted syncs, filters, whole
+// authors from a config, and the scheduled sync inside `serve`.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "tests/e2e/hub_fixture.h"
+
+namespace hubmirror::e2e {
+namespace {
+
+using nlohmann::json;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr, interleaved
+};
+
+// Runs `hubmirror ARGS...` to completion (at most `timeout` without output).
+RunResult RunHubmirror(const std::vector<std::string>& args,
+                       std::map<std::string, std::string> env = {},
+                       std::chrono::seconds timeout = std::chrono::seconds(120)) {
+  std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", HUBMIRROR_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  if (env.find("HF_TOKEN") == env.end()) env["HF_TOKEN"] = "";
+  ChildProcess child(argv, env);
+  RunResult result;
+  while (std::optional<std::string> line = child.WaitForLine("", timeout)) {
+    result.output += *line + "\n";
+  }
+  int status = child.Stop();
+  if (status >= 0 && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  return result;
+}
+
+// A file of a repo at a revision, as the manifest describes it.
+struct FixtureFile {
+  std::string prefix_and_id;  // "acme/x" or "datasets/acme/x"
+  std::string revision;
+  std::string path;
+  std::string sha256;
+};
+
+class SyncE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(hub_.ok()) << "fake hub did not start";
+    manifest_ = json::parse(HttpGet(hub_.api_url(), "/_fake/manifest").body, nullptr, false);
+    ASSERT_TRUE(manifest_.is_object());
+  }
+
+  // Every file of `id` at `revision`, from the manifest.
+  std::vector<FixtureFile> FilesOf(const std::string& type, const std::string& id,
+                                   const std::string& revision) {
+    std::vector<FixtureFile> files;
+    for (const json& repo : manifest_["repos"]) {
+      if (repo["id"] != id || repo["type"] != type) continue;
+      const std::string commit = repo["refs"][revision];
+      for (const json& c : repo["commits"]) {
+        if (c["id"] != commit) continue;
+        for (const json& f : c["files"]) {
+          files.push_back({(type == "dataset" ? "datasets/" : "") + id, revision, f["path"],
+                           f["sha256"]});
+        }
+      }
+    }
+    return files;
+  }
+
+  std::vector<std::string> SyncArgs(std::vector<std::string> repos) {
+    std::vector<std::string> args = {"sync", "--store", store_.path(), "--upstream",
+                                     hub_.api_url()};
+    args.insert(args.end(), repos.begin(), repos.end());
+    return args;
+  }
+
+  // GETs a file from an (offline) mirror.
+  HttpReply Resolve(const Mirror& mirror, const FixtureFile& f) {
+    return HttpGet(mirror.url(), "/" + f.prefix_and_id + "/resolve/" + f.revision + "/" + f.path);
+  }
+
+  std::string WriteConfig(const std::string& text) {
+    std::string path = store_.path() + "-config.toml";
+    std::ofstream(path) << text;
+    config_paths_.push_back(path);
+    return path;
+  }
+  void TearDown() override {
+    for (const std::string& p : config_paths_) std::remove(p.c_str());
+  }
+
+  TempDir store_;
+  FakeHub hub_{{"--page-size", "3"}};
+  json manifest_;
+  std::vector<std::string> config_paths_;
+};
+
+TEST_F(SyncE2eTest, SyncedRevisionsAreServedOfflineByteForByte) {
+  std::vector<FixtureFile> files = FilesOf("model", "acme/tiny-model", "main");
+  for (auto& f : FilesOf("model", "acme/tiny-model", "v1")) files.push_back(f);
+  for (auto& f : FilesOf("dataset", "acme/tiny-dataset", "main")) files.push_back(f);
+  ASSERT_EQ(files.size(), 15u);
+  std::map<std::string, std::string> expected;  // "id@rev/path" -> bytes from the fake hub
+  for (const FixtureFile& f : files) {
+    std::string bytes = hub_.DirectDownload(f.prefix_and_id, f.revision, f.path);
+    ASSERT_EQ(Sha256OfString(bytes), f.sha256) << f.path;
+    expected[f.prefix_and_id + "@" + f.revision + "/" + f.path] = bytes;
+  }
+  hub_.ResetStats();
+
+  RunResult first = RunHubmirror(SyncArgs(
+      {"acme/tiny-model@main", "acme/tiny-model@v1", "datasets/acme/tiny-dataset"}));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("fetched acme/tiny-model/model.safetensors"), std::string::npos)
+      << first.output;
+  EXPECT_NE(first.output.find("files]"), std::string::npos) << "a total progress line";
+  EXPECT_NE(first.output.find("synced acme/tiny-model@v1"), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("synced datasets/acme/tiny-dataset@main"), std::string::npos);
+  EXPECT_GT(hub_.Stats()["cdn_requests"].get<int>(), 0);
+
+  // Incremental: nothing changed upstream, so only metadata moves.
+  hub_.ResetStats();
+  RunResult second = RunHubmirror(SyncArgs(
+      {"acme/tiny-model@main", "acme/tiny-model@v1", "datasets/acme/tiny-dataset"}));
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  json stats = hub_.Stats();
+  EXPECT_EQ(stats["cdn_requests"], 0) << stats.dump();
+  EXPECT_EQ(stats["resolve_requests"], 0) << stats.dump();
+  EXPECT_NE(second.output.find("unchanged acme/tiny-model@main"), std::string::npos)
+      << second.output;
+
+  hub_.Stop();
+  Mirror mirror(store_.path(), hub_.api_url(), {"--offline"});
+  ASSERT_TRUE(mirror.ok());
+  for (const FixtureFile& f : files) {
+    HttpReply reply = Resolve(mirror, f);
+    ASSERT_EQ(reply.status, 200) << f.prefix_and_id << "@" << f.revision << "/" << f.path;
+    EXPECT_TRUE(reply.body == expected[f.prefix_and_id + "@" + f.revision + "/" + f.path])
+        << f.path << " differs";
+  }
+  HttpReply tree = HttpGet(mirror.url(), "/api/models/acme/tiny-model/tree/v1?recursive=true");
+  ASSERT_EQ(tree.status, 200) << tree.body;
+  size_t tree_files = 0;
+  for (const json& e : json::parse(tree.body)) tree_files += e["type"] == "file";
+  EXPECT_EQ(tree_files, FilesOf("model", "acme/tiny-model", "v1").size());
+  HttpReply info = HttpGet(mirror.url(), "/api/datasets/acme/tiny-dataset/revision/main");
+  EXPECT_EQ(info.status, 200) << info.body;
+}
+
+TEST_F(SyncE2eTest, InterruptedSyncResumesAndCompletes) {
+  const FixtureFile big = FilesOf("model", "acme/big-model", "main").at(0);
+  const std::string bytes = hub_.DirectDownload(big.prefix_and_id, "main", big.path);
+  ASSERT_EQ(Sha256OfString(bytes), big.sha256);
+
+  constexpr uint64_t kPauseAfter = 8 << 20;
+  hub_.Control("/_fake/cdn-gate?pause_after=" + std::to_string(kPauseAfter));
+  {
+    std::vector<std::string> argv = {HUBMIRROR_BIN};
+    for (const std::string& a : SyncArgs({"acme/big-model"})) argv.push_back(a);
+    ChildProcess sync(argv, {{"HF_TOKEN", ""}});
+    ASSERT_TRUE(sync.started());
+    // Wait (bounded) until the transfer is under way, then crash the sync.
+    for (int i = 0; i < 400 && TotalFileBytes(store_.path() + "/tmp") < kPauseAfter / 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_GE(TotalFileBytes(store_.path() + "/tmp"), kPauseAfter / 2);
+    sync.Kill();
+  }
+  hub_.Control("/_fake/cdn-gate?open=1");
+  // Nothing was published by the killed run.
+  {
+    hub_.Stop();
+    Mirror offline(store_.path(), hub_.api_url(), {"--offline"});
+    ASSERT_TRUE(offline.ok());
+    EXPECT_NE(Resolve(offline, big).status, 200);
+  }
+  FakeHub hub2({"--page-size", "3"});
+  ASSERT_TRUE(hub2.ok());
+  RunResult rerun = RunHubmirror({"sync", "--store", store_.path(), "--upstream", hub2.api_url(),
+                                  "acme/big-model"});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
+  hub2.Stop();
+  Mirror mirror(store_.path(), hub2.api_url(), {"--offline"});
+  ASSERT_TRUE(mirror.ok());
+  HttpReply reply = Resolve(mirror, big);
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(Sha256OfString(reply.body), big.sha256);
+}
+
+TEST_F(SyncE2eTest, IncludeFilterStoresOnlyMatchingFiles) {
+  RunResult run = RunHubmirror(
+      {"sync", "--store", store_.path(), "--upstream", hub_.api_url(), "--include", "*.json",
+       "acme/tiny-model"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  // config.json and tokenizer/tokenizer.json are the JSON files of main.
+  EXPECT_EQ(ListFilesWithSizes(store_.path() + "/objects").size(), 2u) << run.output;
+  hub_.Stop();
+  Mirror mirror(store_.path(), hub_.api_url(), {"--offline"});
+  ASSERT_TRUE(mirror.ok());
+  EXPECT_EQ(HttpGet(mirror.url(), "/acme/tiny-model/resolve/main/config.json").status, 200);
+  HttpReply weights = HttpGet(mirror.url(), "/acme/tiny-model/resolve/main/model.safetensors");
+  EXPECT_EQ(weights.status, 404);
+  EXPECT_EQ(weights.Header("X-Error-Code"), "EntryNotFound");
+}
+
+TEST_F(SyncE2eTest, FailuresNameRepoRevisionAndFix) {
+  RunResult run = RunHubmirror(SyncArgs({"acme/tiny-model@no-such-branch", "acme/gated-model"}));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("acme/tiny-model@no-such-branch"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("check the revision"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("acme/gated-model@main"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("HF_TOKEN"), std::string::npos) << run.output;
+  EXPECT_EQ(RunHubmirror(SyncArgs({"../etc"})).exit_code, 2);
+}
+
+TEST_F(SyncE2eTest, ConfigWithWholeAuthorSyncsEveryRepoOfIt) {
+  std::string config = WriteConfig(
+      "[[sync.repos]]\nrepo = \"acme/*\"\ninclude = [\"*.json\"]\n"
+      "[[sync.repos]]\nrepo = \"datasets/acme/*\"\n");
+  RunResult run = RunHubmirror(
+      {"sync", "--config", config, "--store", store_.path(), "--upstream", hub_.api_url()},
+      {{"HF_TOKEN", "hf_fake_gated_token"}});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* repo : {"acme/tiny-model", "acme/tiny-model-ft", "acme/gated-model",
+                           "acme/big-model", "datasets/acme/tiny-dataset"}) {
+    EXPECT_NE(run.output.find(std::string("synced ") + repo + "@main"), std::string::npos)
+        << repo << "\n" << run.output;
+  }
+  EXPECT_EQ(run.output.find("gpt-mini"), std::string::npos) << "another author";
+  hub_.Stop();
+  Mirror mirror(store_.path(), hub_.api_url(), {"--offline"});
+  ASSERT_TRUE(mirror.ok());
+  EXPECT_EQ(HttpGet(mirror.url(), "/acme/tiny-model-ft/resolve/main/config.json").status, 200);
+  EXPECT_EQ(HttpGet(mirror.url(), "/acme/gated-model/resolve/main/config.json").status, 200);
+  EXPECT_EQ(
+      HttpGet(mirror.url(), "/datasets/acme/tiny-dataset/resolve/main/data/test.jsonl").status,
+      200);
+}
+
+TEST_F(SyncE2eTest, ServeRunsTheSyncListOnAnInterval) {
+  std::string config = WriteConfig(
+      "[sync]\ninterval_seconds = 1\n[[sync.repos]]\nrepo = \"acme/tiny-model-ft\"\n");
+  Mirror mirror(store_.path(), hub_.api_url(), {"--config", config});
+  ASSERT_TRUE(mirror.ok());
+  // No client asks for anything: the five files arrive by the scheduled sync.
+  size_t objects = 0;
+  for (int i = 0; i < 300 && objects < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    objects = ListFilesWithSizes(store_.path() + "/objects").size();
+  }
+  ASSERT_EQ(objects, 5u);
+  int status = mirror.Stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "serve exits cleanly with the scheduler running: " << status;
+  hub_.Stop();
+  Mirror offline(store_.path(), hub_.api_url(), {"--offline"});
+  ASSERT_TRUE(offline.ok());
+  EXPECT_EQ(HttpGet(offline.url(), "/acme/tiny-model-ft/resolve/main/adapter.safetensors").status,
+            200);
+}
+
+}  // namespace
+}  // namespace hubmirror::e2e
