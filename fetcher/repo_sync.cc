@@ -1,5 +1,7 @@
 #include "fetcher/repo_sync.h"
 
+#include "store/entry_objects.h"
+
 #include <algorithm>
 #include <thread>
 #include <utility>
@@ -123,9 +125,8 @@ Result<std::vector<EntryRecord>> RepoSyncer::CommitTree(const RepoKey& repo,
 }
 
 Result<bool> RepoSyncer::IsStored(const EntryRecord& entry) {
-  if (entry.is_lfs) return store_->Contains(entry.lfs_sha256);
-  HM_ASSIGN_OR_RETURN(std::optional<ObjectRecord> object, index_->FindObjectByGitSha1(entry.oid));
-  return object.has_value() && store_->Contains(object->sha256);
+  HM_ASSIGN_OR_RETURN(std::optional<std::string> object, FindStoredObject(index_, store_, entry));
+  return object.has_value();
 }
 
 RevisionSyncReport RepoSyncer::SyncRevision(const RepoKey& repo, const std::string& revision,
@@ -239,15 +240,8 @@ Status RepoSyncer::FetchFile(const RepoKey& repo, const std::string& commit,
                              const EntryRecord& entry, const std::string& display_name,
                              TransferProgress* progress) {
   progress->FileStarted(display_name, entry.size);
-  ObjectPromise promise;
-  promise.size = entry.size;
-  if (entry.is_lfs) {
-    promise.sha256 = entry.lfs_sha256;
-  } else {
-    promise.git_sha1 = entry.oid;
-  }
   Status status;
-  Result<std::unique_ptr<ObjectWriter>> writer = store_->NewWriter(promise);
+  Result<std::unique_ptr<ObjectWriter>> writer = store_->NewWriter(PromiseForEntry(entry));
   if (!writer.ok()) {
     status = std::move(writer).status();
   } else {

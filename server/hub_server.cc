@@ -10,6 +10,7 @@
 #include "server/byte_range.h"
 #include "server/error_response.h"
 #include "server/json_views.h"
+#include "store/entry_objects.h"
 
 namespace hubmirror {
 namespace {
@@ -300,17 +301,11 @@ void HubServer::HandleResolve(const HubRoute& route, const httplib::Request& req
     return;
   }
 
-  // Find the object: LFS files are named by their sha256; regular files by
-  // their git blob id until their bytes have been stored once.
-  std::string sha256 = entry->lfs_sha256;
-  if (!entry->is_lfs) {
-    Result<std::optional<ObjectRecord>> object = index_->FindObjectByGitSha1(entry->oid);
-    if (!object.ok()) return WriteError(object.status(), HasToken(req), &res);
-    if (*object) sha256 = (*object)->sha256;
-  }
+  Result<std::optional<std::string>> stored = FindStoredObject(index_, store_, *entry);
+  if (!stored.ok()) return WriteError(stored.status(), HasToken(req), &res);
   std::shared_ptr<BodySource> body;
-  if (!sha256.empty() && store_->Contains(sha256)) {
-    Result<std::unique_ptr<ObjectReader>> reader = store_->Open(sha256);
+  if (*stored) {
+    Result<std::unique_ptr<ObjectReader>> reader = store_->Open(**stored);
     if (!reader.ok()) return WriteError(reader.status(), HasToken(req), &res);
     body = NewStoredBody(std::move(reader).value());
   } else if (pull_through_ == nullptr) {

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "store/entry_objects.h"
+
 namespace hubmirror {
 
 ObjectFetch::ObjectFetch(RepoKey repo, std::string commit, EntryRecord entry,
@@ -99,14 +101,8 @@ Result<std::shared_ptr<ObjectFetch>> PullThrough::StartOrJoin(const RepoKey& rep
   auto it = running_.find(key);
   if (it != running_.end()) return it->second;
 
-  ObjectPromise promise;
-  promise.size = entry.size;
-  if (entry.is_lfs) {
-    promise.sha256 = entry.lfs_sha256;
-  } else {
-    promise.git_sha1 = entry.oid;
-  }
-  HM_ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer, store_->NewWriter(promise));
+  HM_ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer,
+                      store_->NewWriter(PromiseForEntry(entry)));
   auto fetch = std::make_shared<ObjectFetch>(repo, commit, entry, std::move(writer));
   running_[key] = fetch;
   queue_.push_back(fetch);

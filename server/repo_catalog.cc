@@ -71,6 +71,14 @@ Result<Resolution> RepoCatalog::ResolveRevision(const RepoKey& repo, const std::
     if (commit) return Resolution{revision, false};  // a commit never moves
   } else {
     HM_ASSIGN_OR_RETURN(known_ref, index_->GetRef(repo, revision));
+    if (!known_ref && revision == "HEAD") {
+      // "HEAD" (the default branch; what the JS client and repo info without
+      // a revision ask for) was never resolved here, e.g. in a store filled by
+      // `sync repo@main`: the last known main stands in when upstream can't
+      // be asked. It is never treated as fresh.
+      HM_ASSIGN_OR_RETURN(known_ref, index_->GetRef(repo, "main"));
+      if (known_ref) known_ref->resolved_at_micros = 0;
+    }
     const int64_t ttl_micros = options_.revision_ttl_seconds * 1'000'000;
     if (known_ref && (upstream_ == nullptr ||
                       env_->NowMicros() - known_ref->resolved_at_micros < ttl_micros)) {

@@ -114,6 +114,19 @@ TEST_F(RepoCatalogTest, OfflineAnswersFromIndexOnly) {
             HubError::kRepoNotFound);
 }
 
+TEST_F(RepoCatalogTest, HeadFallsBackToMainWhenUpstreamCannotBeAsked) {
+  ASSERT_TRUE(catalog_->ResolveRevision(repo_, "main").ok());
+  RepoCatalog offline(options_, &env_, index_.get(), nullptr);
+  auto head = offline.ResolveRevision(repo_, "HEAD");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->commit, kCommitA);
+  // Online, HEAD is still asked upstream (the default branch may not be main).
+  upstream_.revisions["HEAD"] = kCommitB;
+  auto online = catalog_->ResolveRevision(repo_, "HEAD");
+  ASSERT_TRUE(online.ok());
+  EXPECT_EQ(online->commit, kCommitB);
+}
+
 TEST_F(RepoCatalogTest, TreeIsFetchedOnceAndListedFromIndex) {
   auto root = catalog_->ListTree(repo_, kCommitA, "", /*recursive=*/false);
   ASSERT_TRUE(root.ok()) << root.status().ToString();
