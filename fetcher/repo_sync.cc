@@ -155,7 +155,6 @@ RevisionSyncReport RepoSyncer::SyncRevision(const RepoKey& repo, const std::stri
   // Which selected files still need their bytes.
   std::vector<FileJob> jobs;
   uint64_t planned_bytes = 0;
-  std::vector<const EntryRecord*> present;
   for (const EntryRecord& entry : *tree) {
     if (entry.is_directory || !filter.Matches(entry.path)) continue;
     ++report.files_selected;
@@ -163,7 +162,6 @@ RevisionSyncReport RepoSyncer::SyncRevision(const RepoKey& repo, const std::stri
     if (!stored.ok()) return fail(entry.path, stored.status());
     std::string name = std::string(RepoTypeUrlPrefix(repo.type)) + repo.id + "/" + entry.path;
     if (*stored) {
-      present.push_back(&entry);
       progress->AddPlanned(1, entry.size);
       progress->FileStarted(name, entry.size);
       progress->FileFinished(name, Status::Ok(), /*already_present=*/true);

@@ -120,6 +120,20 @@ HubServer::HubServer(const ServerOptions& options, RepoCatalog* catalog, Index* 
   http_.Post(R"(/api/[^?]*)", [this](const httplib::Request& req, httplib::Response& res) {
     Handle(req, res);
   });
+  // Browser clients (transformers.js, @huggingface/hub in a page) read these
+  // headers cross-origin, as they do from huggingface.co.
+  http_.set_default_headers({
+      {"Access-Control-Allow-Origin", "*"},
+      {"Access-Control-Expose-Headers",
+       "ETag, X-Repo-Commit, X-Linked-Etag, X-Linked-Size, Content-Range, Content-Length, "
+       "Accept-Ranges, Link, X-Error-Code, X-Error-Message"},
+  });
+  http_.Options(R"(/[^?]*)", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 204;
+    res.set_header("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+    res.set_header("Access-Control-Allow-Headers", "Authorization, Range, Content-Type");
+    res.set_header("Access-Control-Max-Age", "86400");
+  });
   http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     // See Handle(): httplib must not slice error bodies by the Range header.
     const_cast<httplib::Request&>(req).ranges.clear();

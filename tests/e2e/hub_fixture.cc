@@ -54,6 +54,7 @@ HttpReply HttpRequest(const std::string& base_url, const std::string& method,
   auto send = [&]() -> httplib::Result {
     if (method == "HEAD") return client.Head(target, headers);
     if (method == "POST") return client.Post(target, headers, body, content_type);
+    if (method == "OPTIONS") return client.Options(target, headers);
     return client.Get(target, headers);
   };
   httplib::Result result = send();

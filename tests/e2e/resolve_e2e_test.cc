@@ -272,6 +272,18 @@ TEST_F(ResolveTest, DatasetsAndLegacyIds) {
   EXPECT_EQ(Resolve("GET", "gpt-mini/resolve/main/pytorch_model.bin").body, legacy);
 }
 
+TEST_F(ResolveTest, BrowserClientsGetCorsHeadersAndPreflight) {
+  HttpReply get = Resolve("GET", "acme/tiny-model/resolve/main/config.json");
+  EXPECT_EQ(get.Header("Access-Control-Allow-Origin"), "*");
+  EXPECT_NE(get.Header("Access-Control-Expose-Headers").find("X-Repo-Commit"), std::string::npos);
+  HttpReply preflight = Resolve("OPTIONS", "acme/tiny-model/resolve/main/config.json",
+                                {{"Origin", "http://app.example"},
+                                 {"Access-Control-Request-Method", "GET"},
+                                 {"Access-Control-Request-Headers", "range"}});
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_NE(preflight.Header("Access-Control-Allow-Headers").find("Range"), std::string::npos);
+}
+
 TEST_F(ResolveTest, CommitShaRevisionIsServedWithoutUpstreamOnceKnown) {
   HttpReply first = Resolve("GET", "acme/tiny-model/resolve/main/config.json");
   ASSERT_EQ(first.status, 200);
