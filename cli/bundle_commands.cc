@@ -20,7 +20,7 @@
 #include "store/env.h"
 #include "store/index.h"
 #include "store/inventory.h"
-#include "store/object_store.h"
+#include "store/chunked_object_store.h"
 
 namespace hubmirror {
 namespace {
@@ -46,7 +46,7 @@ Result<OpenStore> OpenStoreDir(Env* env, const std::string& dir, bool must_exist
   }
   HM_RETURN_IF_ERROR(env->CreateDirs(dir));
   OpenStore store;
-  HM_ASSIGN_OR_RETURN(store.objects, NewFileObjectStore(env, dir));
+  HM_ASSIGN_OR_RETURN(store.objects, NewChunkedObjectStore(env, dir));
   HM_ASSIGN_OR_RETURN(store.index, Index::Open(index_path));
   return store;
 }

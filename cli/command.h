@@ -21,5 +21,8 @@ void AddInventoryCommand(CLI::App* app, CommandRegistry* registry);
 void AddExportCommand(CLI::App* app, CommandRegistry* registry);
 void AddImportCommand(CLI::App* app, CommandRegistry* registry);
 void AddPullCommand(CLI::App* app, CommandRegistry* registry);
+// Storage accounting and migration: `hubmirror du`, `hubmirror migrate`
+// (cli/store_commands.cc).
+void AddStoreCommands(CLI::App* app, CommandRegistry* registry);
 
 }  // namespace hubmirror

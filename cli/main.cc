@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   hubmirror::AddExportCommand(&app, &registry);
   hubmirror::AddImportCommand(&app, &registry);
   hubmirror::AddPullCommand(&app, &registry);
+  hubmirror::AddStoreCommands(&app, &registry);
 
   CLI11_PARSE(app, argc, argv);
   if (!registry.selected) return 2;

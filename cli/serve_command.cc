@@ -17,7 +17,8 @@
 #include "server/sync_scheduler.h"
 #include "store/env.h"
 #include "store/index.h"
-#include "store/object_store.h"
+#include "store/chunked_object_store.h"
+#include "store/storage_usage.h"
 
 namespace hubmirror {
 namespace {
@@ -95,7 +96,8 @@ int RunServe(const ServerOptions& options) {
   if (Status s = env->CreateDirs(options.store_dir); !s.ok()) {
     return Fail("cannot create store directory " + options.store_dir, s);
   }
-  Result<std::unique_ptr<ObjectStore>> store = NewFileObjectStore(env.get(), options.store_dir);
+  Result<std::unique_ptr<ChunkedObjectStore>> store =
+      NewChunkedObjectStore(env.get(), options.store_dir);
   if (!store.ok()) return Fail("cannot open store " + options.store_dir, store.status());
   if (Status s = (*store)->CleanTemporaryFiles(); !s.ok()) {
     return Fail("cannot clean temporary files in " + options.store_dir, s);
@@ -110,7 +112,20 @@ int RunServe(const ServerOptions& options) {
     pull_through = std::make_unique<PullThrough>(options, index->get(), store->get(), upstream.get());
   }
   RepoCatalog catalog(options, env.get(), index->get(), upstream.get());
-  HubServer server(options, &catalog, index->get(), store->get(), pull_through.get());
+  AccessPolicy access(options.access);
+  std::unique_ptr<AuditLog> audit;
+  if (!options.access.audit_log_path.empty()) {
+    Result<std::unique_ptr<AuditLog>> opened =
+        AuditLog::Open(options.access.audit_log_path, env.get());
+    if (!opened.ok()) return Fail("cannot open the audit log", opened.status());
+    audit = std::move(opened).value();
+  }
+  HubServer server(options, &catalog, index->get(), store->get(), pull_through.get(), &access,
+                   audit.get());
+  server.set_storage_report([&index, &store]() -> Result<std::string> {
+    HM_ASSIGN_OR_RETURN(StorageUsage usage, ComputeStorageUsage(index->get(), store->get()));
+    return StorageUsageJson(usage);
+  });
   if (Status s = server.Bind(); !s.ok()) return Fail("cannot listen", s);
 
   // Mirror mode: the config's sync list, re-run every interval.

@@ -26,7 +26,7 @@
 #include "server/options.h"
 #include "store/env.h"
 #include "store/index.h"
-#include "store/object_store.h"
+#include "store/chunked_object_store.h"
 
 namespace hubmirror {
 namespace {
@@ -111,7 +111,8 @@ int RunSync(const ServerOptions& options, const std::vector<SyncRepoSpec>& specs
   if (Status s = env->CreateDirs(options.store_dir); !s.ok()) {
     return Fail("cannot create store directory " + options.store_dir, s);
   }
-  Result<std::unique_ptr<ObjectStore>> store = NewFileObjectStore(env.get(), options.store_dir);
+  Result<std::unique_ptr<ChunkedObjectStore>> store =
+      NewChunkedObjectStore(env.get(), options.store_dir);
   if (!store.ok()) return Fail("cannot open store " + options.store_dir, store.status());
   Result<std::unique_ptr<Index>> index = Index::Open(options.store_dir + "/index.sqlite");
   if (!index.ok()) return Fail("cannot open index in " + options.store_dir, index.status());

@@ -1,38 +1,86 @@
 #include "server/body_source.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
 
 namespace hubmirror {
 namespace {
 
+Result<size_t> WriteAll(const char* data, size_t n, const BodyWriter& write) {
+  if (!write(data, n)) return Status::Unavailable("client connection closed");
+  return n;
+}
+
+// A stored object. Where its bytes lie verbatim in a file (a plain object
+// file, or a run of uncompressed chunks in a pack), each call maps a window of
+// that span (populated from the page cache up front), writes from the mapping
+// and unmaps it again, so resident mapped pages stay bounded per response.
+// Other bytes (compressed chunks) are read through ReadAt into a buffer.
 class StoredBody : public BodySource {
  public:
   explicit StoredBody(std::unique_ptr<ObjectReader> reader) : reader_(std::move(reader)) {}
-  Result<size_t> ReadSome(uint64_t offset, char* buf, size_t n) override {
-    HM_ASSIGN_OR_RETURN(size_t got, reader_->ReadAt(offset, buf, n));
-    if (got == 0) return Status::DataLoss("stored object is shorter than its recorded size");
-    return got;
+
+  Result<size_t> WriteSome(uint64_t offset, size_t n, const BodyWriter& write) override {
+    if (offset >= reader_->size()) return Status::DataLoss("read past the end of a stored object");
+    RawFileSpan span;
+    if (reader_->GetRawSpan(offset, &span) && span.fd >= 0 && span.length > 0) {
+      return WriteMapped(span, n, write);
+    }
+    return WriteCopied(offset, n, write);
   }
 
  private:
+  Result<size_t> WriteMapped(const RawFileSpan& span, size_t n, const BodyWriter& write) {
+    static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    const uint64_t map_start = span.file_offset - span.file_offset % page;
+    const uint64_t want = std::min<uint64_t>({n, span.length, kBodyMapWindowBytes});
+    const size_t map_length = static_cast<size_t>(span.file_offset - map_start + want);
+    void* map = mmap(nullptr, map_length, PROT_READ, MAP_SHARED | MAP_POPULATE, span.fd,
+                     static_cast<off_t>(map_start));
+    if (map == MAP_FAILED) {
+      return Status::Internal(std::string("mmap of a stored object failed: ") +
+                              std::strerror(errno));
+    }
+    const bool ok = write(static_cast<const char*>(map) + (span.file_offset - map_start), want);
+    munmap(map, map_length);
+    if (!ok) return Status::Unavailable("client connection closed");
+    return static_cast<size_t>(want);
+  }
+
+  Result<size_t> WriteCopied(uint64_t offset, size_t n, const BodyWriter& write) {
+    if (buffer_.empty()) buffer_.resize(kBodyCopyChunkBytes);
+    HM_ASSIGN_OR_RETURN(size_t got,
+                        reader_->ReadAt(offset, buffer_.data(), std::min(n, buffer_.size())));
+    if (got == 0) return Status::DataLoss("stored object is shorter than its recorded size");
+    return WriteAll(buffer_.data(), got, write);
+  }
+
   std::unique_ptr<ObjectReader> reader_;
+  std::vector<char> buffer_;
 };
 
 class FetchBody : public BodySource {
  public:
   FetchBody(std::shared_ptr<ObjectFetch> fetch, int64_t stall_timeout_ms)
       : fetch_(std::move(fetch)), stall_timeout_ms_(stall_timeout_ms) {}
-  Result<size_t> ReadSome(uint64_t offset, char* buf, size_t n) override {
+  Result<size_t> WriteSome(uint64_t offset, size_t n, const BodyWriter& write) override {
+    if (buffer_.empty()) buffer_.resize(kBodyCopyChunkBytes);
     HM_ASSIGN_OR_RETURN(uint64_t readable, fetch_->WaitReadable(offset, stall_timeout_ms_));
-    size_t want = static_cast<size_t>(std::min<uint64_t>(readable, n));
-    HM_ASSIGN_OR_RETURN(size_t got, fetch_->Read(offset, buf, want));
+    size_t want = static_cast<size_t>(std::min<uint64_t>({readable, n, buffer_.size()}));
+    HM_ASSIGN_OR_RETURN(size_t got, fetch_->Read(offset, buffer_.data(), want));
     if (got == 0) return Status::Internal("in-flight object read returned no bytes");
-    return got;
+    return WriteAll(buffer_.data(), got, write);
   }
 
  private:
   std::shared_ptr<ObjectFetch> fetch_;
   int64_t stall_timeout_ms_;
+  std::vector<char> buffer_;
 };
 
 }  // namespace

@@ -1,9 +1,13 @@
 // BodySource: where the bytes of a file response come from, behind one call
 // the HTTP layer can pull from: a stored object, or a pull-through fetch that
 // is still arriving (reads then wait for the bytes).
+//
+// A BodySource belongs to one response and is used by one thread at a time
+// (httplib's content provider); it may hold buffers or mappings between calls.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "server/pull_through.h"
@@ -11,13 +15,27 @@
 
 namespace hubmirror {
 
+// Hands bytes to the HTTP connection; false when the client is gone.
+using BodyWriter = std::function<bool(const char* data, size_t n)>;
+
 class BodySource {
  public:
   virtual ~BodySource() = default;
-  // Reads at least one byte at `offset` (waiting if they are still on their
-  // way) and at most n. An error ends the response early.
-  virtual Result<size_t> ReadSome(uint64_t offset, char* buf, size_t n) = 0;
+  // Writes the bytes at `offset` to `write`: at least one byte (waiting if
+  // they are still on their way) and at most n. Returns how many were
+  // written. An error (including a failed write) ends the response early.
+  virtual Result<size_t> WriteSome(uint64_t offset, size_t n, const BodyWriter& write) = 0;
 };
+
+// Bytes per write for copying sources (fetches in flight, stored objects
+// without a plain file).
+inline constexpr size_t kBodyCopyChunkBytes = 256 * 1024;
+// Stored bytes that lie verbatim in a file (an object file, a run of
+// uncompressed chunks in a pack) are mapped this many bytes at a
+// time and handed to the socket from the mapping (no copy into a buffer).
+// Mapped pages count towards RSS while mapped: concurrent responses cost at
+// most this much each.
+inline constexpr size_t kBodyMapWindowBytes = 1024 * 1024;
 
 std::unique_ptr<BodySource> NewStoredBody(std::unique_ptr<ObjectReader> reader);
 std::unique_ptr<BodySource> NewFetchBody(std::shared_ptr<ObjectFetch> fetch,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "server/options.h"
+#include "store/hash.h"
 
 namespace hubmirror {
 namespace {
@@ -106,6 +107,54 @@ Status ReadSyncSection(const toml::table& sync, SyncOptions* options) {
   return Status::Ok();
 }
 
+// One [[access.tokens]] table: name, token or token_sha256, repos.
+Result<AccessToken> ReadAccessToken(const toml::table& table, size_t index) {
+  const std::string prefix = "access.tokens[" + std::to_string(index) + "].";
+  HM_RETURN_IF_ERROR(CheckKnownKeys(table, prefix, {"name", "token", "token_sha256", "repos"}));
+  AccessToken token;
+  std::string plain;
+  HM_RETURN_IF_ERROR(Read(table, prefix, "name", &token.name));
+  HM_RETURN_IF_ERROR(Read(table, prefix, "token", &plain));
+  HM_RETURN_IF_ERROR(Read(table, prefix, "token_sha256", &token.token_sha256));
+  HM_RETURN_IF_ERROR(ReadStrings(table, prefix, "repos", &token.repos));
+  if (token.name.empty()) return Status::InvalidArgument("config key '" + prefix + "name' is required");
+  if (plain.empty() == token.token_sha256.empty()) {
+    return Status::InvalidArgument("config: " + prefix + " needs exactly one of 'token' or "
+                                   "'token_sha256' (sha256sum of the token, lower-case hex)");
+  }
+  if (!plain.empty()) token.token_sha256 = Sha256Hex(plain);
+  if (!IsLowerHex(token.token_sha256, 64)) {
+    return Status::InvalidArgument("config key '" + prefix + "token_sha256' must be 64 lower-case hex");
+  }
+  if (token.repos.empty()) {
+    return Status::InvalidArgument("config key '" + prefix + "repos' must list at least one pattern");
+  }
+  return token;
+}
+
+// [access]: anonymous, audit_log, [[access.tokens]].
+Status ReadAccessSection(const toml::table& table, AccessOptions* options) {
+  HM_RETURN_IF_ERROR(CheckKnownKeys(table, "access.", {"anonymous", "audit_log", "tokens"}));
+  HM_RETURN_IF_ERROR(Read(table, "access.", "anonymous", &options->anonymous));
+  HM_RETURN_IF_ERROR(Read(table, "access.", "audit_log", &options->audit_log_path));
+  const toml::node* tokens = table.get("tokens");
+  if (tokens == nullptr) return Status::Ok();
+  const toml::array* array = tokens->as_array();
+  if (array == nullptr) {
+    return Status::InvalidArgument("config key 'access.tokens' must be an array of tables");
+  }
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::table* entry = (*array)[i].as_table();
+    if (entry == nullptr) {
+      return Status::InvalidArgument("config key 'access.tokens[" + std::to_string(i) +
+                                     "]' must be a table");
+    }
+    HM_ASSIGN_OR_RETURN(AccessToken token, ReadAccessToken(*entry, i));
+    options->tokens.push_back(std::move(token));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status LoadConfigFile(const std::string& path, ServerOptions* options) {
@@ -119,13 +168,15 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
         << e.source().begin.line << ")";
     return Status::InvalidArgument(msg.str());
   }
-  HM_RETURN_IF_ERROR(CheckKnownKeys(root, "", {"server", "store", "upstream", "sync"}));
+  HM_RETURN_IF_ERROR(
+      CheckKnownKeys(root, "", {"server", "store", "upstream", "sync", "access"}));
 
   if (const toml::table* server = root["server"].as_table()) {
     HM_RETURN_IF_ERROR(CheckKnownKeys(
         *server, "server.",
         {"listen", "offline", "revision_ttl_seconds", "worker_threads", "max_concurrent_fetches",
          "max_request_body_bytes", "read_timeout_seconds", "write_timeout_seconds",
+         "keep_alive_timeout_seconds", "keep_alive_max_requests",
          "tree_page_size", "fetch_stall_timeout_seconds", "public_url"}));
     std::string listen;
     HM_RETURN_IF_ERROR(Read(*server, "server.", "listen", &listen));
@@ -142,6 +193,10 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
         Read(*server, "server.", "read_timeout_seconds", &options->read_timeout_seconds));
     HM_RETURN_IF_ERROR(
         Read(*server, "server.", "write_timeout_seconds", &options->write_timeout_seconds));
+    HM_RETURN_IF_ERROR(Read(*server, "server.", "keep_alive_timeout_seconds",
+                            &options->keep_alive_timeout_seconds));
+    HM_RETURN_IF_ERROR(
+        Read(*server, "server.", "keep_alive_max_requests", &options->keep_alive_max_requests));
     HM_RETURN_IF_ERROR(Read(*server, "server.", "tree_page_size", &options->tree_page_size));
     HM_RETURN_IF_ERROR(Read(*server, "server.", "fetch_stall_timeout_seconds",
                             &options->fetch_stall_timeout_seconds));
@@ -173,6 +228,11 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
     const toml::table* table = sync->as_table();
     if (table == nullptr) return Status::InvalidArgument("config key 'sync' must be a table");
     HM_RETURN_IF_ERROR(ReadSyncSection(*table, &options->sync));
+  }
+  if (const toml::node* access = root.get("access")) {
+    const toml::table* table = access->as_table();
+    if (table == nullptr) return Status::InvalidArgument("config key 'access' must be a table");
+    HM_RETURN_IF_ERROR(ReadAccessSection(*table, &options->access));
   }
   return ValidateOptions(*options);
 }
@@ -208,6 +268,10 @@ Status ValidateOptions(const ServerOptions& options) {
   if (options.worker_threads < 1 || options.worker_threads > 4096) {
     return bad("worker_threads must be in 1..4096");
   }
+  if (options.keep_alive_timeout_seconds < 1 || options.keep_alive_timeout_seconds > 3600) {
+    return bad("keep_alive_timeout_seconds must be in 1..3600");
+  }
+  if (options.keep_alive_max_requests < 1) return bad("keep_alive_max_requests must be >= 1");
   if (options.max_concurrent_fetches < 1 || options.max_concurrent_fetches > 1024) {
     return bad("max_concurrent_fetches must be in 1..1024");
   }

@@ -17,6 +17,8 @@ std::string HeaderSafe(const std::string& s) {
 const char* GenericErrorCode(int http_status) {
   switch (http_status) {
     case 400: return "BadRequest";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "NotFound";
     case 413: return "PayloadTooLarge";
     case 416: return "RangeNotSatisfiable";

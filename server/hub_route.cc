@@ -227,6 +227,10 @@ Result<HubRoute> ParseHubRoute(std::string_view method, std::string_view target)
     HubRoute status_route;
     status_route.kind = RouteKind::kStatus;
     route = std::move(status_route);
+  } else if (path == "/api/admin/storage" && (method == "GET" || method == "HEAD")) {
+    HubRoute admin_route;
+    admin_route.kind = RouteKind::kAdminStorage;
+    route = std::move(admin_route);
   } else if (segs.size() >= 2 && segs[0] == "api") {
     route = ParseApiRoute(method, {segs.begin() + 1, segs.end()});
   } else {

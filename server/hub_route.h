@@ -24,6 +24,7 @@ enum class RouteKind {
   kTree,       // GET /api/{type}s/{id}/tree/{rev}[/{path}]
   kPathsInfo,  // POST /api/{type}s/{id}/paths-info/{rev}
   kResolve,    // GET|HEAD /[datasets/]{id}/resolve/{rev}/{path}
+  kAdminStorage,  // GET /api/admin/storage
 };
 
 struct HubRoute {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <vector>
 
@@ -17,7 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kBodyChunkBytes = 256 * 1024;
 constexpr size_t kMaxPathsPerRequest = 10'000;
 
 bool HasToken(const httplib::Request& req) { return req.has_header("Authorization"); }
@@ -92,20 +92,54 @@ Status ParsePathsInfoBody(const httplib::Request& req, std::vector<std::string>*
   return Status::Ok();
 }
 
+// The audit record of one download, written when the last reference goes:
+// after the body was streamed (the content provider holds one), or right
+// away for answers without a body.
+struct DownloadAudit {
+  DownloadAudit(AuditLog* log, AuditRecord record) : log(log), record(std::move(record)) {}
+  ~DownloadAudit() {
+    record.bytes = bytes.load();
+    record.complete = record.status < 400 && record.bytes == expected;
+    log->Write(record);
+  }
+  AuditLog* log;
+  AuditRecord record;
+  uint64_t expected = 0;
+  std::atomic<uint64_t> bytes{0};
+};
+
+// Copies the response status into the audit record when the handler returns.
+class AuditStatusCapture {
+ public:
+  AuditStatusCapture(DownloadAudit* audit, const httplib::Response& res)
+      : audit_(audit), res_(res) {}
+  ~AuditStatusCapture() {
+    if (audit_ != nullptr) audit_->record.status = res_.status;
+  }
+
+ private:
+  DownloadAudit* audit_;
+  const httplib::Response& res_;
+};
+
 }  // namespace
 
 HubServer::HubServer(const ServerOptions& options, RepoCatalog* catalog, Index* index,
-                     ObjectStore* store, PullThrough* pull_through)
+                     ObjectStore* store, PullThrough* pull_through, const AccessPolicy* access,
+                     AuditLog* audit)
     : options_(options),
       catalog_(catalog),
       index_(index),
       store_(store),
-      pull_through_(pull_through) {
+      pull_through_(pull_through),
+      access_(access),
+      audit_(audit) {
   const int workers = std::max(1, options.worker_threads);
   http_.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   http_.set_read_timeout(options.read_timeout_seconds, 0);
   http_.set_write_timeout(options.write_timeout_seconds, 0);
-  http_.set_keep_alive_timeout(5);
+  http_.set_keep_alive_timeout(options.keep_alive_timeout_seconds);
+  http_.set_keep_alive_max_count(static_cast<size_t>(options.keep_alive_max_requests));
   http_.set_payload_max_length(options.max_request_body_bytes);
   http_.set_tcp_nodelay(true);
 
@@ -175,12 +209,16 @@ void HubServer::Handle(const httplib::Request& req, httplib::Response& res) {
     WriteError(route.status(), HasToken(req), &res);
     return;
   }
+  if (route->kind == RouteKind::kStatus) return HandleStatus(res);
+  Result<Caller> caller = access_->Identify(req.get_header_value("Authorization"));
+  if (!caller.ok()) return WriteError(caller.status(), HasToken(req), &res);
   switch (route->kind) {
-    case RouteKind::kStatus: return HandleStatus(res);
-    case RouteKind::kRepoInfo: return HandleRepoInfo(*route, req, res);
-    case RouteKind::kTree: return HandleTree(*route, req, res);
-    case RouteKind::kPathsInfo: return HandlePathsInfo(*route, req, res);
-    case RouteKind::kResolve: return HandleResolve(*route, req, res);
+    case RouteKind::kStatus: return;
+    case RouteKind::kAdminStorage: return HandleAdminStorage(*caller, req, res);
+    case RouteKind::kRepoInfo: return HandleRepoInfo(*route, *caller, req, res);
+    case RouteKind::kTree: return HandleTree(*route, *caller, req, res);
+    case RouteKind::kPathsInfo: return HandlePathsInfo(*route, *caller, req, res);
+    case RouteKind::kResolve: return HandleResolve(*route, *caller, req, res);
   }
 }
 
@@ -191,15 +229,17 @@ void HubServer::HandleStatus(httplib::Response& res) {
                  {"upstream", options_.offline ? "" : options_.upstream.endpoint}};
   Result<std::pair<uint64_t, uint64_t>> totals = index_->ObjectTotals();
   if (totals.ok()) {
+    // Distinct contents and their size; what they occupy on disk after
+    // chunk-level dedup and compression is at /api/admin/storage.
     status["objects"] = totals->first;
-    status["stored_bytes"] = totals->second;
+    status["unique_object_bytes"] = totals->second;
   }
   res.set_content(status.dump(2) + "\n", "application/json");
 }
 
-void HubServer::HandleRepoInfo(const HubRoute& route, const httplib::Request& req,
-                               httplib::Response& res) {
-  Result<Resolution> resolved = catalog_->ResolveRevision(route.repo, route.revision);
+void HubServer::HandleRepoInfo(const HubRoute& route, const Caller& caller,
+                           const httplib::Request& req, httplib::Response& res) {
+  Result<Resolution> resolved = ResolveAuthorized(route, caller);
   if (!resolved.ok()) return WriteError(resolved.status(), HasToken(req), &res);
   Result<std::string> info = catalog_->RepoInfoJson(route.repo, resolved->commit);
   if (!info.ok()) return WriteError(info.status(), HasToken(req), &res);
@@ -209,9 +249,9 @@ void HubServer::HandleRepoInfo(const HubRoute& route, const httplib::Request& re
   res.set_content(*view, "application/json");
 }
 
-void HubServer::HandleTree(const HubRoute& route, const httplib::Request& req,
-                           httplib::Response& res) {
-  Result<Resolution> resolved = catalog_->ResolveRevision(route.repo, route.revision);
+void HubServer::HandleTree(const HubRoute& route, const Caller& caller,
+                           const httplib::Request& req, httplib::Response& res) {
+  Result<Resolution> resolved = ResolveAuthorized(route, caller);
   if (!resolved.ok()) return WriteError(resolved.status(), HasToken(req), &res);
   const bool recursive = route.QueryBool("recursive");
   const bool expand = route.QueryBool("expand");
@@ -247,13 +287,13 @@ void HubServer::HandleTree(const HubRoute& route, const httplib::Request& req,
   res.set_content(EntriesToJson(page, expand).dump(), "application/json");
 }
 
-void HubServer::HandlePathsInfo(const HubRoute& route, const httplib::Request& req,
-                                httplib::Response& res) {
+void HubServer::HandlePathsInfo(const HubRoute& route, const Caller& caller,
+                           const httplib::Request& req, httplib::Response& res) {
   std::vector<std::string> paths;
   bool expand = false;
   Status parsed = ParsePathsInfoBody(req, &paths, &expand);
   if (!parsed.ok()) return WriteError(parsed, HasToken(req), &res);
-  Result<Resolution> resolved = catalog_->ResolveRevision(route.repo, route.revision);
+  Result<Resolution> resolved = ResolveAuthorized(route, caller);
   if (!resolved.ok()) return WriteError(resolved.status(), HasToken(req), &res);
   Result<std::vector<EntryRecord>> entries =
       catalog_->LookupEntries(route.repo, resolved->commit, paths);
@@ -263,11 +303,26 @@ void HubServer::HandlePathsInfo(const HubRoute& route, const httplib::Request& r
   res.set_content(EntriesToJson(*entries, expand).dump(), "application/json");
 }
 
-void HubServer::HandleResolve(const HubRoute& route, const httplib::Request& req,
-                              httplib::Response& res) {
-  Result<Resolution> resolved = catalog_->ResolveRevision(route.repo, route.revision);
+void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
+                           const httplib::Request& req, httplib::Response& res) {
+  std::shared_ptr<DownloadAudit> audit;
+  if (audit_ != nullptr && req.method == "GET") {
+    AuditRecord record;
+    record.who = caller.name;
+    record.remote = req.remote_addr;
+    record.method = req.method;
+    record.repo = route.repo.id;
+    record.type = route.repo.type == RepoType::kDataset ? "dataset" : "model";
+    record.revision = route.revision;
+    record.file = route.path;
+    audit = std::make_shared<DownloadAudit>(audit_, std::move(record));
+  }
+  AuditStatusCapture capture_status(audit.get(), res);
+
+  Result<Resolution> resolved = ResolveAuthorized(route, caller);
   if (!resolved.ok()) return WriteError(resolved.status(), HasToken(req), &res);
   const std::string& commit = resolved->commit;
+  if (audit) audit->record.commit = commit;
   // Every answer about this file names the commit, errors included: the
   // Python client records a missing file per commit (.no_exist).
   res.set_header("X-Repo-Commit", commit);
@@ -317,7 +372,7 @@ void HubServer::HandleResolve(const HubRoute& route, const httplib::Request& req
 
   Result<std::optional<std::string>> stored = FindStoredObject(index_, store_, *entry);
   if (!stored.ok()) return WriteError(stored.status(), HasToken(req), &res);
-  std::shared_ptr<BodySource> body;
+  std::unique_ptr<BodySource> body;
   if (*stored) {
     Result<std::unique_ptr<ObjectReader>> reader = store_->Open(**stored);
     if (!reader.ok()) return WriteError(reader.status(), HasToken(req), &res);
@@ -337,17 +392,53 @@ void HubServer::HandleResolve(const HubRoute& route, const httplib::Request& req
                         int64_t{options_.fetch_stall_timeout_seconds} * 1000);
   }
 
-  auto buffer = std::make_shared<std::vector<char>>(kBodyChunkBytes);
+  std::shared_ptr<BodySource> shared_body = std::move(body);
+  if (audit) audit->expected = length;
   res.set_content_provider(
       length, content_type,
-      [body, buffer, first](size_t offset, size_t remaining, httplib::DataSink& sink) {
-        size_t want = std::min(remaining, buffer->size());
-        Result<size_t> got = body->ReadSome(first + offset, buffer->data(), want);
+      [body = std::move(shared_body), first, audit](size_t offset, size_t remaining,
+                                                    httplib::DataSink& sink) {
+        BodyWriter write = sink.write;
+        if (audit) {
+          write = [&sink, &audit](const char* data, size_t n) {
+            if (!sink.write(data, n)) return false;
+            audit->bytes += n;
+            return true;
+          };
+        }
         // An error here ends the response before Content-Length bytes: the
         // client sees a broken transfer, never wrong bytes.
-        if (!got.ok()) return false;
-        return sink.write(buffer->data(), *got);
+        return body->WriteSome(first + offset, remaining, write).ok();
       });
+}
+
+void HubServer::HandleAdminStorage(const Caller& caller, const httplib::Request& req,
+                                   httplib::Response& res) {
+  // The figures name every stored repo, gated ones included: with tokens
+  // configured, only a token that may read everything ("*") sees them.
+  const bool tokens_configured = !options_.access.tokens.empty();
+  const bool allowed =
+      !tokens_configured ||
+      (!caller.anonymous() &&
+       std::find(caller.token->repos.begin(), caller.token->repos.end(), "*") !=
+           caller.token->repos.end());
+  if (!allowed) {
+    return WriteError(Status::PermissionDenied("storage figures need a token allowed \"*\""),
+                      HasToken(req), &res);
+  }
+  if (!storage_report_) {
+    return WriteError(Status::NotFound("no storage report on this server"), HasToken(req), &res);
+  }
+  Result<std::string> report = storage_report_();
+  if (!report.ok()) return WriteError(report.status(), HasToken(req), &res);
+  res.set_content(*report, "application/json");
+}
+
+Result<Resolution> HubServer::ResolveAuthorized(const HubRoute& route, const Caller& caller) {
+  HM_ASSIGN_OR_RETURN(Resolution resolved, catalog_->ResolveRevision(route.repo, route.revision));
+  HM_ASSIGN_OR_RETURN(bool restricted, catalog_->IsRestricted(route.repo, resolved.commit));
+  HM_RETURN_IF_ERROR(access_->Authorize(caller, route.repo, restricted));
+  return resolved;
 }
 
 std::string HubServer::PublicBaseUrl(const httplib::Request& req) const {

@@ -9,6 +9,7 @@
 
 #include "fetcher/sync_list.h"
 #include "fetcher/upstream.h"
+#include "server/access_policy.h"
 #include "store/status.h"
 
 namespace hubmirror {
@@ -34,8 +35,14 @@ struct ServerOptions {
   bool offline = false;
   // How long a branch or tag resolution is trusted before asking upstream again.
   int64_t revision_ttl_seconds = 300;
-  // Worker threads serving connections (each keep-alive connection holds one).
-  int worker_threads = 64;
+  // Worker threads serving connections. Each open connection (also an idle
+  // keep-alive one) holds a thread, so 256 concurrent downloads need at least
+  // 256 plus headroom for metadata requests. An idle thread costs ~20 KiB RSS.
+  int worker_threads = 384;
+  // An idle keep-alive connection is closed after this many seconds (it frees
+  // its worker thread), and after this many requests.
+  int keep_alive_timeout_seconds = 5;
+  int keep_alive_max_requests = 1000;
   // Concurrent upstream file transfers.
   int max_concurrent_fetches = 16;
   // Request limits: body size (paths-info), idle read/write timeouts.
@@ -55,6 +62,8 @@ struct ServerOptions {
   std::string public_url;
   UpstreamOptions upstream;
   SyncOptions sync;
+  // Who may read what, and the download audit log.
+  AccessOptions access;
 };
 
 // Reads a TOML config file into `options` (keys absent from the file keep

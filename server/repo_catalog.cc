@@ -57,7 +57,9 @@ Result<RevisionInfo> RepoCatalog::FetchRevision(const RepoKey& repo, const std::
     }
     HM_RETURN_IF_ERROR(index_->PutCommit(repo, info.commit, info.info_json));
     if (!is_commit) {
-      HM_RETURN_IF_ERROR(index_->PutRef(repo, revision, info.commit, env_->NowMicros()));
+      const int64_t now = env_->NowMicros();
+      HM_RETURN_IF_ERROR(index_->PutRef(repo, revision, info.commit, now));
+      cache_.PutRef(repo, revision, RefRecord{info.commit, now});
     }
     return info;
   });
@@ -66,10 +68,19 @@ Result<RevisionInfo> RepoCatalog::FetchRevision(const RepoKey& repo, const std::
 Result<Resolution> RepoCatalog::ResolveRevision(const RepoKey& repo, const std::string& revision) {
   const bool is_commit = IsCommitSha(revision);
   std::optional<RefRecord> known_ref;
+  const int64_t ttl_micros = options_.revision_ttl_seconds * 1'000'000;
   if (is_commit) {
+    if (cache_.HasCommit(repo, revision)) return Resolution{revision, false};
     HM_ASSIGN_OR_RETURN(std::optional<CommitRecord> commit, index_->GetCommit(repo, revision));
-    if (commit) return Resolution{revision, false};  // a commit never moves
+    if (commit) {
+      cache_.PutCommit(repo, revision);
+      return Resolution{revision, false};  // a commit never moves
+    }
   } else {
+    std::optional<RefRecord> cached = cache_.GetRef(repo, revision);
+    if (cached && env_->NowMicros() - cached->resolved_at_micros < ttl_micros) {
+      return Resolution{cached->commit, false};
+    }
     HM_ASSIGN_OR_RETURN(known_ref, index_->GetRef(repo, revision));
     if (!known_ref && revision == "HEAD") {
       // "HEAD" (the default branch; what the JS client and repo info without
@@ -79,11 +90,11 @@ Result<Resolution> RepoCatalog::ResolveRevision(const RepoKey& repo, const std::
       HM_ASSIGN_OR_RETURN(known_ref, index_->GetRef(repo, "main"));
       if (known_ref) known_ref->resolved_at_micros = 0;
     }
-    const int64_t ttl_micros = options_.revision_ttl_seconds * 1'000'000;
-    if (known_ref && (upstream_ == nullptr ||
-                      env_->NowMicros() - known_ref->resolved_at_micros < ttl_micros)) {
+    if (known_ref && env_->NowMicros() - known_ref->resolved_at_micros < ttl_micros) {
+      cache_.PutRef(repo, revision, *known_ref);
       return Resolution{known_ref->commit, false};
     }
+    if (known_ref && upstream_ == nullptr) return Resolution{known_ref->commit, false};
   }
   const std::string what = "revision '" + revision + "'";
   if (upstream_ == nullptr) return NotMirrored(repo, what, Status::Unavailable("offline"));
@@ -98,8 +109,12 @@ Result<Resolution> RepoCatalog::ResolveRevision(const RepoKey& repo, const std::
 }
 
 Result<std::string> RepoCatalog::RepoInfoJson(const RepoKey& repo, const std::string& commit) {
+  if (std::optional<std::string> cached = cache_.GetInfo(repo, commit)) return *cached;
   HM_ASSIGN_OR_RETURN(std::optional<CommitRecord> record, index_->GetCommit(repo, commit));
-  if (record && !record->info_json.empty()) return record->info_json;
+  if (record && !record->info_json.empty()) {
+    cache_.PutInfo(repo, commit, record->info_json);
+    return record->info_json;
+  }
   // The commit was learned without its repo info (e.g. from a tree listing).
   const std::string what = "repo info at " + commit;
   if (upstream_ == nullptr) return NotMirrored(repo, what, Status::Unavailable("offline"));
@@ -134,6 +149,10 @@ Result<std::vector<EntryRecord>> RepoCatalog::FetchPathsInfo(const RepoKey& repo
                           return upstream_->PathsInfo(repo, commit, paths, expand);
                         }));
     HM_RETURN_IF_ERROR(index_->PutEntries(repo, commit, entries, /*tree_complete=*/false));
+    // Entries with their lastCommit are the fuller record; keep those handy.
+    if (expand) {
+      for (const EntryRecord& e : entries) cache_.PutEntry(repo, commit, e);
+    }
     return entries;
   });
 }
@@ -155,14 +174,22 @@ Result<std::vector<EntryRecord>> RepoCatalog::ListTree(const RepoKey& repo,
 Result<std::vector<EntryRecord>> RepoCatalog::LookupEntries(const RepoKey& repo,
                                                             const std::string& commit,
                                                             const std::vector<std::string>& paths) {
-  HM_ASSIGN_OR_RETURN(std::optional<CommitRecord> record, index_->GetCommit(repo, commit));
-  const bool complete = record && record->tree_complete;
-
   std::vector<std::optional<EntryRecord>> found(paths.size());
   std::vector<std::string> missing;
   for (size_t i = 0; i < paths.size(); ++i) {
+    found[i] = cache_.GetEntry(repo, commit, paths[i]);
+    if (found[i]) continue;
     HM_ASSIGN_OR_RETURN(found[i], index_->GetEntry(repo, commit, paths[i]));
-    if (!found[i]) missing.push_back(paths[i]);
+    if (found[i]) {
+      cache_.PutEntry(repo, commit, *found[i]);
+    } else {
+      missing.push_back(paths[i]);
+    }
+  }
+  bool complete = true;
+  if (!missing.empty()) {
+    HM_ASSIGN_OR_RETURN(std::optional<CommitRecord> record, index_->GetCommit(repo, commit));
+    complete = record && record->tree_complete;
   }
   if (!missing.empty() && !complete && upstream_ != nullptr) {
     Result<std::vector<EntryRecord>> fetched =
@@ -191,6 +218,33 @@ Result<EntryRecord> RepoCatalog::LookupFile(const RepoKey& repo, const std::stri
         .WithHubError(HubError::kEntryNotFound, 404);
   }
   return std::move(entries[0]);
+}
+
+Result<bool> RepoCatalog::IsRestricted(const RepoKey& repo, const std::string& commit) {
+  constexpr size_t kMaxRestrictedCacheEntries = 65536;
+  const std::string key = repo.ToString() + "@" + commit;
+  {
+    std::lock_guard<std::mutex> lock(restricted_mu_);
+    auto it = restricted_cache_.find(key);
+    if (it != restricted_cache_.end()) return it->second;
+  }
+  HM_ASSIGN_OR_RETURN(std::string info_json, RepoInfoJson(repo, commit));
+  nlohmann::json info = nlohmann::json::parse(info_json, nullptr, false);
+  if (info.is_discarded() || !info.is_object()) {
+    return Status::Internal("stored repo info of " + key + " is not a JSON object");
+  }
+  // "gated" is false, "auto" or "manual"; anything but false restricts.
+  bool restricted = false;
+  if (auto gated = info.find("gated"); gated != info.end()) {
+    restricted = !(gated->is_boolean() && !gated->get<bool>()) && !gated->is_null();
+  }
+  if (auto priv = info.find("private"); priv != info.end() && priv->is_boolean()) {
+    restricted = restricted || priv->get<bool>();
+  }
+  std::lock_guard<std::mutex> lock(restricted_mu_);
+  if (restricted_cache_.size() >= kMaxRestrictedCacheEntries) restricted_cache_.clear();
+  restricted_cache_[key] = restricted;
+  return restricted;
 }
 
 void RepoCatalog::FillLastCommits(const RepoKey& repo, const std::string& commit,

@@ -14,10 +14,13 @@
 #pragma once
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "fetcher/upstream.h"
+#include "server/metadata_cache.h"
 #include "server/options.h"
 #include "server/single_flight.h"
 #include "store/env.h"
@@ -59,6 +62,10 @@ class RepoCatalog {
   Result<EntryRecord> LookupFile(const RepoKey& repo, const std::string& commit,
                                  const std::string& path);
 
+  // Whether the upstream marks the repo gated or private at `commit` (from
+  // its repo info; commits are immutable, so the answer is remembered).
+  Result<bool> IsRestricted(const RepoKey& repo, const std::string& commit);
+
   // Gives every entry a lastCommit (for expand=true): from the index, else
   // from upstream paths-info, else the commit itself as a fallback.
   void FillLastCommits(const RepoKey& repo, const std::string& commit,
@@ -90,7 +97,11 @@ class RepoCatalog {
   Index* index_;
   Upstream* upstream_;
   std::atomic<int64_t> upstream_down_until_micros_{0};
+  MetadataCache cache_;
   SingleFlight<RevisionInfo> revision_flight_;
+  std::mutex restricted_mu_;
+  // (repo, commit) -> restricted; bounded by kMaxRestrictedCacheEntries.
+  std::map<std::string, bool> restricted_cache_;  // guarded by restricted_mu_
   SingleFlight<bool> tree_flight_;
   SingleFlight<std::vector<EntryRecord>> paths_flight_;
 };

@@ -19,7 +19,9 @@ class AddedObjects {
   explicit AddedObjects(ObjectStore* store) : store_(store) {}
   ~AddedObjects() {
     if (keep_) return;
-    for (const std::string& sha256 : added_) (void)store_->Remove(sha256);
+    // Newest first: a chunked store can then cut each object's chunks off
+    // the tail of its pack, leaving the store's files as they were.
+    for (auto it = added_.rbegin(); it != added_.rend(); ++it) (void)store_->Remove(*it);
   }
   AddedObjects(const AddedObjects&) = delete;
   AddedObjects& operator=(const AddedObjects&) = delete;

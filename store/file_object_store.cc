@@ -41,6 +41,11 @@ class FileObjectReader final : public ObjectReader {
     return file_->ReadAt(offset, buf, n);
   }
   int fd() const override { return file_->fd(); }
+  bool GetRawSpan(uint64_t offset, RawFileSpan* span) const override {
+    if (offset >= size_ || file_->fd() < 0) return false;
+    *span = RawFileSpan{file_->fd(), offset, size_ - offset};
+    return true;
+  }
 
  private:
   std::unique_ptr<RandomAccessFile> file_;

@@ -59,6 +59,14 @@ struct ObjectRecord {
   uint64_t size = 0;
 };
 
+// A file entry of some commit of a repo and the object holding its bytes:
+// the LFS sha256, or for a regular file the sha256 its git id maps to in the
+// objects table ("" when its bytes were never stored).
+struct RepoFileObject {
+  uint64_t size = 0;
+  std::string sha256;
+};
+
 // A ref by name, as listed by ListRefs and carried by a snapshot.
 struct NamedRef {
   std::string name;  // branch, tag or "refs/pr/N"
@@ -121,6 +129,9 @@ class Index {
   Result<std::vector<RepoKey>> ListRepos();
   // The refs of a repo, sorted by name; empty for an unknown repo.
   Result<std::vector<NamedRef>> ListRefs(const RepoKey& repo);
+
+  // Every file entry of every known commit of the repo (storage accounting).
+  Result<std::vector<RepoFileObject>> ListRepoFileObjects(const RepoKey& repo);
 
   // Writes a whole snapshot (an imported bundle) in ONE transaction: either
   // every row becomes visible or, on any error, none does.

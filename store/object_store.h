@@ -8,7 +8,8 @@
 //
 // This is an interface so the layout can change without touching callers: the
 // first implementation keeps one file per object (NewFileObjectStore); the
-// chunk-level dedup work will store an object as a list of chunks.
+// chunked store (chunked_object_store.h) keeps an object as a list of
+// deduplicated chunks and is what serve, sync and import use.
 //
 // Thread safety: an ObjectStore is thread-safe. An ObjectWriter is written by
 // one thread, while ReadWritten/bytes_written may be called from any thread.
@@ -32,11 +33,20 @@ struct ObjectPromise {
   std::string git_sha1;  // lower hex git blob id; known for regular files
 };
 
-// What was committed: both digests, computed from the bytes themselves.
+// What was committed: digests computed from the bytes themselves.
 struct ObjectInfo {
   std::string sha256;
+  // Always set by NewFileObjectStore; the chunked store sets it only when the
+  // promise names a git sha1 or no sha256 (see chunked_object_store.h).
   std::string git_sha1;
   uint64_t size = 0;
+};
+
+// A stretch of an object's bytes stored verbatim in a plain file.
+struct RawFileSpan {
+  int fd = -1;
+  uint64_t file_offset = 0;  // where the object byte at the asked offset is
+  uint64_t length = 0;       // object bytes available from there, contiguously
 };
 
 class ObjectReader {
@@ -48,6 +58,12 @@ class ObjectReader {
   // The backing descriptor when the object is one plain file (for sendfile);
   // -1 otherwise.
   virtual int fd() const { return -1; }
+  // For zero-copy serving (mmap/sendfile) of objects that are not one plain
+  // file: where the bytes at `offset` lie verbatim (a run of uncompressed
+  // chunks in a pack, or the object file itself). False when they must be
+  // read through ReadAt (a compressed chunk, no descriptor, past the end).
+  // The descriptor stays valid while the reader lives; never write to it.
+  virtual bool GetRawSpan(uint64_t offset, RawFileSpan* span) const { return false; }
 };
 
 class ObjectWriter {

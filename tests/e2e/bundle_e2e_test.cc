@@ -40,18 +40,6 @@ CommandResult RunHubmirror(const std::vector<std::string>& args, bool merge_stde
   return result;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
 // The store's files, without SQLite's transient WAL companions.
 std::map<std::string, uint64_t> StoreListing(const std::string& dir) {
   std::map<std::string, uint64_t> files = ListFilesWithSizes(dir);

@@ -19,8 +19,10 @@ namespace hubmirror::e2e {
 class ChildProcess {
  public:
   // `env` entries are added to (or replace) the inherited environment; a value
-  // of "" removes the variable.
-  ChildProcess(std::vector<std::string> argv, std::map<std::string, std::string> env = {});
+  // of "" removes the variable. With `stderr_path`, the child's stderr goes to
+  // that file (appended) instead of the test's.
+  ChildProcess(std::vector<std::string> argv, std::map<std::string, std::string> env = {},
+               const std::string& stderr_path = "");
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "store/hash.h"
 
@@ -28,6 +30,17 @@ std::map<std::string, uint64_t> ListFilesWithSizes(const std::string& root) {
     if (it->is_regular_file(ec)) files[it->path().string()] = it->file_size(ec);
   }
   return files;
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 uint64_t TotalFileBytes(const std::string& root) {
@@ -105,12 +118,13 @@ std::string FakeHub::DirectDownload(const std::string& repo_prefix_and_id,
 }
 
 Mirror::Mirror(const std::string& store_dir, const std::string& upstream_url,
-               std::vector<std::string> extra_args, std::map<std::string, std::string> env) {
+               std::vector<std::string> extra_args, std::map<std::string, std::string> env,
+               const std::string& stderr_path) {
   std::vector<std::string> argv = {HUBMIRROR_BIN, "serve",      "--listen",     "127.0.0.1:0",
                                    "--store",     store_dir,    "--upstream",   upstream_url};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   if (env.find("HF_TOKEN") == env.end()) env["HF_TOKEN"] = "";  // never inherit a real token
-  process_ = std::make_unique<ChildProcess>(argv, env);
+  process_ = std::make_unique<ChildProcess>(argv, env, stderr_path);
   auto line = process_->WaitForLine("hubmirror listening on ", std::chrono::seconds(20));
   if (line) {
     std::string rest = line->substr(std::string("hubmirror listening on ").size());

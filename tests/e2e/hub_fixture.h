@@ -30,6 +30,9 @@ class TempDir {
 
 // Every regular file under `root` with its size, for "nothing changed" checks.
 std::map<std::string, uint64_t> ListFilesWithSizes(const std::string& root);
+// Writes `text` to `path` (a config file, say), creating its folder.
+void WriteFile(const std::string& path, const std::string& text);
+std::string ReadFile(const std::string& path);
 // Sum of the sizes of the files under `root`.
 uint64_t TotalFileBytes(const std::string& root);
 
@@ -77,8 +80,10 @@ class FakeHub {
 class Mirror {
  public:
   // Starts `hubmirror serve` on 127.0.0.1:0 with the given store and upstream.
+  // With `stderr_path`, the server's log goes to that file.
   Mirror(const std::string& store_dir, const std::string& upstream_url,
-         std::vector<std::string> extra_args = {}, std::map<std::string, std::string> env = {});
+         std::vector<std::string> extra_args = {}, std::map<std::string, std::string> env = {},
+         const std::string& stderr_path = "");
   bool ok() const { return !url_.empty(); }
   const std::string& url() const { return url_; }
   int Stop() { return process_->Stop(); }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <vector>
 
 namespace fakehub {
 namespace {
@@ -48,6 +49,36 @@ std::string GitBlobSha1Hex(std::string_view data) {
   std::string header = "blob " + std::to_string(data.size());
   header.push_back('\0');
   return DigestHex(EVP_sha1(), header, data);
+}
+
+std::optional<FileDigests> DigestContent(const BlobBytes& bytes) {
+  MdCtxPtr sha256(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  MdCtxPtr sha1(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  std::string header = "blob " + std::to_string(bytes.size());
+  header.push_back('\0');
+  if (!sha256 || !sha1 || EVP_DigestInit_ex(sha256.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestInit_ex(sha1.get(), EVP_sha1(), nullptr) != 1 ||
+      EVP_DigestUpdate(sha1.get(), header.data(), header.size()) != 1) {
+    return std::nullopt;
+  }
+  std::vector<char> buf(4 << 20);
+  for (uint64_t offset = 0; offset < bytes.size();) {
+    size_t got = bytes.Read(offset, buf.data(), buf.size());
+    if (got == 0) return std::nullopt;
+    if (EVP_DigestUpdate(sha256.get(), buf.data(), got) != 1 ||
+        EVP_DigestUpdate(sha1.get(), buf.data(), got) != 1) {
+      return std::nullopt;
+    }
+    offset += got;
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int out_len = 0;
+  FileDigests digests;
+  if (EVP_DigestFinal_ex(sha256.get(), out, &out_len) != 1) return std::nullopt;
+  digests.sha256 = ToHex(out, out_len);
+  if (EVP_DigestFinal_ex(sha1.get(), out, &out_len) != 1) return std::nullopt;
+  digests.git_sha1 = ToHex(out, out_len);
+  return digests;
 }
 
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {

@@ -6,7 +6,10 @@
 
 #include <cstddef>
 #include <string>
+#include <optional>
 #include <string_view>
+
+#include "tests/fakehub/hub_model.h"
 
 namespace fakehub {
 
@@ -16,6 +19,12 @@ std::string Sha256Hex(std::string_view data);
 std::string Sha1Hex(std::string_view data);
 // Git blob id: sha1("blob <size>\0" + data); the Hub's ETag of regular files.
 std::string GitBlobSha1Hex(std::string_view data);
+struct FileDigests {
+  std::string sha256;
+  std::string git_sha1;  // git blob id
+};
+// Both digests of `bytes`, read once in large chunks; nullopt on a read error.
+std::optional<FileDigests> DigestContent(const BlobBytes& bytes);
 // Lower-case hex HMAC-SHA256 of `data` under `key`.
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
 // `n` bytes from the OpenSSL CSPRNG (aborts if it is not seeded).

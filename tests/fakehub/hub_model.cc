@@ -1,6 +1,7 @@
 #include "tests/fakehub/hub_model.h"
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 #include <utility>
 
@@ -33,21 +34,49 @@ bool IsBelow(std::string_view path, std::string_view dir) {
          path[dir.size()] == '/';
 }
 
+class InMemoryBytes : public BlobBytes {
+ public:
+  explicit InMemoryBytes(std::string bytes) : bytes_(std::move(bytes)) {}
+  uint64_t size() const override { return bytes_.size(); }
+  const char* data() const override { return bytes_.data(); }
+  size_t Read(uint64_t offset, char* buf, size_t n) const override {
+    if (offset >= bytes_.size()) return 0;
+    size_t count = std::min<uint64_t>(n, bytes_.size() - offset);
+    std::memcpy(buf, bytes_.data() + offset, count);
+    return count;
+  }
+
+ private:
+  const std::string bytes_;
+};
+
 }  // namespace
+
+std::shared_ptr<const BlobBytes> MemoryBytes(std::string bytes) {
+  return std::make_shared<InMemoryBytes>(std::move(bytes));
+}
 
 std::string_view RepoTypeName(RepoType type) {
   return type == RepoType::kModel ? "model" : "dataset";
 }
 
 std::shared_ptr<const Blob> MakeBlob(std::string bytes) {
+  std::string sha256 = Sha256Hex(bytes);
+  std::string git_oid = GitBlobSha1Hex(bytes);
+  return MakeBlobWithDigests(MemoryBytes(std::move(bytes)), std::move(sha256),
+                             std::move(git_oid));
+}
+
+std::shared_ptr<const Blob> MakeBlobWithDigests(std::shared_ptr<const BlobBytes> bytes,
+                                                std::string sha256, std::string git_oid) {
   auto blob = std::make_shared<Blob>();
-  blob->sha256 = Sha256Hex(bytes);
-  blob->git_oid = GitBlobSha1Hex(bytes);
+  blob->sha256 = std::move(sha256);
+  blob->git_oid = std::move(git_oid);
   blob->lfs_pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + blob->sha256 +
-                      "\nsize " + std::to_string(bytes.size()) + "\n";
+                      "\nsize " + std::to_string(bytes->size()) + "\n";
   blob->lfs_pointer_oid = GitBlobSha1Hex(blob->lfs_pointer);
   blob->xet_hash = Sha256Hex("xet:" + blob->sha256);
-  blob->bytes = std::make_shared<const std::string>(std::move(bytes));
+  blob->bytes = std::move(bytes);
   return blob;
 }
 

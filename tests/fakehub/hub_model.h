@@ -21,9 +21,26 @@ enum class RepoType { kModel, kDataset };
 // "model" / "dataset".
 std::string_view RepoTypeName(RepoType type);
 
+// The bytes of one content: held in memory (fixtures) or read on demand from
+// a local file (--extra-file), so multi-GiB files never sit in RAM.
+// Immutable and safe to read from any thread.
+class BlobBytes {
+ public:
+  virtual ~BlobBytes() = default;
+  virtual uint64_t size() const = 0;
+  // The whole content when it is in memory; null when it must be Read().
+  virtual const char* data() const { return nullptr; }
+  // Copies up to `n` bytes at `offset` into `buf`; returns how many (0 at the
+  // end or on a read error).
+  virtual size_t Read(uint64_t offset, char* buf, size_t n) const = 0;
+};
+
+// In-memory bytes.
+std::shared_ptr<const BlobBytes> MemoryBytes(std::string bytes);
+
 // One distinct content, with every identity the Hub derives from it.
 struct Blob {
-  std::shared_ptr<const std::string> bytes;
+  std::shared_ptr<const BlobBytes> bytes;
   std::string sha256;           // 64 hex: LFS oid, CDN key, X-Linked-Etag.
   std::string git_oid;          // 40 hex: git blob id of the bytes themselves.
   std::string lfs_pointer;      // The git-lfs pointer text for these bytes.
@@ -35,6 +52,10 @@ struct Blob {
 
 // Builds a Blob, computing all of its digests.
 std::shared_ptr<const Blob> MakeBlob(std::string bytes);
+// Builds a Blob from content whose sha256 and git blob sha1 are already known
+// (a local file hashed once at start-up).
+std::shared_ptr<const Blob> MakeBlobWithDigests(std::shared_ptr<const BlobBytes> bytes,
+                                                std::string sha256, std::string git_oid);
 
 // True when the Hub stores a file of this name and size through LFS:
 // larger than 10 KiB, or a .safetensors/.bin/.parquet file.

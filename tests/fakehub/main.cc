@@ -12,6 +12,7 @@
 
 #include "tests/fakehub/api_routes.h"
 #include "tests/fakehub/cdn_routes.h"
+#include "tests/fakehub/extra_files.h"
 #include "tests/fakehub/fixtures.h"
 #include "tests/fakehub/http_host.h"
 #include "tests/fakehub/options.h"
@@ -63,7 +64,12 @@ int Run(int argc, char** argv) {
   std::string cdn_url = BaseUrl(options->cdn_listen, *cdn_port);
   // Created once the ports are known. The hosts are stopped explicitly below,
   // before `state` goes out of scope, so no handler can see it dangling.
-  auto state = std::make_unique<ServerState>(*options, BuildFixtures(), api_url, cdn_url);
+  Hub hub = BuildFixtures();
+  if (std::optional<std::string> extra_error = AddExtraFiles(options->extra_files, &hub)) {
+    std::fprintf(stderr, "hubmirror-fakehub: %s\n", extra_error->c_str());
+    return 2;
+  }
+  auto state = std::make_unique<ServerState>(*options, std::move(hub), api_url, cdn_url);
 
   api.Start(&state->log(), [&state](const httplib::Request& req, httplib::Response& res) {
     ServeApiHost(*state, req, res);

@@ -30,7 +30,8 @@ bool ParseHostPort(std::string_view text, HostPort* out) {
 
 const char* UsageText() {
   return "usage: hubmirror-fakehub --listen HOST:PORT --cdn-listen HOST:PORT [--page-size N] "
-         "[--gated-token TOKEN] [--cdn-url-ttl SECONDS]";
+         "[--gated-token TOKEN] [--cdn-url-ttl SECONDS] "
+         "[--extra-file REPO_ID:PATH_IN_REPO:LOCAL_FILE]...";
 }
 
 std::optional<Options> ParseOptions(int argc, char** argv, std::string* error) {
@@ -60,6 +61,10 @@ std::optional<Options> ParseOptions(int argc, char** argv, std::string* error) {
       ok = !value.empty();
     } else if (arg == "--cdn-url-ttl") {
       ok = ParseInt<int64_t>(value, 0, &options.cdn_url_ttl_seconds);
+    } else if (arg == "--extra-file") {
+      std::optional<ExtraFile> file = ParseExtraFile(std::string(value));
+      ok = file.has_value();
+      if (ok) options.extra_files.push_back(std::move(*file));
     } else {
       *error = "unknown flag " + std::string(arg);
       return std::nullopt;

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "tests/fakehub/extra_files.h"
 
 namespace fakehub {
 
@@ -18,6 +21,7 @@ struct Options {
   size_t page_size = 50;                            // --page-size: tree entries per page (>= 1).
   std::string gated_token = "hf_fake_gated_token";  // --gated-token: grants acme/gated-model.
   int64_t cdn_url_ttl_seconds = 3600;               // --cdn-url-ttl: lifetime of signed CDN URLs.
+  std::vector<ExtraFile> extra_files;               // --extra-file (repeatable): local LFS files.
 };
 
 // Parses argv ("--flag value" or "--flag=value"). On error returns nullopt

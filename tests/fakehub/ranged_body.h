@@ -1,4 +1,4 @@
-// Serving an in-memory body with single-range support, the way the Hub and
+// Serving a blob's bytes (in memory or from a local file) with single-range support, the way the Hub and
 // its CDN do: 200, 206 + Content-Range, or 416 + "Content-Range: bytes */N".
 //
 // httplib's own range handling is disabled for the fake hub (see main.cc);
@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "tests/fakehub/hub_model.h"
 
 namespace fakehub {
 
@@ -44,11 +46,11 @@ class TransferShaper {
 // Creates the shaper of one body transfer; may be empty (no shaping).
 using ShaperFactory = std::function<std::shared_ptr<TransferShaper>()>;
 
-// Answers `req` with `bytes` (or the requested range of it), streaming from
-// memory through a content provider. `make_shaper` is called only when a
+// Answers `req` with `bytes` (or the requested range of it), streaming through
+// a content provider: straight from memory, or in pread chunks from a file. `make_shaper` is called only when a
 // body will actually be sent (GET, non-empty, not 416).
 void ServeBytes(const httplib::Request& req, httplib::Response& res,
-                std::shared_ptr<const std::string> bytes, const std::string& content_type,
+                std::shared_ptr<const BlobBytes> bytes, const std::string& content_type,
                 const ShaperFactory& make_shaper);
 
 }  // namespace fakehub

@@ -299,6 +299,23 @@ expect_status 403 "expired url"
 grep -q "Request has expired" "$WORK/body" || fail "expired body"
 pass "expiry"
 
+# --- Extra files (third instance, a local file as an LFS file) ---------------
+head -c 300000 /dev/urandom >"$WORK/extra.bin"
+start_hub EXTRA --extra-file "bench/extra:weights/model.safetensors:$WORK/extra.bin"
+EXTRA_SHA=$(sha256sum "$WORK/extra.bin" | cut -d' ' -f1)
+fetch "$EXTRA_API/bench/extra/resolve/main/weights/model.safetensors" -L
+expect_status 200 "extra file"
+[[ $(sha256sum "$WORK/body" | cut -d' ' -f1) == "$EXTRA_SHA" ]] || fail "extra file bytes"
+fetch "$EXTRA_API/bench/extra/resolve/main/weights/model.safetensors" -L -H 'Range: bytes=1000-1999'
+expect_status 206 "extra file range"
+cmp -s "$WORK/body" <(tail -c +1001 "$WORK/extra.bin" | head -c 1000) || fail "extra file range bytes"
+fetch "$EXTRA_API/api/models/bench/extra/tree/main/weights"
+jq -e --arg sha "$EXTRA_SHA" '.[0].lfs.oid == $sha and .[0].size == 300000' "$WORK/body" >/dev/null ||
+  fail "extra file tree entry"
+"$BIN" --listen 127.0.0.1:0 --cdn-listen 127.0.0.1:0 --extra-file "bench/x:a.bin:$WORK/missing" \
+  >/dev/null 2>&1 && fail "missing extra file accepted"
+pass "extra files"
+
 # --- Clean shutdown on SIGTERM ----------------------------------------------
 kill -TERM "$HUB_PID"
 for _ in $(seq 100); do kill -0 "$HUB_PID" 2>/dev/null || break; sleep 0.1; done

@@ -107,6 +107,27 @@ TEST_F(ConfigFileTest, MistakesAreNamed) {
   EXPECT_FALSE(LoadConfigFile(dir_.path() + "/missing.toml", &options).ok());
 }
 
+TEST_F(ConfigFileTest, AccessTokensAreKeptAsDigests) {
+  ServerOptions options;
+  ASSERT_TRUE(LoadConfigFile(Write("[access]\nanonymous = false\naudit_log = \"/var/log/a\"\n"
+                                   "[[access.tokens]]\nname = \"t\"\ntoken = \"s3cret\"\n"
+                                   "repos = [\"acme/*\"]\n"),
+                             &options)
+                  .ok());
+  EXPECT_FALSE(options.access.anonymous);
+  EXPECT_EQ(options.access.audit_log_path, "/var/log/a");
+  ASSERT_EQ(options.access.tokens.size(), 1u);
+  EXPECT_EQ(options.access.tokens[0].token_sha256,
+            "1ec1c26b50d5d3c58d9583181af8076655fe00756bf7285940ba3670f99fcba0");
+  ServerOptions bad;
+  EXPECT_FALSE(LoadConfigFile(Write("[[access.tokens]]\nname = \"t\"\nrepos = [\"*\"]\n"), &bad)
+                   .ok())
+      << "a token entry needs token or token_sha256";
+  EXPECT_FALSE(LoadConfigFile(Write("[[access.tokens]]\nname = \"t\"\ntoken = \"x\"\n"), &bad)
+                   .ok())
+      << "a token entry needs repo patterns";
+}
+
 TEST(ListenAddressTest, Forms) {
   ServerOptions o;
   EXPECT_TRUE(ParseListenAddress("0.0.0.0:80", &o).ok());

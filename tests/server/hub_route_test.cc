@@ -108,6 +108,8 @@ TEST(HubRouteTest, UnknownRoutesAreNotFound) {
     EXPECT_EQ(ParseHubRoute("GET", target).status().code(), StatusCode::kNotFound) << target;
   }
   EXPECT_EQ(MustParse("GET", "/").kind, RouteKind::kStatus);
+  EXPECT_EQ(MustParse("GET", "/api/admin/storage").kind, RouteKind::kAdminStorage);
+  EXPECT_EQ(ParseHubRoute("POST", "/api/admin/storage").status().code(), StatusCode::kNotFound);
 }
 
 TEST(HubRouteTest, PercentDecodeAndQuery) {

@@ -1,0 +1,105 @@
+// ChunkCatalog: where the chunks of a chunked store live, in its own SQLite
+// database (root/chunks/catalog.sqlite, WAL), separate from the repo index.
+//
+//   chunks         id -> fingerprint (XXH3-128), pack, offset, stored size,
+//                  raw size, compression. Fingerprints are NOT unique: xxHash
+//                  is not collision-resistant, so two different chunks may
+//                  share one; the store reuses a chunk only after comparing
+//                  its bytes (see chunked_object_store.h).
+//   chunked_objects  sha256 -> size, git sha1 (what Commit() verified)
+//   object_chunks  (object sha256, seq) -> chunk id: the object's bytes are
+//                  the chunks' raw bytes in seq order.
+//
+// Garbage collection (a later issue) needs nothing more: live chunks are those
+// named by object_chunks; a collector copies them into new packs, repoints
+// their rows in one transaction and deletes the old packs.
+//
+// Thread-safe: one connection, serialized by an internal mutex.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/status.h"
+
+struct sqlite3;
+
+namespace hubmirror {
+
+enum class ChunkCompression : int { kNone = 0, kZstd = 1 };
+
+struct ChunkFingerprint {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  bool operator==(const ChunkFingerprint&) const = default;
+};
+
+// Where a chunk's bytes are: pack file `pack`, [offset, offset+stored_size).
+struct ChunkLocation {
+  int64_t id = 0;  // catalog row id; 0 for a chunk not yet committed
+  int64_t pack = 0;
+  uint64_t offset = 0;
+  uint64_t stored_size = 0;
+  uint64_t raw_size = 0;
+  ChunkCompression compression = ChunkCompression::kNone;
+};
+
+// A chunk a writer appended to a pack and now commits.
+struct NewChunk {
+  ChunkFingerprint fingerprint;
+  ChunkLocation location;
+};
+
+// One element of an object's chunk list at commit: an existing chunk (by id)
+// or the index into the NewChunk list of the same commit.
+struct ChunkRef {
+  bool is_new = false;
+  int64_t id = 0;        // when !is_new
+  size_t new_index = 0;  // when is_new
+};
+
+struct ChunkedObjectRow {
+  std::string sha256;
+  std::string git_sha1;
+  uint64_t size = 0;
+};
+
+class ChunkCatalog {
+ public:
+  static Result<std::unique_ptr<ChunkCatalog>> Open(const std::string& path);
+  ~ChunkCatalog();
+  ChunkCatalog(const ChunkCatalog&) = delete;
+  ChunkCatalog& operator=(const ChunkCatalog&) = delete;
+
+  // Committed chunks with this fingerprint (usually 0 or 1).
+  Result<std::vector<ChunkLocation>> FindByFingerprint(const ChunkFingerprint& fp);
+  Result<std::optional<ChunkedObjectRow>> GetObject(const std::string& sha256);
+  // The object's chunks in order (empty for an empty object).
+  Result<std::vector<ChunkLocation>> ObjectChunks(const std::string& sha256);
+  // In ONE transaction: inserts `fresh` chunks and, unless the object is
+  // already present, the object and its chunk list. Returns false when the
+  // object was already present (nothing inserted). The caller must have
+  // made the packs holding `fresh` durable first. Unavailable when an
+  // existing chunk of `refs` was removed meanwhile (nothing inserted).
+  Result<bool> CommitObject(const ChunkedObjectRow& object, const std::vector<NewChunk>& fresh,
+                            const std::vector<ChunkRef>& refs);
+  // Forgets an object and deletes the rows of its chunks no other object
+  // references; returns those chunks (their pack bytes are now garbage that
+  // the store may cut off a pack's tail). NotFound if absent.
+  Result<std::vector<ChunkLocation>> RemoveObject(const std::string& sha256);
+  // Largest pack id any chunk names (0 if none).
+  Result<int64_t> MaxPackId();
+  // Number of chunked objects and sum of stored sizes of all chunks.
+  Result<std::pair<uint64_t, uint64_t>> Totals();
+
+ private:
+  explicit ChunkCatalog(sqlite3* db);
+  std::mutex mu_;
+  sqlite3* db_;  // owned; guarded by mu_
+};
+
+}  // namespace hubmirror

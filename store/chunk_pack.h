@@ -1,0 +1,74 @@
+// Internal to the chunked store: pack files and reading chunks back.
+//
+// A pack is append-only: bytes once written at an offset never change, so any
+// number of readers may pread a pack while one writer (the holder of its
+// PackAppender) appends. PackSet hands each writer a pack exclusively and
+// caches read handles; it is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/chunk_catalog.h"
+#include "store/env.h"
+#include "store/object_store.h"
+#include "store/status.h"
+#include "store/zstd_context.h"
+
+namespace hubmirror {
+
+// Exclusive append access to one pack.
+struct PackAppender {
+  int64_t id = 0;
+  std::unique_ptr<WritableFile> file;
+  uint64_t size = 0;
+};
+
+class PackSet {
+ public:
+  PackSet(Env* env, std::string dir, int64_t next_id, uint64_t target_bytes)
+      : env_(env), dir_(std::move(dir)), next_id_(next_id), target_bytes_(target_bytes) {}
+  PackSet(const PackSet&) = delete;
+  PackSet& operator=(const PackSet&) = delete;
+
+  static std::string PackName(int64_t id);
+  const std::string& dir() const { return dir_; }
+
+  // A pack for appending: a returned one with room, else a new file.
+  Result<std::unique_ptr<PackAppender>> Acquire();
+  // Gives a pack back; a full one is closed and never appended to again.
+  void Release(std::unique_ptr<PackAppender> pack);
+  // Cuts bytes [offset, end) off a writer's own pack (an aborted write);
+  // a pack left empty is deleted.
+  void Rewind(std::unique_ptr<PackAppender>* pack, uint64_t offset);
+  // Best effort: if `garbage` (chunks no longer referenced) is exactly the
+  // tail of an idle pack, cuts it off (deleting a pack left empty). A pack
+  // held by a writer, open in an ObjectReader, or already closed is left
+  // alone (a later GC's job).
+  void ReclaimTail(int64_t pack, std::vector<ChunkLocation> garbage);
+  Result<std::shared_ptr<RandomAccessFile>> OpenForRead(int64_t id);
+
+ private:
+  Env* const env_;
+  const std::string dir_;
+  std::mutex mu_;
+  int64_t next_id_;  // guarded by mu_
+  const uint64_t target_bytes_;
+  std::vector<std::unique_ptr<PackAppender>> idle_;               // guarded by mu_
+  std::map<int64_t, std::shared_ptr<RandomAccessFile>> readers_;  // guarded by mu_
+};
+
+// Reads the raw bytes of one chunk (decompressing if needed) into *out.
+Status ReadChunkBytes(const RandomAccessFile& pack, const ChunkLocation& loc, ZSTD_DCtx* dctx,
+                      std::string* scratch, std::string* out);
+
+// A reader over an object's chunk list. Adjacent uncompressed chunks that are
+// contiguous in one pack are merged into runs read with one pread each.
+Result<std::unique_ptr<ObjectReader>> NewChunkedObjectReader(
+    PackSet* packs, const std::vector<ChunkLocation>& chunks, uint64_t size);
+
+}  // namespace hubmirror
