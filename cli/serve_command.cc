@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/common_options.h"
 
 #include "fetcher/upstream.h"
 #include "server/hub_server.h"
@@ -39,19 +40,11 @@ struct ServeFlags {
 
 // Defaults, then the config file, then flags, then HF_TOKEN; validated once.
 Result<ServerOptions> ResolveServeOptions(const ServeFlags& flags) {
-  ServerOptions options;
-  if (!flags.config.empty()) HM_RETURN_IF_ERROR(LoadConfigFile(flags.config, &options));
+  HM_ASSIGN_OR_RETURN(ServerOptions options,
+                      LoadCommonOptions(flags.config, flags.store, flags.upstream));
   if (!flags.listen.empty()) HM_RETURN_IF_ERROR(ParseListenAddress(flags.listen, &options));
-  if (!flags.store.empty()) options.store_dir = flags.store;
-  if (!flags.upstream.empty()) options.upstream.endpoint = flags.upstream;
-  while (!options.upstream.endpoint.empty() && options.upstream.endpoint.back() == '/') {
-    options.upstream.endpoint.pop_back();
-  }
   if (flags.offline) options.offline = true;
   if (flags.revision_ttl >= 0) options.revision_ttl_seconds = flags.revision_ttl;
-  if (const char* token = std::getenv("HF_TOKEN"); token != nullptr && *token != '\0') {
-    options.upstream.token = token;
-  }
   HM_RETURN_IF_ERROR(ValidateOptions(options));
   return options;
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/common_options.h"
 #include "cli/progress_display.h"
 #include "fetcher/repo_sync.h"
 #include "fetcher/sync_list.h"
@@ -44,18 +45,10 @@ struct SyncFlags {
 // Defaults, then the config file, then flags, then HF_TOKEN; validated once.
 // `offline` in the config is ignored: syncing is what fills an offline store.
 Result<ServerOptions> ResolveSyncOptions(const SyncFlags& flags) {
-  ServerOptions options;
-  if (!flags.config.empty()) HM_RETURN_IF_ERROR(LoadConfigFile(flags.config, &options));
+  HM_ASSIGN_OR_RETURN(ServerOptions options,
+                      LoadCommonOptions(flags.config, flags.store, flags.upstream));
   options.offline = false;
-  if (!flags.store.empty()) options.store_dir = flags.store;
-  if (!flags.upstream.empty()) options.upstream.endpoint = flags.upstream;
-  while (!options.upstream.endpoint.empty() && options.upstream.endpoint.back() == '/') {
-    options.upstream.endpoint.pop_back();
-  }
   if (flags.concurrency != 0) options.sync.concurrency = flags.concurrency;
-  if (const char* token = std::getenv("HF_TOKEN"); token != nullptr && *token != '\0') {
-    options.upstream.token = token;
-  }
   HM_RETURN_IF_ERROR(ValidateOptions(options));
   return options;
 }

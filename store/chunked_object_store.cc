@@ -478,21 +478,9 @@ Result<ObjectInfo> ChunkedObjectWriter::Commit() {
   }
   ObjectInfo info;
   info.size = bytes_written();
-  if (info.size != promise_.size) {
-    return Abort(Status::DataLoss("object size mismatch: expected " +
-                                  std::to_string(promise_.size) + " bytes, got " +
-                                  std::to_string(info.size)));
-  }
   info.sha256 = sha256_->FinishHex();
   if (git_sha1_) info.git_sha1 = git_sha1_->FinishHex();
-  if (!promise_.sha256.empty() && promise_.sha256 != info.sha256) {
-    return Abort(Status::DataLoss("object sha256 mismatch: expected " + promise_.sha256 + ", got " +
-                                  info.sha256));
-  }
-  if (!promise_.git_sha1.empty() && promise_.git_sha1 != info.git_sha1) {
-    return Abort(Status::DataLoss("object git sha1 mismatch: expected " + promise_.git_sha1 +
-                                  ", got " + info.git_sha1));
-  }
+  if (Status s = VerifyAgainstPromise(promise_, info); !s.ok()) return Abort(std::move(s));
   if (Status s = CutChunks(/*at_end=*/true); !s.ok()) return Abort(std::move(s));
   if (!fresh_.empty()) {
     if (Status s = FlushPack(); !s.ok()) return Abort(std::move(s));

@@ -286,21 +286,9 @@ Result<ObjectInfo> FileObjectWriter::Commit() {
   }
   ObjectInfo info;
   info.size = bytes_written();
-  if (info.size != promise_.size) {
-    return Abort(Status::DataLoss("object size mismatch: expected " +
-                                  std::to_string(promise_.size) + " bytes, got " +
-                                  std::to_string(info.size)));
-  }
   info.sha256 = sha256_->FinishHex();
   info.git_sha1 = git_sha1_->FinishHex();
-  if (!promise_.sha256.empty() && promise_.sha256 != info.sha256) {
-    return Abort(Status::DataLoss("object sha256 mismatch: expected " + promise_.sha256 + ", got " +
-                                  info.sha256));
-  }
-  if (!promise_.git_sha1.empty() && promise_.git_sha1 != info.git_sha1) {
-    return Abort(Status::DataLoss("object git sha1 mismatch: expected " + promise_.git_sha1 +
-                                  ", got " + info.git_sha1));
-  }
+  if (Status s = VerifyAgainstPromise(promise_, info); !s.ok()) return Abort(std::move(s));
 
   Env* env = store_->env();
   const std::string final_path = FileObjectPath(store_->root(), info.sha256);

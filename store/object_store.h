@@ -49,6 +49,12 @@ struct RawFileSpan {
   uint64_t length = 0;       // object bytes available from there, contiguously
 };
 
+// DataLoss naming expected and actual values when the bytes' size or digests
+// (`actual`) differ from what was promised; every ObjectWriter checks this
+// before an object becomes visible. An empty digest in `actual` is compared
+// only if the promise names one.
+Status VerifyAgainstPromise(const ObjectPromise& promise, const ObjectInfo& actual);
+
 class ObjectReader {
  public:
   virtual ~ObjectReader() = default;
