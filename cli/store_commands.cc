@@ -1,5 +1,6 @@
-// `hubmirror du` and `hubmirror migrate`: storage accounting and moving a
-// pre-chunking store (objects/sha256/ files) into chunks.
+// `hubmirror du`, `hubmirror migrate` and `hubmirror verify`: storage
+// accounting, moving a pre-chunking store (objects/sha256/ files) into chunks,
+// and a full consistency check.
 //
 // Exit codes: 0 success, 1 the operation failed, 2 bad command line.
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "store/env.h"
 #include "store/index.h"
 #include "store/storage_usage.h"
+#include "store/store_verifier.h"
 
 namespace hubmirror {
 namespace {
@@ -54,6 +56,26 @@ int RunMigrate(const std::string& dir) {
   return 0;
 }
 
+int RunVerify(const std::string& dir) {
+  std::unique_ptr<Env> env = NewPosixEnv();
+  if (Status s = RequireStore(env.get(), dir); !s.ok()) return Fail("verify", s);
+  auto store = NewChunkedObjectStore(env.get(), dir);
+  if (!store.ok()) return Fail("verify", store.status());
+  auto index = Index::Open(dir + "/index.sqlite");
+  if (!index.ok()) return Fail("verify", index.status());
+  auto report = VerifyStore(index->get(), store->get());
+  if (!report.ok()) return Fail("verify", report.status());
+  for (const std::string& problem : report->problems) {
+    std::fprintf(stdout, "PROBLEM %s\n", problem.c_str());
+  }
+  std::fprintf(stdout, "%llu objects (%llu bytes) re-hashed, %llu refs checked: %s\n",
+               static_cast<unsigned long long>(report->objects_checked),
+               static_cast<unsigned long long>(report->bytes_checked),
+               static_cast<unsigned long long>(report->refs_checked),
+               report->problems.empty() ? "clean" : "PROBLEMS FOUND");
+  return report->problems.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 void AddStoreCommands(CLI::App* app, CommandRegistry* registry) {
@@ -69,6 +91,11 @@ void AddStoreCommands(CLI::App* app, CommandRegistry* registry) {
       "migrate", "Rewrite a store's one-file-per-object files (objects/sha256/) as chunks");
   migrate->add_option("--store", *dir, "store directory")->capture_default_str();
   migrate->callback([registry, dir] { registry->selected = [dir] { return RunMigrate(*dir); }; });
+
+  CLI::App* verify = app->add_subcommand(
+      "verify", "Re-hash every stored object and check the index; exit 1 on any problem");
+  verify->add_option("--store", *dir, "store directory")->capture_default_str();
+  verify->callback([registry, dir] { registry->selected = [dir] { return RunVerify(*dir); }; });
 }
 
 }  // namespace hubmirror
