@@ -102,7 +102,8 @@ int RunServe(const ServerOptions& options) {
   std::unique_ptr<PullThrough> pull_through;
   if (!options.offline) {
     upstream = NewCurlUpstream(options.upstream);
-    pull_through = std::make_unique<PullThrough>(options, index->get(), store->get(), upstream.get());
+    pull_through = std::make_unique<PullThrough>(options, env.get(), index->get(), store->get(),
+                                                 upstream.get());
   }
   RepoCatalog catalog(options, env.get(), index->get(), upstream.get());
   AccessPolicy access(options.access);

@@ -177,7 +177,7 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
         {"listen", "offline", "revision_ttl_seconds", "worker_threads", "max_concurrent_fetches",
          "max_request_body_bytes", "read_timeout_seconds", "write_timeout_seconds",
          "keep_alive_timeout_seconds", "keep_alive_max_requests",
-         "tree_page_size", "fetch_stall_timeout_seconds", "public_url"}));
+         "tree_page_size", "fetch_stall_timeout_seconds", "public_url", "min_free_bytes"}));
     std::string listen;
     HM_RETURN_IF_ERROR(Read(*server, "server.", "listen", &listen));
     if (!listen.empty()) HM_RETURN_IF_ERROR(ParseListenAddress(listen, options));
@@ -201,6 +201,7 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
     HM_RETURN_IF_ERROR(Read(*server, "server.", "fetch_stall_timeout_seconds",
                             &options->fetch_stall_timeout_seconds));
     HM_RETURN_IF_ERROR(Read(*server, "server.", "public_url", &options->public_url));
+    HM_RETURN_IF_ERROR(Read(*server, "server.", "min_free_bytes", &options->min_free_bytes));
   }
   if (const toml::table* store = root["store"].as_table()) {
     HM_RETURN_IF_ERROR(CheckKnownKeys(*store, "store.", {"dir"}));

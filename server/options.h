@@ -52,6 +52,10 @@ struct ServerOptions {
   // After a transient upstream failure, metadata is answered from the store
   // without asking the upstream again for this long.
   int upstream_failure_hold_seconds = 10;
+  // A new pull-through is refused (507) unless the store's filesystem keeps
+  // this much free beyond the file itself, so a full disk never breaks a
+  // download midway nor starves the index.
+  uint64_t min_free_bytes = 256ull << 20;
   // Entries per page of a tree listing (the Hub uses 1000).
   int tree_page_size = 1000;
   // A client streaming a file still being fetched gives up when no new byte

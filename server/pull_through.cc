@@ -62,9 +62,9 @@ void ObjectFetch::Finish(Status status) {
   cv_.notify_all();
 }
 
-PullThrough::PullThrough(const ServerOptions& options, Index* index, ObjectStore* store,
+PullThrough::PullThrough(const ServerOptions& options, Env* env, Index* index, ObjectStore* store,
                          Upstream* upstream)
-    : options_(options), index_(index), store_(store), upstream_(upstream) {
+    : options_(options), env_(env), index_(index), store_(store), upstream_(upstream) {
   int threads = options.max_concurrent_fetches > 0 ? options.max_concurrent_fetches : 1;
   for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
@@ -101,6 +101,14 @@ Result<std::shared_ptr<ObjectFetch>> PullThrough::StartOrJoin(const RepoKey& rep
   auto it = running_.find(key);
   if (it != running_.end()) return it->second;
 
+  Result<uint64_t> available = env_->AvailableBytes(options_.store_dir);
+  if (available.ok() && *available < entry.size + options_.min_free_bytes) {
+    return Status::ResourceExhausted(
+        "not enough disk space to store " + entry.path + " of " + repo.ToString() + " (" +
+        std::to_string(entry.size) + " bytes, " + std::to_string(*available) + " free in " +
+        options_.store_dir + ", " + std::to_string(options_.min_free_bytes) +
+        " kept in reserve): free space or move the store; stored files are still served");
+  }
   HM_ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer,
                       store_->NewWriter(PromiseForEntry(entry)));
   auto fetch = std::make_shared<ObjectFetch>(repo, commit, entry, std::move(writer));

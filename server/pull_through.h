@@ -68,11 +68,15 @@ class ObjectFetch {
 class PullThrough {
  public:
   // Pointers must outlive the PullThrough; `upstream` must not be null.
-  PullThrough(const ServerOptions& options, Index* index, ObjectStore* store, Upstream* upstream);
+  // `env` tells the free space of the store's filesystem.
+  PullThrough(const ServerOptions& options, Env* env, Index* index, ObjectStore* store,
+              Upstream* upstream);
   ~PullThrough();
   PullThrough(const PullThrough&) = delete;
   PullThrough& operator=(const PullThrough&) = delete;
 
+  // ResourceExhausted, before anything is fetched, when the store's
+  // filesystem cannot hold the file plus options.min_free_bytes.
   Result<std::shared_ptr<ObjectFetch>> StartOrJoin(const RepoKey& repo, const std::string& commit,
                                                    const EntryRecord& entry);
 
@@ -85,6 +89,7 @@ class PullThrough {
   void Run(const std::shared_ptr<ObjectFetch>& fetch);
 
   const ServerOptions& options_;
+  Env* env_;
   Index* index_;
   ObjectStore* store_;
   Upstream* upstream_;

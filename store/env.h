@@ -64,6 +64,8 @@ class Env {
   virtual Result<uint64_t> FileSize(const std::string& path) = 0;
   // Names (not paths) of the entries of a directory, without "." and "..".
   virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
+  // Bytes an unprivileged writer may still use on the filesystem of `path`.
+  virtual Result<uint64_t> AvailableBytes(const std::string& path) = 0;
 
   // Wall-clock time, microseconds since the Unix epoch.
   virtual int64_t NowMicros() = 0;
@@ -98,6 +100,9 @@ class EnvWrapper : public Env {
     return target_->ListDir(p);
   }
   int64_t NowMicros() override { return target_->NowMicros(); }
+  Result<uint64_t> AvailableBytes(const std::string& p) override {
+    return target_->AvailableBytes(p);
+  }
   int64_t MonotonicMicros() override { return target_->MonotonicMicros(); }
 
  private:

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -247,6 +248,12 @@ class PosixEnv final : public Env {
       names.push_back(std::move(name));
     }
     return names;
+  }
+
+  Result<uint64_t> AvailableBytes(const std::string& path) override {
+    struct statvfs fs;
+    if (::statvfs(path.c_str(), &fs) != 0) return Status::FromErrno(errno, "statvfs " + path);
+    return static_cast<uint64_t>(fs.f_bavail) * static_cast<uint64_t>(fs.f_frsize);
   }
 
   int64_t NowMicros() override { return ClockMicros(CLOCK_REALTIME); }

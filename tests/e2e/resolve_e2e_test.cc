@@ -279,6 +279,25 @@ TEST_F(ResolveTest, DatasetsAndLegacyIds) {
   EXPECT_EQ(Resolve("GET", "gpt-mini/resolve/main/pytorch_model.bin").body, legacy);
 }
 
+TEST_F(ResolveTest, NoRoomForANewFileIs507AndStoredFilesStillServe) {
+  ASSERT_EQ(Resolve("GET", "acme/tiny-model/resolve/main/config.json").status, 200);
+  mirror_->Stop();
+  // A reserve no disk has: every new pull-through must be refused up front.
+  TempDir config_dir;
+  const std::string config = config_dir.path() + "/hubmirror.toml";
+  WriteFile(config, "[server]\nmin_free_bytes = 1000000000000000000\n");
+  mirror_ = std::make_unique<Mirror>(store_.path(), hub_.api_url(),
+                                     std::vector<std::string>{"--config", config});
+  ASSERT_TRUE(mirror_->ok());
+  hub_.ResetStats();
+  HttpReply refused = Resolve("GET", "acme/tiny-model/resolve/main/model.safetensors");
+  EXPECT_EQ(refused.status, 507);
+  EXPECT_EQ(refused.Header("X-Error-Code"), "InsufficientStorage");
+  EXPECT_NE(refused.body.find("disk space"), std::string::npos) << refused.body;
+  EXPECT_EQ(hub_.Stats()["cdn_requests"], 0) << "nothing was fetched";
+  EXPECT_EQ(Resolve("GET", "acme/tiny-model/resolve/main/config.json").status, 200);
+}
+
 TEST_F(ResolveTest, BrowserClientsGetCorsHeadersAndPreflight) {
   HttpReply get = Resolve("GET", "acme/tiny-model/resolve/main/config.json");
   EXPECT_EQ(get.Header("Access-Control-Allow-Origin"), "*");

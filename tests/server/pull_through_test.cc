@@ -21,8 +21,10 @@ class PullThroughTest : public ::testing::Test {
     ASSERT_TRUE(store.ok());
     store_ = std::move(store).value();
     options_.max_concurrent_fetches = 2;
+    options_.store_dir = dir_.path();
     upstream_.contents["file.txt"] = kContent;
-    pull_ = std::make_unique<PullThrough>(options_, index_.get(), store_.get(), &upstream_);
+    pull_ = std::make_unique<PullThrough>(options_, env_.get(), index_.get(), store_.get(),
+                                          &upstream_);
   }
 
   EntryRecord Entry(const std::string& oid) {
@@ -110,6 +112,23 @@ TEST_F(PullThroughTest, CorruptTransferFailsReadersAndStoresNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_GE(pull_->fetches_started(), 2u);
+}
+
+// The store's filesystem as full as a test wants it.
+class FullDiskEnv : public EnvWrapper {
+ public:
+  explicit FullDiskEnv(Env* target) : EnvWrapper(target) {}
+  Result<uint64_t> AvailableBytes(const std::string&) override { return uint64_t{1000}; }
+};
+
+TEST_F(PullThroughTest, FullDiskRefusesBeforeFetchingAnything) {
+  FullDiskEnv full(env_.get());
+  options_.min_free_bytes = 4096;
+  PullThrough pull(options_, &full, index_.get(), store_.get(), &upstream_);
+  auto fetch = pull.StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent)));
+  EXPECT_EQ(fetch.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(fetch.status().message().find("file.txt"), std::string::npos);
+  EXPECT_EQ(upstream_.download_calls, 0);
 }
 
 TEST_F(PullThroughTest, UnreachableUpstreamFailsTheFetch) {
