@@ -68,7 +68,9 @@ TEST_F(AccessTest, GatedRepoOnlyForTokensAllowedIt) {
   // the sha256 of the bytes it promised.
   EXPECT_EQ("\"" + Sha256OfString(allowed.body) + "\"", allowed.Header("X-Linked-Etag"));
   // The mirror's token went to the API only, never to the CDN.
-  for (const auto& request : hub_.Stats()["requests"]) {
+  // Keep the document alive: a range-for over a temporary's member dangles.
+  const nlohmann::json stats = hub_.Stats();
+  for (const auto& request : stats["requests"]) {
     if (request["host"] == "cdn") {
       EXPECT_FALSE(request["authorization"].get<bool>()) << request.dump();
     }

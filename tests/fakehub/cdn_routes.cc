@@ -62,7 +62,16 @@ void ServeCdnHost(ServerState& state, const httplib::Request& req, httplib::Resp
   if (!blob) return SetS3Error(res, 404, "NoSuchKey", "The specified key does not exist.");
 
   res.set_header("ETag", "\"" + blob->sha256 + "\"");
-  ServeBytes(req, res, blob->bytes, "application/octet-stream",
+  std::shared_ptr<const BlobBytes> bytes = blob->bytes;
+  if (req.method == "GET" && bytes->size() > 0 && state.faults().Take(Fault::kCorruptBody)) {
+    // Bytes that do not match the promised hash (fixture blobs are small
+    // enough to copy).
+    std::string copy(bytes->size(), '\0');
+    bytes->Read(0, copy.data(), copy.size());
+    copy[copy.size() / 2] ^= 0x01;
+    bytes = MemoryBytes(std::move(copy));
+  }
+  ServeBytes(req, res, bytes, "application/octet-stream",
              [&state] { return state.cdn().NewTransfer(&state.log()); });
 }
 

@@ -71,6 +71,16 @@ void HandleControl(ServerState& state, const httplib::Request& req, httplib::Res
     state.cdn().ArmDrops(*after, *count);
     return SetOk(res);
   }
+  if (post && name == "fault") {
+    std::optional<Fault> fault = FaultFromName(ParamValue(query, "kind").value_or(""));
+    std::optional<uint64_t> count = UintParam(query, "count", 1);
+    if (!fault || !count) {
+      return SetJsonError(res, 400,
+                          "Expected kind=5xx|redirect-loop|expired-url|wrong-size|corrupt[&count=N]");
+    }
+    state.faults().Arm(*fault, *count);
+    return SetOk(res);
+  }
   SetJsonError(res, 404, "Unknown control endpoint");
 }
 

@@ -24,20 +24,22 @@ int64_t UnixNow() {
       .count();
 }
 
-std::string SignedCdnUrl(const ServerState& state, const Blob& blob) {
+std::string SignedCdnUrl(ServerState& state, const Blob& blob) {
   int64_t expires = UnixNow() + state.options().cdn_url_ttl_seconds;
+  if (state.faults().Take(Fault::kExpiredUrl)) expires = UnixNow() - 60;
   return state.cdn_base_url() + "/lfs/" + blob.sha256 + "?expires=" + std::to_string(expires) +
          "&sig=" + state.signer().Sign(blob.sha256, expires);
 }
 
 // Headers the real hub adds to LFS resolves: the linked identity of the
 // content and the Xet signals a mirror must strip.
-void SetLfsHeaders(const ServerState& state, httplib::Response& res, const Repo& repo,
+void SetLfsHeaders(ServerState& state, httplib::Response& res, const Repo& repo,
                    const Commit& commit, const CommitFile& file) {
   const Blob& blob = *file.blob;
   std::string api_type = repo.type() == RepoType::kModel ? "models" : "datasets";
   res.set_header("X-Linked-Etag", Quoted(blob.sha256));
-  res.set_header("X-Linked-Size", std::to_string(blob.size()));
+  const bool wrong_size = state.faults().Take(Fault::kWrongSize);
+  res.set_header("X-Linked-Size", std::to_string(blob.size() + (wrong_size ? 1 : 0)));
   res.set_header("ETag", Quoted(blob.lfs_pointer_oid));
   res.set_header("X-Xet-Hash", blob.xet_hash);
   res.set_header("Link", "<" + state.api_base_url() + "/api/" + api_type + "/" + repo.id() +
@@ -66,7 +68,7 @@ void ServeXetFileInfo(const ServerState& state, httplib::Response& res, const Re
   res.set_content(info.dump(), std::string(kXetFileInfoType));
 }
 
-void RedirectToCdn(const ServerState& state, httplib::Response& res, const Blob& blob) {
+void RedirectToCdn(ServerState& state, httplib::Response& res, const Blob& blob) {
   std::string location = SignedCdnUrl(state, blob);
   res.status = 302;
   res.set_header("Location", location);
@@ -86,6 +88,14 @@ void HandleResolve(ServerState& state, const httplib::Request& req, httplib::Res
   const CommitFile* file = commit->FindFile(target.path);
   if (file == nullptr) return SetEntryNotFound(res, commit->id());
 
+  if (state.faults().Take(Fault::kServerError)) {
+    return SetJsonError(res, 503, "Service Unavailable (injected fault)");
+  }
+  if (state.faults().Take(Fault::kRedirectLoop)) {
+    res.status = 302;
+    res.set_header("Location", state.api_base_url() + req.target);
+    return;
+  }
   res.set_header("X-Repo-Commit", commit->id());
   if (!file->lfs) return ServeRegularFile(req, res, *file);
   SetLfsHeaders(state, res, *repo, *commit, *file);

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "tests/fakehub/cdn_control.h"
+#include "tests/fakehub/fault_plan.h"
 #include "tests/fakehub/hub_model.h"
 #include "tests/fakehub/options.h"
 #include "tests/fakehub/request_log.h"
@@ -34,6 +35,7 @@ class ServerState {
   const UrlSigner& signer() const { return signer_; }
   RequestLog& log() { return log_; }
   CdnControl& cdn() { return cdn_; }
+  FaultPlan& faults() { return faults_; }
 
  private:
   const Options options_;
@@ -43,6 +45,7 @@ class ServerState {
   const UrlSigner signer_;
   RequestLog log_;
   CdnControl cdn_;
+  FaultPlan faults_;
 };
 
 }  // namespace fakehub

@@ -1,0 +1,111 @@
+// End-to-end: the upstream misbehaves (fake hub fault modes) while clients
+// pull through the real `hubmirror serve`. In every case a client gets either
+// the right bytes or a transfer that visibly fails, nothing corrupt is
+// committed (`hubmirror verify` stays clean), and once the fault clears the
+// next request succeeds.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include "tests/e2e/hub_fixture.h"
+
+namespace hubmirror::e2e {
+namespace {
+
+class FaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(hub_.ok());
+    mirror_ = std::make_unique<Mirror>(store_.path(), hub_.api_url());
+    ASSERT_TRUE(mirror_->ok());
+  }
+
+  // Verifies the store with the real CLI; "" when clean, else its output.
+  std::string VerifyProblems() {
+    std::string cmd = std::string("timeout 60 '") + HUBMIRROR_BIN + "' verify --store '" +
+                      store_.path() + "' 2>&1";
+    FILE* pipe = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
+    int status = pclose(pipe);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "" : out;
+  }
+
+  std::string Expected(const std::string& repo, const std::string& path) {
+    return Sha256OfString(hub_.DirectDownload(repo, "main", path));
+  }
+
+  TempDir store_;
+  FakeHub hub_;
+  std::unique_ptr<Mirror> mirror_;
+};
+
+const char kBig[] = "/acme/tiny-model/resolve/main/model.safetensors";
+
+TEST_F(FaultTest, TransientFaultsAreRiddenOutWithTheRightBytes) {
+  const std::string expected = Expected("acme/tiny-model", "model.safetensors");
+  // One each: a 503, an expired CDN URL, a wrong X-Linked-Size, a connection
+  // dropped after 1 MiB of the body.
+  hub_.Control("/_fake/fault?kind=5xx");
+  hub_.Control("/_fake/fault?kind=expired-url");
+  hub_.Control("/_fake/fault?kind=wrong-size");
+  hub_.Control("/_fake/drop-connection?after=1048576");
+  hub_.ResetStats();
+  HttpReply get = HttpGet(mirror_->url(), kBig);
+  ASSERT_EQ(get.status, 200);
+  EXPECT_EQ(Sha256OfString(get.body), expected);
+  bool resumed = false;
+  std::string cdn_requests;
+  // Keep the document alive: a range-for over a temporary's member dangles.
+  const nlohmann::json stats = hub_.Stats();
+  for (const auto& request : stats["requests"]) {
+    if (request["host"] != "cdn") continue;
+    cdn_requests += request.dump() + "\n";
+    if (request["range"].get<std::string>().rfind("bytes=", 0) == 0) resumed = true;
+  }
+  EXPECT_TRUE(resumed) << "the dropped transfer resumes with Range:\n"
+                       << cdn_requests;
+  EXPECT_EQ(VerifyProblems(), "");
+}
+
+TEST_F(FaultTest, CorruptBodyNeverFinishesCleanlyAndIsNotCommitted) {
+  const std::string expected = Expected("acme/tiny-model", "model.safetensors");
+  hub_.Control("/_fake/fault?kind=corrupt");
+  HttpReply corrupt = HttpGet(mirror_->url(), kBig);
+  // Headers went out before the hash could be checked: the transfer breaks
+  // before its last byte instead of ending cleanly with wrong bytes.
+  EXPECT_TRUE(corrupt.status == 0 || Sha256OfString(corrupt.body) == expected)
+      << "status " << corrupt.status << ", " << corrupt.body.size() << " bytes";
+  EXPECT_NE(corrupt.status, 200) << "a corrupt transfer must not finish cleanly";
+  EXPECT_EQ(VerifyProblems(), "");
+  // The fault is gone: the next request fetches again and succeeds.
+  HttpReply good = HttpGet(mirror_->url(), kBig);
+  ASSERT_EQ(good.status, 200);
+  EXPECT_EQ(Sha256OfString(good.body), expected);
+  EXPECT_EQ(VerifyProblems(), "");
+}
+
+TEST_F(FaultTest, RedirectLoopFailsVisiblyThenRecovers) {
+  const std::string expected = Expected("acme/tiny-model", "model.safetensors");
+  // Enough loops to exhaust one transfer's redirect budget.
+  hub_.Control("/_fake/fault?kind=redirect-loop&count=6");
+  HttpReply looped = HttpGet(mirror_->url(), kBig);
+  EXPECT_NE(looped.status, 200);
+  EXPECT_EQ(VerifyProblems(), "");
+  HttpReply good = HttpGet(mirror_->url(), kBig);
+  ASSERT_EQ(good.status, 200);
+  EXPECT_EQ(Sha256OfString(good.body), expected);
+}
+
+TEST_F(FaultTest, SlowUpstreamStillDelivers) {
+  const std::string expected = Expected("acme/tiny-model-ft", "adapter.safetensors");
+  hub_.Control("/_fake/cdn-rate?bytes_per_sec=65536");  // 512 KiB in ~8 s
+  HttpReply get = HttpGet(mirror_->url(), "/acme/tiny-model-ft/resolve/main/adapter.safetensors");
+  ASSERT_EQ(get.status, 200);
+  EXPECT_EQ(Sha256OfString(get.body), expected);
+}
+
+}  // namespace
+}  // namespace hubmirror::e2e
