@@ -11,7 +11,9 @@ ObjectFetch::ObjectFetch(RepoKey repo, std::string commit, EntryRecord entry,
     : repo_(std::move(repo)),
       commit_(std::move(commit)),
       entry_(std::move(entry)),
-      writer_(std::move(writer)) {}
+      resume_offset_(writer->bytes_written()),
+      writer_(std::move(writer)),
+      written_(resume_offset_) {}
 
 uint64_t ObjectFetch::ReadableLocked() const {
   if (done_) return final_status_.ok() ? entry_.size : 0;
@@ -40,6 +42,8 @@ Result<uint64_t> ObjectFetch::WaitReadable(uint64_t offset, int64_t stall_timeou
 }
 
 Result<size_t> ObjectFetch::Read(uint64_t offset, char* buf, size_t n) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!writer_) return Status::Unavailable("the upstream transfer of " + entry_.path + " failed");
   return writer_->ReadWritten(offset, buf, n);
 }
 
@@ -51,6 +55,11 @@ Status ObjectFetch::Append(const char* data, size_t n) {
   }
   cv_.notify_all();
   return Status::Ok();
+}
+
+std::unique_ptr<ObjectWriter> ObjectFetch::TakeWriter() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::move(writer_);
 }
 
 void ObjectFetch::Finish(Status status) {
@@ -109,8 +118,14 @@ Result<std::shared_ptr<ObjectFetch>> PullThrough::StartOrJoin(const RepoKey& rep
         options_.store_dir + ", " + std::to_string(options_.min_free_bytes) +
         " kept in reserve): free space or move the store; stored files are still served");
   }
-  HM_ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer,
-                      store_->NewWriter(PromiseForEntry(entry)));
+  std::unique_ptr<ObjectWriter> writer;
+  if (auto parked = parked_.find(key); parked != parked_.end()) {
+    // An earlier transfer of these bytes broke off: continue where it ended.
+    writer = std::move(parked->second);
+    parked_.erase(parked);
+  } else {
+    HM_ASSIGN_OR_RETURN(writer, store_->NewWriter(PromiseForEntry(entry)));
+  }
   auto fetch = std::make_shared<ObjectFetch>(repo, commit, entry, std::move(writer));
   running_[key] = fetch;
   queue_.push_back(fetch);
@@ -130,15 +145,13 @@ void PullThrough::WorkerLoop() {
       queue_.pop_front();
     }
     Run(fetch);
-    std::lock_guard<std::mutex> lock(mu_);
-    running_.erase(KeyOf(fetch->entry()));
   }
 }
 
 void PullThrough::Run(const std::shared_ptr<ObjectFetch>& fetch) {
   const EntryRecord& entry = fetch->entry();
   Status status = upstream_->Download(
-      fetch->repo_, fetch->commit_, entry.path, /*offset=*/0, entry.size,
+      fetch->repo_, fetch->commit_, entry.path, fetch->resume_offset_, entry.size,
       [this, &fetch](const char* data, size_t n) -> Status {
         if (cancelled_.load(std::memory_order_relaxed)) {
           return Status::Unavailable("server shutting down");
@@ -151,6 +164,20 @@ void PullThrough::Run(const std::shared_ptr<ObjectFetch>& fetch) {
       status = index_->PutObject(ObjectRecord{info->sha256, info->git_sha1, info->size});
     } else {
       status = std::move(info).status();
+    }
+  }
+  // After a transient failure the verified-so-far bytes are kept for the next
+  // request of the same object (bounded); readers of this fetch are done with
+  // them once it has failed.
+  std::unique_ptr<ObjectWriter> leftover;
+  if (!status.ok() && status.retryable()) leftover = fetch->TakeWriter();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string key = KeyOf(entry);
+    running_.erase(key);
+    if (leftover && leftover->bytes_written() > 0 && !stopping_) {
+      if (parked_.size() >= kMaxParkedTransfers) parked_.erase(parked_.begin());
+      parked_[key] = std::move(leftover);
     }
   }
   if (!status.ok()) {

@@ -6,7 +6,10 @@
 // bytes into an ObjectWriter; clients read what has arrived so far and wait
 // for more. The last byte is held back from readers until the object's hash
 // has been verified and committed, so a client whose download turns out to be
-// corrupt sees its connection end early, never a clean finish.
+// corrupt sees its connection end early, never a clean finish. When a
+// transfer breaks off for a transient reason (upstream down, connection lost
+// past the fetcher's retries), the bytes received so far are kept and the next
+// request for the object resumes from there with a Range request.
 //
 // Thread-safe. The destructor stops the pool: running fetches are cancelled
 // and their readers fail.
@@ -50,17 +53,22 @@ class ObjectFetch {
 
   // Called by the fetch thread.
   Status Append(const char* data, size_t n);
+  // Hands the writer (and the bytes it holds) over; later Reads fail.
+  std::unique_ptr<ObjectWriter> TakeWriter();
   void Finish(Status status);
   uint64_t ReadableLocked() const;
 
   const RepoKey repo_;
   const std::string commit_;
   const EntryRecord entry_;
+  // Bytes already in the writer when this fetch started (a resumed transfer).
+  const uint64_t resume_offset_;
+  // Appended by the fetch thread without mu_; taken and read under mu_.
   std::unique_ptr<ObjectWriter> writer_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  uint64_t written_ = 0;   // guarded by mu_
+  uint64_t written_;       // guarded by mu_
   bool done_ = false;      // guarded by mu_
   Status final_status_;    // guarded by mu_; meaningful when done_
 };
@@ -98,6 +106,10 @@ class PullThrough {
   std::condition_variable work_cv_;
   std::map<std::string, std::shared_ptr<ObjectFetch>> running_;  // guarded by mu_
   std::deque<std::shared_ptr<ObjectFetch>> queue_;               // guarded by mu_
+  // Writers of transfers that broke off transiently, by object key, so the
+  // next request resumes instead of starting over.
+  static constexpr size_t kMaxParkedTransfers = 64;
+  std::map<std::string, std::unique_ptr<ObjectWriter>> parked_;  // guarded by mu_
   bool stopping_ = false;                                        // guarded by mu_
   uint64_t fetches_started_ = 0;                                 // guarded by mu_
   std::atomic<bool> cancelled_{false};  // read by fetch threads without mu_

@@ -99,6 +99,29 @@ TEST_F(FaultTest, RedirectLoopFailsVisiblyThenRecovers) {
   EXPECT_EQ(Sha256OfString(good.body), expected);
 }
 
+TEST_F(FaultTest, AfterAFailedTransferTheNextRequestResumes) {
+  const std::string expected = Expected("acme/tiny-model", "model.safetensors");
+  // More drops than the fetcher's attempts: the first request fails visibly
+  // after 5 x 64 KiB arrived.
+  hub_.Control("/_fake/drop-connection?after=65536&count=5");
+  HttpReply broken = HttpGet(mirror_->url(), kBig);
+  EXPECT_NE(broken.status, 200);
+  hub_.ResetStats();
+  HttpReply good = HttpGet(mirror_->url(), kBig);
+  ASSERT_EQ(good.status, 200);
+  EXPECT_EQ(Sha256OfString(good.body), expected);
+  const nlohmann::json stats = hub_.Stats();
+  std::string first_cdn_range = "(none)";
+  for (const auto& request : stats["requests"]) {
+    if (request["host"] == "cdn") {
+      first_cdn_range = request["range"];
+      break;
+    }
+  }
+  EXPECT_EQ(first_cdn_range, "bytes=327680-") << "resumes where the failed transfer ended";
+  EXPECT_EQ(VerifyProblems(), "");
+}
+
 TEST_F(FaultTest, SlowUpstreamStillDelivers) {
   const std::string expected = Expected("acme/tiny-model-ft", "adapter.safetensors");
   hub_.Control("/_fake/cdn-rate?bytes_per_sec=65536");  // 512 KiB in ~8 s
