@@ -47,31 +47,7 @@ CREATE INDEX object_chunks_by_chunk ON object_chunks (chunk_id);
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
 
-Status Migrate(sqlite3* db) {
-  int version = 0;
-  {
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, "PRAGMA user_version"));
-    HM_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (row) version = static_cast<int>(st.Int(0));
-  }
-  if (version > kSchemaVersion) {
-    return Status::FailedPrecondition("chunk catalog: schema version " + std::to_string(version) +
-                                      " is newer than supported");
-  }
-  while (version < kSchemaVersion) {
-    Transaction txn(db);
-    HM_RETURN_IF_ERROR(txn.Begin());
-    HM_RETURN_IF_ERROR(Exec(db, kMigrations[version]));
-    ++version;
-    HM_RETURN_IF_ERROR(Exec(db, ("PRAGMA user_version = " + std::to_string(version)).c_str()));
-    HM_RETURN_IF_ERROR(txn.Commit());
-  }
-  return Status::Ok();
-}
 
 int64_t AsInt(uint64_t v) { return static_cast<int64_t>(v); }
 
@@ -92,19 +68,11 @@ ChunkLocation ReadLocation(const Stmt& st) {
 }  // namespace
 
 Result<std::unique_ptr<ChunkCatalog>> ChunkCatalog::Open(const std::string& path) {
-  sqlite3* raw = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  std::unique_ptr<sqlite3, DbCloser> db(raw);
-  if (rc != SQLITE_OK) return SqliteError(db.get(), rc, "open " + path);
-  sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), 5000);
-  HM_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA journal_mode = WAL"));
   // FULL: a committed object row must survive a power loss just like the
   // rename of a file object does.
-  HM_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA synchronous = FULL"));
-  HM_RETURN_IF_ERROR(Migrate(db.get()));
+  HM_ASSIGN_OR_RETURN(sqlite::UniqueDb db,
+                      sqlite::OpenWalDatabase(path, {"PRAGMA synchronous = FULL"}, kMigrations,
+                                              kSchemaVersion, "chunk catalog"));
   return std::unique_ptr<ChunkCatalog>(new ChunkCatalog(db.release()));
 }
 

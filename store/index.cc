@@ -74,10 +74,6 @@ using sqlite::SqliteError;
 using sqlite::Stmt;
 using sqlite::Transaction;
 
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-
 const char* RepoTypeName(RepoType t) { return t == RepoType::kDataset ? "dataset" : "model"; }
 
 std::string ParentOf(std::string_view path) {
@@ -85,29 +81,6 @@ std::string ParentOf(std::string_view path) {
   return slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
 }
 
-Status Migrate(sqlite3* db) {
-  int version = 0;
-  {
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, "PRAGMA user_version"));
-    HM_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (row) version = static_cast<int>(st.Int(0));
-  }
-  if (version > kSchemaVersion) {
-    return Status::FailedPrecondition("index: database schema version " + std::to_string(version) +
-                                      " is newer than supported (" +
-                                      std::to_string(kSchemaVersion) + ")");
-  }
-  while (version < kSchemaVersion) {
-    Transaction txn(db);
-    HM_RETURN_IF_ERROR(txn.Begin());
-    HM_RETURN_IF_ERROR(Exec(db, kMigrations[version]));
-    ++version;
-    // PRAGMA takes no bound parameters; the value is our own integer.
-    HM_RETURN_IF_ERROR(Exec(db, ("PRAGMA user_version = " + std::to_string(version)).c_str()));
-    HM_RETURN_IF_ERROR(txn.Commit());
-  }
-  return Status::Ok();
-}
 
 constexpr const char* kEntryColumns =
     "path, is_dir, size, oid, is_lfs, lfs_sha256, lfs_pointer_size, last_commit_json";
@@ -255,19 +228,11 @@ Status ImportRepo(sqlite3* db, const RepoSnapshot& snapshot) {
 }  // namespace
 
 Result<std::unique_ptr<Index>> Index::Open(const std::string& path) {
-  sqlite3* raw = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  // sqlite3_open_v2 hands out a handle even on failure; it must be closed.
-  std::unique_ptr<sqlite3, DbCloser> db(raw);
-  if (rc != SQLITE_OK) return SqliteError(db.get(), rc, "open " + path);
-  sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), 5000);
-  HM_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA journal_mode = WAL"));
-  HM_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA synchronous = NORMAL"));
-  HM_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA foreign_keys = ON"));
-  HM_RETURN_IF_ERROR(Migrate(db.get()));
+  HM_ASSIGN_OR_RETURN(sqlite::UniqueDb db,
+                      sqlite::OpenWalDatabase(path,
+                                              {"PRAGMA synchronous = NORMAL",
+                                               "PRAGMA foreign_keys = ON"},
+                                              kMigrations, kSchemaVersion, "index"));
   return std::unique_ptr<Index>(new Index(db.release()));
 }
 

@@ -1,5 +1,5 @@
 // Internal to the store: thin RAII wrappers over the SQLite C API used by
-// index.cc. Not part of the store's public surface; nothing outside store/
+// index.cc and chunk_catalog.cc. Not part of the store's public surface; nothing outside store/
 // includes it.
 //
 // Every SQLite result code is translated to a Status here (habit: translate
@@ -10,6 +10,8 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -148,5 +150,59 @@ class Transaction {
   sqlite3* db_;
   bool active_ = false;
 };
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using UniqueDb = std::unique_ptr<sqlite3, DbCloser>;
+
+// Brings the schema from PRAGMA user_version up to `count` by running
+// migrations[version..count) one transaction each. A database newer than
+// `count` is refused: `what` names it in the error.
+inline Status Migrate(sqlite3* db, const char* const* migrations, int count,
+                      std::string_view what) {
+  int version = 0;
+  {
+    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, "PRAGMA user_version"));
+    HM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) version = static_cast<int>(st.Int(0));
+  }
+  if (version > count) {
+    return Status::FailedPrecondition(std::string(what) + ": database schema version " +
+                                      std::to_string(version) + " is newer than supported (" +
+                                      std::to_string(count) + ")");
+  }
+  while (version < count) {
+    Transaction txn(db);
+    HM_RETURN_IF_ERROR(txn.Begin());
+    HM_RETURN_IF_ERROR(Exec(db, migrations[version]));
+    ++version;
+    // PRAGMA takes no bound parameters; the value is our own integer.
+    HM_RETURN_IF_ERROR(Exec(db, ("PRAGMA user_version = " + std::to_string(version)).c_str()));
+    HM_RETURN_IF_ERROR(txn.Commit());
+  }
+  return Status::Ok();
+}
+
+// Opens (creating) the database at `path` in WAL mode with a 5 s busy
+// timeout, runs `pragmas` (e.g. the synchronous level), then Migrate().
+inline Result<UniqueDb> OpenWalDatabase(const std::string& path,
+                                        std::initializer_list<const char*> pragmas,
+                                        const char* const* migrations, int count,
+                                        std::string_view what) {
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  // sqlite3_open_v2 hands out a handle even on failure; it must be closed.
+  UniqueDb db(raw);
+  if (rc != SQLITE_OK) return SqliteError(db.get(), rc, "open " + path);
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), 5000);
+  HM_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA journal_mode = WAL"));
+  for (const char* pragma : pragmas) HM_RETURN_IF_ERROR(Exec(db.get(), pragma));
+  HM_RETURN_IF_ERROR(Migrate(db.get(), migrations, count, what));
+  return db;
+}
 
 }  // namespace hubmirror::sqlite
