@@ -18,28 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr, interleaved
-};
-
-// Runs `hubmirror ARGS...` with a time limit; arguments are single-quoted for
-// the shell (the tests' paths contain no quotes).
-CommandResult RunHubmirror(const std::vector<std::string>& args, bool merge_stderr = true) {
-  std::string command = "timeout 120 '" + std::string(HUBMIRROR_BIN) + "'";
-  for (const std::string& a : args) command += " '" + a + "'";
-  if (merge_stderr) command += " 2>&1";
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.output.append(buf, n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
 // The store's files, without SQLite's transient WAL companions.
 std::map<std::string, uint64_t> StoreListing(const std::string& dir) {
   std::map<std::string, uint64_t> files = ListFilesWithSizes(dir);
@@ -177,7 +155,7 @@ TEST_F(BundleE2eTest, ExportImportServeOfflineSinceAndDamage) {
   ASSERT_EQ(RunHubmirror({"export", "--store", store_a_.path(), "--output", v1_bundle,
                           "acme/tiny-model@v1"}).exit_code, 0);
   ASSERT_EQ(RunHubmirror({"import", "--store", store_c.path(), v1_bundle}).exit_code, 0);
-  CommandResult inventory = RunHubmirror({"inventory", "--store", store_c.path()}, false);
+  CommandResult inventory = RunHubmirror({"inventory", "--store", store_c.path()}, {}, /*merge_stderr=*/false);
   ASSERT_EQ(inventory.exit_code, 0) << inventory.output;
   EXPECT_EQ(inventory.output.rfind("# hubmirror inventory 1\n", 0), 0u);
   const std::string inventory_path = work_.path() + "/c.inventory";

@@ -3,8 +3,6 @@
 // store, and the restarted server never serves a partial object.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -13,23 +11,6 @@
 
 namespace hubmirror::e2e {
 namespace {
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-CommandResult RunCommand(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = popen(("timeout 120 " + command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.output.append(buf, n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 TEST(CrashTest, SigkillDuringIngestNeverLeavesABadStore) {
   FakeHub hub;
@@ -43,8 +24,7 @@ TEST(CrashTest, SigkillDuringIngestNeverLeavesABadStore) {
 
   std::mt19937 random(20261123);  // fixed seed: failures are reproducible
   std::uniform_int_distribution<int> delay_ms(0, 1800);
-  const std::string verify = std::string("'") + HUBMIRROR_BIN + "' verify --store '" +
-                             store.path() + "'";
+  const std::vector<std::string> verify = {"verify", "--store", store.path()};
   for (int crash = 0; crash < 20; ++crash) {
     Mirror mirror(store.path(), hub.api_url());
     ASSERT_TRUE(mirror.ok()) << "restart " << crash;
@@ -56,7 +36,7 @@ TEST(CrashTest, SigkillDuringIngestNeverLeavesABadStore) {
     mirror.Kill();
     client.join();
     small.join();
-    CommandResult check = RunCommand(verify);
+    CommandResult check = RunHubmirror(verify);
     ASSERT_EQ(check.exit_code, 0) << "after crash " << crash << ":\n" << check.output;
   }
 
@@ -70,7 +50,7 @@ TEST(CrashTest, SigkillDuringIngestNeverLeavesABadStore) {
   ASSERT_EQ(get.status, 200);
   EXPECT_EQ(Sha256OfString(get.body), Sha256OfString(expected));
   mirror.Stop();
-  CommandResult final_check = RunCommand(verify);
+  CommandResult final_check = RunHubmirror(verify);
   EXPECT_EQ(final_check.exit_code, 0) << final_check.output;
   EXPECT_NE(final_check.output.find("clean"), std::string::npos) << final_check.output;
 }
@@ -93,8 +73,7 @@ TEST(CrashTest, VerifyReportsADamagedObject) {
   std::string bytes = ReadFile(pack);
   bytes[bytes.size() / 2] ^= 0x01;
   WriteFile(pack, bytes);
-  CommandResult check =
-      RunCommand(std::string("'") + HUBMIRROR_BIN + "' verify --store '" + store.path() + "'");
+  CommandResult check = RunHubmirror({"verify", "--store", store.path()});
   EXPECT_EQ(check.exit_code, 1) << check.output;
   EXPECT_NE(check.output.find("PROBLEM object"), std::string::npos) << check.output;
 }

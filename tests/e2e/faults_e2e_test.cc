@@ -5,8 +5,6 @@
 // next request succeeds.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include "tests/e2e/hub_fixture.h"
 
 namespace hubmirror::e2e {
@@ -22,15 +20,8 @@ class FaultTest : public ::testing::Test {
 
   // Verifies the store with the real CLI; "" when clean, else its output.
   std::string VerifyProblems() {
-    std::string cmd = std::string("timeout 60 '") + HUBMIRROR_BIN + "' verify --store '" +
-                      store_.path() + "' 2>&1";
-    FILE* pipe = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, n);
-    int status = pclose(pipe);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "" : out;
+    CommandResult check = RunHubmirror({"verify", "--store", store_.path()});
+    return check.exit_code == 0 ? "" : check.output;
   }
 
   std::string Expected(const std::string& repo, const std::string& path) {

@@ -1,6 +1,7 @@
 #include "tests/e2e/hub_fixture.h"
 
 #include <stdlib.h>
+#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -80,6 +81,23 @@ HttpReply HttpRequest(const std::string& base_url, const std::string& method,
 }
 
 std::string Sha256OfString(const std::string& bytes) { return Sha256Hex(bytes); }
+
+CommandResult RunHubmirror(const std::vector<std::string>& args,
+                           std::map<std::string, std::string> env, bool merge_stderr,
+                           std::chrono::seconds timeout) {
+  std::vector<std::string> argv = {HUBMIRROR_BIN};
+  if (merge_stderr) argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", HUBMIRROR_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  if (env.find("HF_TOKEN") == env.end()) env["HF_TOKEN"] = "";
+  ChildProcess child(argv, env);
+  CommandResult result;
+  while (std::optional<std::string> line = child.WaitForLine("", timeout)) {
+    result.output += *line + "\n";
+  }
+  int status = child.Stop();
+  if (status >= 0 && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  return result;
+}
 
 FakeHub::FakeHub(std::vector<std::string> extra_args) {
   std::vector<std::string> argv = {FAKEHUB_BIN, "--listen", "127.0.0.1:0", "--cdn-listen",

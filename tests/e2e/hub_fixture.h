@@ -54,6 +54,18 @@ inline HttpReply HttpGet(const std::string& base_url, const std::string& target,
 
 std::string Sha256OfString(const std::string& bytes);
 
+struct CommandResult {
+  int exit_code = -1;  // -1: did not exit normally
+  std::string output;  // stdout, and stderr too when merged
+};
+
+// Runs `hubmirror ARGS...` to completion (giving up after `timeout` without
+// output). HF_TOKEN is cleared unless `env` sets it; with merge_stderr the
+// output interleaves stdout and stderr, else stderr goes to the test log.
+CommandResult RunHubmirror(const std::vector<std::string>& args,
+                           std::map<std::string, std::string> env = {}, bool merge_stderr = true,
+                           std::chrono::seconds timeout = std::chrono::seconds(120));
+
 class FakeHub {
  public:
   // Starts tests' fake upstream hub; extra_args go to its command line.

@@ -192,17 +192,11 @@ TEST_F(ResolveTest, SharedFilesAcrossReposAreStoredOnce) {
   ASSERT_LT(unique, logical) << "fixture repos are meant to share files";
   // The store's own accounting (`hubmirror du`, the chunked store's figures):
   // every file counted, each distinct one once, and at most its bytes stored.
-  std::string cmd = "timeout 60 '" + std::string(HUBMIRROR_BIN) + "' du --json --store '" +
-                    store_.path() + "'";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string du_out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) du_out.append(buf, n);
-  ASSERT_EQ(pclose(pipe), 0) << du_out;
-  nlohmann::json du = nlohmann::json::parse(du_out, nullptr, false);
-  ASSERT_TRUE(du.is_object()) << du_out;
+  CommandResult du_run =
+      RunHubmirror({"du", "--json", "--store", store_.path()}, {}, /*merge_stderr=*/false);
+  ASSERT_EQ(du_run.exit_code, 0) << du_run.output;
+  nlohmann::json du = nlohmann::json::parse(du_run.output, nullptr, false);
+  ASSERT_TRUE(du.is_object()) << du_run.output;
   EXPECT_EQ(du["total"]["unique_file_bytes"], unique);
   EXPECT_GE(du["total"]["logical_bytes"].get<uint64_t>(), logical);
   EXPECT_GT(du["total"]["stored_bytes"].get<uint64_t>(), 0u);

@@ -15,32 +15,10 @@ namespace {
 
 using nlohmann::json;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr, interleaved
-};
-
-// Runs `hubmirror ARGS...` to completion (at most `timeout` without output).
-RunResult RunHubmirror(const std::vector<std::string>& args,
-                       std::map<std::string, std::string> env = {},
-                       std::chrono::seconds timeout = std::chrono::seconds(120)) {
-  std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", HUBMIRROR_BIN};
-  argv.insert(argv.end(), args.begin(), args.end());
-  if (env.find("HF_TOKEN") == env.end()) env["HF_TOKEN"] = "";
-  ChildProcess child(argv, env);
-  RunResult result;
-  while (std::optional<std::string> line = child.WaitForLine("", timeout)) {
-    result.output += *line + "\n";
-  }
-  int status = child.Stop();
-  if (status >= 0 && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  return result;
-}
-
 // Distinct objects the store holds for its repos, by its own accounting
 // (`hubmirror du`): the chunked store keeps no file per object.
 size_t StoredObjects(const std::string& store) {
-  RunResult du = RunHubmirror({"du", "--json", "--store", store});
+  CommandResult du = RunHubmirror({"du", "--json", "--store", store});
   nlohmann::json doc = nlohmann::json::parse(du.output, nullptr, false);
   if (du.exit_code != 0 || !doc.is_object()) return 0;
   return doc["total"]["objects"].get<size_t>();
@@ -121,7 +99,7 @@ TEST_F(SyncE2eTest, SyncedRevisionsAreServedOfflineByteForByte) {
   }
   hub_.ResetStats();
 
-  RunResult first = RunHubmirror(SyncArgs(
+  CommandResult first = RunHubmirror(SyncArgs(
       {"acme/tiny-model@main", "acme/tiny-model@v1", "datasets/acme/tiny-dataset"}));
   ASSERT_EQ(first.exit_code, 0) << first.output;
   EXPECT_NE(first.output.find("fetched acme/tiny-model/model.safetensors"), std::string::npos)
@@ -133,7 +111,7 @@ TEST_F(SyncE2eTest, SyncedRevisionsAreServedOfflineByteForByte) {
 
   // Incremental: nothing changed upstream, so only metadata moves.
   hub_.ResetStats();
-  RunResult second = RunHubmirror(SyncArgs(
+  CommandResult second = RunHubmirror(SyncArgs(
       {"acme/tiny-model@main", "acme/tiny-model@v1", "datasets/acme/tiny-dataset"}));
   ASSERT_EQ(second.exit_code, 0) << second.output;
   json stats = hub_.Stats();
@@ -189,7 +167,7 @@ TEST_F(SyncE2eTest, InterruptedSyncResumesAndCompletes) {
   }
   FakeHub hub2({"--page-size", "3"});
   ASSERT_TRUE(hub2.ok());
-  RunResult rerun = RunHubmirror({"sync", "--store", store_.path(), "--upstream", hub2.api_url(),
+  CommandResult rerun = RunHubmirror({"sync", "--store", store_.path(), "--upstream", hub2.api_url(),
                                   "acme/big-model"});
   ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
   hub2.Stop();
@@ -201,7 +179,7 @@ TEST_F(SyncE2eTest, InterruptedSyncResumesAndCompletes) {
 }
 
 TEST_F(SyncE2eTest, IncludeFilterStoresOnlyMatchingFiles) {
-  RunResult run = RunHubmirror(
+  CommandResult run = RunHubmirror(
       {"sync", "--store", store_.path(), "--upstream", hub_.api_url(), "--include", "*.json",
        "acme/tiny-model"});
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -217,7 +195,7 @@ TEST_F(SyncE2eTest, IncludeFilterStoresOnlyMatchingFiles) {
 }
 
 TEST_F(SyncE2eTest, FailuresNameRepoRevisionAndFix) {
-  RunResult run = RunHubmirror(SyncArgs({"acme/tiny-model@no-such-branch", "acme/gated-model"}));
+  CommandResult run = RunHubmirror(SyncArgs({"acme/tiny-model@no-such-branch", "acme/gated-model"}));
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find("acme/tiny-model@no-such-branch"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("check the revision"), std::string::npos) << run.output;
@@ -230,7 +208,7 @@ TEST_F(SyncE2eTest, ConfigWithWholeAuthorSyncsEveryRepoOfIt) {
   std::string config = WriteConfig(
       "[[sync.repos]]\nrepo = \"acme/*\"\ninclude = [\"*.json\"]\n"
       "[[sync.repos]]\nrepo = \"datasets/acme/*\"\n");
-  RunResult run = RunHubmirror(
+  CommandResult run = RunHubmirror(
       {"sync", "--config", config, "--store", store_.path(), "--upstream", hub_.api_url()},
       {{"HF_TOKEN", "hf_fake_gated_token"}});
   ASSERT_EQ(run.exit_code, 0) << run.output;
