@@ -2,6 +2,7 @@
 // token never leaving the mirror (responses, headers, logs).
 #include <gtest/gtest.h>
 
+#include <map>
 #include <sstream>
 
 #include "store/hash.h"
@@ -111,20 +112,28 @@ TEST_F(AccessTest, AuditLogRecordsEveryDownload) {
             206);
   mirror_->Stop();  // flushes nothing it hasn't already: each line is flushed
   std::istringstream lines(ReadFile(audit_));
-  std::vector<nlohmann::json> records;
-  for (std::string line; std::getline(lines, line);) records.push_back(nlohmann::json::parse(line));
+  // A record is written when its transfer ends, so lines follow completion
+  // order, not request order: key them by repo and revision.
+  std::map<std::string, nlohmann::json> records;
+  for (std::string line; std::getline(lines, line);) {
+    nlohmann::json record = nlohmann::json::parse(line);
+    records[record["repo"].get<std::string>() + "@" + record["revision"].get<std::string>()] =
+        record;
+  }
   ASSERT_EQ(records.size(), 3u);
-  EXPECT_EQ(records[0]["who"], "ml-team");
-  EXPECT_EQ(records[0]["repo"], "acme/tiny-model");
-  EXPECT_EQ(records[0]["file"], "config.json");
-  EXPECT_EQ(records[0]["status"], 200);
-  EXPECT_EQ(records[0]["commit"].get<std::string>().size(), 40u);
-  EXPECT_TRUE(records[0]["complete"].get<bool>());
-  EXPECT_GT(records[0]["bytes"].get<uint64_t>(), 0u);
-  EXPECT_EQ(records[1]["who"], "anonymous");
-  EXPECT_EQ(records[1]["status"], 401);
-  EXPECT_EQ(records[2]["status"], 206);
-  EXPECT_EQ(records[2]["bytes"], 100);
+  const nlohmann::json& team = records["acme/tiny-model@main"];
+  EXPECT_EQ(team["who"], "ml-team");
+  EXPECT_EQ(team["file"], "config.json");
+  EXPECT_EQ(team["status"], 200);
+  EXPECT_EQ(team["commit"].get<std::string>().size(), 40u);
+  EXPECT_TRUE(team["complete"].get<bool>());
+  EXPECT_GT(team["bytes"].get<uint64_t>(), 0u);
+  const nlohmann::json& refused = records["acme/gated-model@main"];
+  EXPECT_EQ(refused["who"], "anonymous");
+  EXPECT_EQ(refused["status"], 401);
+  const nlohmann::json& range = records["acme/tiny-model@v1"];
+  EXPECT_EQ(range["status"], 206);
+  EXPECT_EQ(range["bytes"], 100);
 }
 
 TEST_F(AccessTest, UpstreamTokenNeverLeaves) {
