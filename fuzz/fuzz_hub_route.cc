@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const char* method : {"GET", "POST"}) {
     hubmirror::Result<hubmirror::HubRoute> route = hubmirror::ParseHubRoute(method, input);
     if (!route.ok()) continue;
-    if (route->kind == hubmirror::RouteKind::kStatus) continue;
+    // Only repo routes carry ids, revisions and paths; the others are fixed paths.
+    if (!hubmirror::RouteHasRepo(route->kind)) continue;
     // A route that parsed must be safe to use as a key and in a URL.
     if (!hubmirror::ValidateRepoId(route->repo.id).ok()) std::abort();
     if (!hubmirror::ValidateRevision(route->revision).ok()) std::abort();

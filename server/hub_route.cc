@@ -159,6 +159,20 @@ Result<HubRoute> ParseResolveRoute(std::string_view method, std::vector<std::str
 
 }  // namespace
 
+bool RouteHasRepo(RouteKind kind) {
+  switch (kind) {
+    case RouteKind::kRepoInfo:
+    case RouteKind::kTree:
+    case RouteKind::kPathsInfo:
+    case RouteKind::kResolve:
+      return true;
+    case RouteKind::kStatus:
+    case RouteKind::kAdminStorage:
+      return false;
+  }
+  return false;
+}
+
 std::vector<std::string> HubRoute::QueryValues(const std::string& key) const {
   std::vector<std::string> values;
   auto [begin, end] = query.equal_range(key);

@@ -43,6 +43,10 @@ struct HubRoute {
   bool QueryBool(const std::string& key, bool fallback = false) const;
 };
 
+// Whether routes of this kind name a repo (and so carry a validated id,
+// revision and path); the others are fixed paths with only a query.
+bool RouteHasRepo(RouteKind kind);
+
 // Parses `target` (path and query, as received). NotFound for a target that is
 // no Hub route; InvalidArgument (-> 400) for a Hub route with a bad component.
 Result<HubRoute> ParseHubRoute(std::string_view method, std::string_view target);
