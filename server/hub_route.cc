@@ -168,6 +168,10 @@ bool RouteHasRepo(RouteKind kind) {
       return true;
     case RouteKind::kStatus:
     case RouteKind::kAdminStorage:
+    case RouteKind::kUi:
+    case RouteKind::kMetrics:
+    case RouteKind::kHealthz:
+    case RouteKind::kReadyz:
       return false;
   }
   return false;
@@ -237,18 +241,34 @@ Result<HubRoute> ParseHubRoute(std::string_view method, std::string_view target)
 
   Result<HubRoute> route = Status::NotFound("no such route");
   std::vector<std::string_view> segs = SplitSegments(path.substr(1));
-  if (path == "/") {
-    HubRoute status_route;
-    status_route.kind = RouteKind::kStatus;
-    route = std::move(status_route);
-  } else if (path == "/api/admin/storage" && (method == "GET" || method == "HEAD")) {
-    HubRoute admin_route;
-    admin_route.kind = RouteKind::kAdminStorage;
-    route = std::move(admin_route);
+  const bool read = method == "GET" || method == "HEAD";
+  auto fixed = [](RouteKind kind) {
+    HubRoute fixed_route;
+    fixed_route.kind = kind;
+    return fixed_route;
+  };
+  if (read && path == "/api/status") {
+    route = fixed(RouteKind::kStatus);
+  } else if (read && path == "/api/admin/storage") {
+    route = fixed(RouteKind::kAdminStorage);
+  } else if (read && path == "/metrics") {
+    route = fixed(RouteKind::kMetrics);
+  } else if (read && path == "/healthz") {
+    route = fixed(RouteKind::kHealthz);
+  } else if (read && path == "/readyz") {
+    route = fixed(RouteKind::kReadyz);
   } else if (segs.size() >= 2 && segs[0] == "api") {
     route = ParseApiRoute(method, {segs.begin() + 1, segs.end()});
   } else {
     route = ParseResolveRoute(method, segs);
+    // The UI lives under /ui/; a file of a repo named ui/* still resolves.
+    const bool ui_path = path == "/" || path == "/ui" || path.starts_with("/ui/");
+    if (read && ui_path && !route.ok() && route.status().code() == StatusCode::kNotFound) {
+      HubRoute ui_route = fixed(RouteKind::kUi);
+      std::string_view rest = path.size() > 4 ? path.substr(4) : std::string_view();
+      HM_ASSIGN_OR_RETURN(ui_route.path, PercentDecode(rest, /*plus_is_space=*/false));
+      route = std::move(ui_route);
+    }
   }
   if (!route.ok()) return route;
   HM_ASSIGN_OR_RETURN(route->query, ParseQueryString(query));

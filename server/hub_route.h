@@ -19,12 +19,16 @@
 namespace hubmirror {
 
 enum class RouteKind {
-  kStatus,     // GET /
+  kStatus,     // GET /api/status: a JSON status document
   kRepoInfo,   // GET /api/{type}s/{id}[/revision/{rev}]
   kTree,       // GET /api/{type}s/{id}/tree/{rev}[/{path}]
   kPathsInfo,  // POST /api/{type}s/{id}/paths-info/{rev}
   kResolve,    // GET|HEAD /[datasets/]{id}/resolve/{rev}/{path}
   kAdminStorage,  // GET /api/admin/storage
+  kUi,         // GET / and /ui/...: the web UI; `path` is the decoded rest after "/ui/"
+  kMetrics,    // GET /metrics (Prometheus text format)
+  kHealthz,    // GET /healthz: the process is alive
+  kReadyz,     // GET /readyz: the store and index can serve
 };
 
 struct HubRoute {

@@ -175,6 +175,10 @@ HubServer::HubServer(const ServerOptions& options, RepoCatalog* catalog, Index* 
   });
 }
 
+void HubServer::set_route_handler(RouteKind kind, RouteHandler handler) {
+  route_handlers_[kind] = std::move(handler);
+}
+
 Status HubServer::Bind() {
   if (options_.listen_port == 0) {
     port_ = http_.bind_to_any_port(options_.listen_host);
@@ -210,10 +214,28 @@ void HubServer::Handle(const httplib::Request& req, httplib::Response& res) {
     return;
   }
   if (route->kind == RouteKind::kStatus) return HandleStatus(res);
+  auto handler = route_handlers_.find(route->kind);
+  const bool operations = route->kind == RouteKind::kMetrics ||
+                          route->kind == RouteKind::kHealthz || route->kind == RouteKind::kReadyz;
+  if (operations) {
+    if (handler == route_handlers_.end()) {
+      return WriteError(Status::NotFound("not enabled on this server"), HasToken(req), &res);
+    }
+    return handler->second(*route, Caller{}, req, res);
+  }
   Result<Caller> caller = access_->Identify(req.get_header_value("Authorization"));
   if (!caller.ok()) return WriteError(caller.status(), HasToken(req), &res);
   switch (route->kind) {
-    case RouteKind::kStatus: return;
+    case RouteKind::kStatus:
+    case RouteKind::kMetrics:
+    case RouteKind::kHealthz:
+    case RouteKind::kReadyz:
+      return;
+    case RouteKind::kUi:
+      if (handler == route_handlers_.end()) {
+        return WriteError(Status::NotFound("no web UI on this server"), HasToken(req), &res);
+      }
+      return handler->second(*route, *caller, req, res);
     case RouteKind::kAdminStorage: return HandleAdminStorage(*caller, req, res);
     case RouteKind::kRepoInfo: return HandleRepoInfo(*route, *caller, req, res);
     case RouteKind::kTree: return HandleTree(*route, *caller, req, res);
@@ -392,6 +414,7 @@ void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
                         int64_t{options_.fetch_stall_timeout_seconds} * 1000);
   }
 
+  if (download_listener_) download_listener_(route.repo, commit, stored->value_or(""));
   std::shared_ptr<BodySource> shared_body = std::move(body);
   if (audit) audit->expected = length;
   res.set_content_provider(

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,23 @@ class HubServer {
   // What GET /api/admin/storage answers (a JSON document); unset = 404.
   using StorageReport = std::function<Result<std::string>()>;
   void set_storage_report(StorageReport report) { storage_report_ = std::move(report); }
+
+  // Handlers of the routes that are not the Hub API: the web UI (kUi) and
+  // the operations endpoints (kMetrics, kHealthz, kReadyz). Operations
+  // endpoints are answered without identifying the caller (probes and
+  // scrapers carry no token); kUi gets the identified caller. A kind without
+  // a handler answers 404. Set before Bind(); called from worker threads.
+  using RouteHandler = std::function<void(const HubRoute& route, const Caller& caller,
+                                          const httplib::Request& req, httplib::Response& res)>;
+  void set_route_handler(RouteKind kind, RouteHandler handler);
+
+  // Called on every GET of a file, once the bytes to send are known and
+  // before they stream: `sha256` names the stored object served, or is ""
+  // when the file is being pulled through. Set before Bind(); called from
+  // worker threads concurrently.
+  using DownloadListener = std::function<void(const RepoKey& repo, const std::string& commit,
+                                              const std::string& sha256)>;
+  void set_download_listener(DownloadListener listener) { download_listener_ = std::move(listener); }
 
   // Binds the listening socket; with port 0 a free port is chosen.
   Status Bind();
@@ -75,6 +93,8 @@ class HubServer {
   const AccessPolicy* access_;
   AuditLog* audit_;
   StorageReport storage_report_;
+  std::map<RouteKind, RouteHandler> route_handlers_;
+  DownloadListener download_listener_;
   httplib::Server http_;
   int port_ = 0;
 };

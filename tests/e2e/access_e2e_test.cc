@@ -143,7 +143,7 @@ TEST_F(AccessTest, UpstreamTokenNeverLeaves) {
        {"/acme/gated-model/resolve/main/model.safetensors", "/acme/missing/resolve/main/x",
         "/acme/tiny-model/resolve/nope/x", "/acme/tiny-model/resolve/main/missing.bin",
         "/api/models/acme/gated-model/revision/main", "/api/models/acme/tiny-model/tree/main",
-        "/acme/tiny-model/resolve/main/model.safetensors", "/"}) {
+        "/acme/tiny-model/resolve/main/model.safetensors", "/api/status", "/"}) {
     for (const std::string& token : {std::string(), std::string("team-secret")}) {
       HttpReply reply = Get(target, token);
       everything += reply.body;

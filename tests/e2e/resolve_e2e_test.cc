@@ -202,7 +202,7 @@ TEST_F(ResolveTest, SharedFilesAcrossReposAreStoredOnce) {
   EXPECT_GT(du["total"]["stored_bytes"].get<uint64_t>(), 0u);
   EXPECT_LE(du["total"]["stored_bytes"].get<uint64_t>(), unique);
   EXPECT_EQ(TotalFileBytes(store_.path() + "/objects"), 0u) << "new stores keep no file objects";
-  HttpReply status = HttpGet(mirror_->url(), "/");
+  HttpReply status = HttpGet(mirror_->url(), "/api/status");
   nlohmann::json doc = nlohmann::json::parse(status.body, nullptr, false);
   EXPECT_EQ(doc["unique_object_bytes"], unique);
   EXPECT_EQ(doc["objects"], unique_sizes.size());

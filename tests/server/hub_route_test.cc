@@ -107,9 +107,27 @@ TEST(HubRouteTest, UnknownRoutesAreNotFound) {
                              "/spaces/a/b/resolve/main/x", "/acme/tiny/blob/main/x"}) {
     EXPECT_EQ(ParseHubRoute("GET", target).status().code(), StatusCode::kNotFound) << target;
   }
-  EXPECT_EQ(MustParse("GET", "/").kind, RouteKind::kStatus);
+  EXPECT_EQ(MustParse("GET", "/api/status").kind, RouteKind::kStatus);
   EXPECT_EQ(MustParse("GET", "/api/admin/storage").kind, RouteKind::kAdminStorage);
   EXPECT_EQ(ParseHubRoute("POST", "/api/admin/storage").status().code(), StatusCode::kNotFound);
+}
+
+TEST(HubRouteTest, OperationsAndUiRoutes) {
+  EXPECT_EQ(MustParse("GET", "/metrics").kind, RouteKind::kMetrics);
+  EXPECT_EQ(MustParse("GET", "/healthz").kind, RouteKind::kHealthz);
+  EXPECT_EQ(MustParse("HEAD", "/readyz").kind, RouteKind::kReadyz);
+  EXPECT_EQ(MustParse("GET", "/").kind, RouteKind::kUi);
+  EXPECT_EQ(MustParse("GET", "/").path, "");
+  HubRoute page = MustParse("GET", "/ui/repo/models/acme/a%3Cb?rev=main");
+  EXPECT_EQ(page.kind, RouteKind::kUi);
+  EXPECT_EQ(page.path, "repo/models/acme/a<b");
+  EXPECT_EQ(page.query.find("rev")->second, "main");
+  // A repo whose org is "ui" still resolves its files.
+  HubRoute file = MustParse("GET", "/ui/models/resolve/main/config.json");
+  EXPECT_EQ(file.kind, RouteKind::kResolve);
+  EXPECT_EQ(file.repo.id, "ui/models");
+  EXPECT_EQ(ParseHubRoute("POST", "/metrics").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ParseHubRoute("GET", "/ui/%zz").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(HubRouteTest, PercentDecodeAndQuery) {
