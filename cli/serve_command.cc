@@ -12,7 +12,11 @@
 #include "cli/common_options.h"
 
 #include "fetcher/upstream.h"
+#include "server/health_endpoints.h"
 #include "server/hub_server.h"
+#include "server/metered_upstream.h"
+#include "server/metrics.h"
+#include "server/store_figures.h"
 #include "server/pull_through.h"
 #include "server/repo_catalog.h"
 #include "server/sync_scheduler.h"
@@ -36,6 +40,7 @@ struct ServeFlags {
   std::string upstream;
   bool offline = false;
   int64_t revision_ttl = -1;
+  std::string access_log;
 };
 
 // Defaults, then the config file, then flags, then HF_TOKEN; validated once.
@@ -45,6 +50,7 @@ Result<ServerOptions> ResolveServeOptions(const ServeFlags& flags) {
   if (!flags.listen.empty()) HM_RETURN_IF_ERROR(ParseListenAddress(flags.listen, &options));
   if (flags.offline) options.offline = true;
   if (flags.revision_ttl >= 0) options.revision_ttl_seconds = flags.revision_ttl;
+  if (!flags.access_log.empty()) options.access_log_path = flags.access_log;
   HM_RETURN_IF_ERROR(ValidateOptions(options));
   return options;
 }
@@ -62,6 +68,8 @@ void AddServeCommand(CLI::App* app, CommandRegistry* registry) {
   serve->add_flag("--offline", flags->offline, "Never contact the upstream");
   serve->add_option("--revision-ttl", flags->revision_ttl,
                     "Seconds a branch/tag resolution is trusted (default 300)");
+  serve->add_option("--access-log", flags->access_log,
+                    "Append a JSON line per request to this file (server.access_log)");
   serve->footer("The upstream token is read from HF_TOKEN (or upstream.token in the config).");
   serve->callback([flags, registry] {
     registry->selected = [flags] {
@@ -98,10 +106,14 @@ int RunServe(const ServerOptions& options) {
   Result<std::unique_ptr<Index>> index = Index::Open(options.store_dir + "/index.sqlite");
   if (!index.ok()) return Fail("cannot open index in " + options.store_dir, index.status());
 
-  std::unique_ptr<Upstream> upstream;
+  MetricsRegistry registry;
+  ServerMetrics metrics(&registry);
+  std::unique_ptr<Upstream> curl_upstream;
+  std::unique_ptr<MeteredUpstream> upstream;
   std::unique_ptr<PullThrough> pull_through;
   if (!options.offline) {
-    upstream = NewCurlUpstream(options.upstream);
+    curl_upstream = NewCurlUpstream(options.upstream);
+    upstream = std::make_unique<MeteredUpstream>(curl_upstream.get(), &metrics, env.get());
     pull_through = std::make_unique<PullThrough>(options, env.get(), index->get(), store->get(),
                                                  upstream.get());
   }
@@ -114,8 +126,46 @@ int RunServe(const ServerOptions& options) {
     if (!opened.ok()) return Fail("cannot open the audit log", opened.status());
     audit = std::move(opened).value();
   }
+  std::unique_ptr<AccessLog> access_log;
+  if (!options.access_log_path.empty()) {
+    Result<std::unique_ptr<AccessLog>> opened = AccessLog::Open(options.access_log_path, env.get());
+    if (!opened.ok()) return Fail("cannot open the access log", opened.status());
+    access_log = std::move(opened).value();
+  }
   HubServer server(options, &catalog, index->get(), store->get(), pull_through.get(), &access,
                    audit.get());
+  server.set_metrics(&metrics);
+  server.set_access_log(access_log.get());
+  StoreFigures store_figures(index->get(), store->get(), env.get());
+  RegisterStoreGauges(&registry, &store_figures);
+  registry.AddGaugeCallback("hubmirror_cache_hit_ratio",
+                            "Share of file downloads answered from the store.",
+                            [&metrics] { return metrics.HitRatio(); });
+  registry.AddGaugeCallback("hubmirror_fetches_in_flight", "Pull-through transfers running now.",
+                            [&pull_through] {
+                              return pull_through ? static_cast<double>(
+                                                        pull_through->fetches_in_flight())
+                                                  : 0.0;
+                            });
+  const double start_seconds = static_cast<double>(env->NowMicros()) / 1e6;
+  registry.AddGaugeCallback("hubmirror_start_time_seconds", "Unix time the server started.",
+                            [start_seconds] { return start_seconds; });
+  registry.AddGauge("hubmirror_build_info", "Always 1; the version is a label.", {"version"})
+      .With({HUBMIRROR_VERSION})
+      .Set(1);
+  server.set_route_handler(RouteKind::kMetrics,
+                           [&registry](const HubRoute&, const Caller&, const httplib::Request&,
+                                       httplib::Response& res) {
+                             res.set_content(registry.Render(),
+                                             "text/plain; version=0.0.4; charset=utf-8");
+                           });
+  HealthEndpoints health(env.get(), options.store_dir, index->get(), upstream.get());
+  server.set_route_handler(RouteKind::kHealthz,
+                           [&health](const HubRoute&, const Caller&, const httplib::Request& req,
+                                     httplib::Response& res) { health.HandleHealthz(req, res); });
+  server.set_route_handler(RouteKind::kReadyz,
+                           [&health](const HubRoute&, const Caller&, const httplib::Request& req,
+                                     httplib::Response& res) { health.HandleReadyz(req, res); });
   server.set_storage_report([&index, &store]() -> Result<std::string> {
     HM_ASSIGN_OR_RETURN(StorageUsage usage, ComputeStorageUsage(index->get(), store->get()));
     return StorageUsageJson(usage);
@@ -127,6 +177,7 @@ int RunServe(const ServerOptions& options) {
   if (!options.offline && options.sync.interval_seconds > 0 && !options.sync.repos.empty()) {
     scheduler = std::make_unique<SyncScheduler>(options.sync, env.get(), index->get(),
                                                 store->get(), upstream.get(), stderr);
+    scheduler->set_metrics(&metrics);
     scheduler->Start();
   }
 

@@ -11,11 +11,10 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "server/json_lines_file.h"
 #include "store/env.h"
 #include "store/status.h"
 
@@ -39,20 +38,15 @@ class AuditLog {
  public:
   // Opens `path` for appending (creating it). `env` supplies the clock.
   static Result<std::unique_ptr<AuditLog>> Open(const std::string& path, Env* env);
-  ~AuditLog();
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
   void Write(const AuditRecord& record);
 
  private:
-  AuditLog(FILE* file, Env* env) : file_(file), env_(env) {}
-  std::mutex mu_;
-  FILE* file_;  // owned; guarded by mu_
+  AuditLog(std::unique_ptr<JsonLinesFile> file, Env* env) : file_(std::move(file)), env_(env) {}
+  std::unique_ptr<JsonLinesFile> file_;
   Env* env_;
 };
-
-// "2026-11-23T11:30:00.123Z" for a time in microseconds since the epoch.
-std::string FormatUtcMillis(int64_t micros);
 
 }  // namespace hubmirror

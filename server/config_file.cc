@@ -177,7 +177,8 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
         {"listen", "offline", "revision_ttl_seconds", "worker_threads", "max_concurrent_fetches",
          "max_request_body_bytes", "read_timeout_seconds", "write_timeout_seconds",
          "keep_alive_timeout_seconds", "keep_alive_max_requests",
-         "tree_page_size", "fetch_stall_timeout_seconds", "public_url", "min_free_bytes"}));
+         "tree_page_size", "fetch_stall_timeout_seconds", "public_url", "min_free_bytes",
+         "access_log"}));
     std::string listen;
     HM_RETURN_IF_ERROR(Read(*server, "server.", "listen", &listen));
     if (!listen.empty()) HM_RETURN_IF_ERROR(ParseListenAddress(listen, options));
@@ -202,6 +203,7 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
                             &options->fetch_stall_timeout_seconds));
     HM_RETURN_IF_ERROR(Read(*server, "server.", "public_url", &options->public_url));
     HM_RETURN_IF_ERROR(Read(*server, "server.", "min_free_bytes", &options->min_free_bytes));
+    HM_RETURN_IF_ERROR(Read(*server, "server.", "access_log", &options->access_log_path));
   }
   if (const toml::table* store = root["store"].as_table()) {
     HM_RETURN_IF_ERROR(CheckKnownKeys(*store, "store.", {"dir"}));

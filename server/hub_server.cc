@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <vector>
 
 #include "server/body_source.h"
@@ -19,6 +20,12 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxPathsPerRequest = 10'000;
+
+int64_t MonotonicNowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 bool HasToken(const httplib::Request& req) { return req.has_header("Authorization"); }
 
@@ -124,6 +131,24 @@ class AuditStatusCapture {
 
 }  // namespace
 
+// One request as the access log sees it. Written when the last reference
+// goes: when Handle() returns, or after the body streamed for responses
+// whose content provider holds a reference.
+struct HubServer::Exchange {
+  explicit Exchange(AccessLog* log) : log(log) {}
+  ~Exchange() {
+    if (log == nullptr) return;
+    record.bytes += streamed_bytes.load();
+    if (streaming) record.complete = streamed_bytes.load() == expected_stream_bytes;
+    log->Write(record);
+  }
+  AccessLog* log;
+  AccessRecord record;
+  bool streaming = false;
+  uint64_t expected_stream_bytes = 0;
+  std::atomic<uint64_t> streamed_bytes{0};
+};
+
 HubServer::HubServer(const ServerOptions& options, RepoCatalog* catalog, Index* index,
                      ObjectStore* store, PullThrough* pull_through, const AccessPolicy* access,
                      AuditLog* audit)
@@ -207,25 +232,58 @@ void HubServer::Handle(const httplib::Request& req, httplib::Response& res) {
   // here instead, against the file's real size; the Request object is owned
   // by httplib's connection loop and is not const there.
   const_cast<httplib::Request&>(req).ranges.clear();
+  const int64_t start_micros = MonotonicNowMicros();
 
   Result<HubRoute> route = ParseHubRoute(req.method, req.target);
+  const char* route_label = route.ok() ? RouteLabel(route->kind) : "unknown";
+  std::shared_ptr<Exchange> exchange;
+  if (access_log_ != nullptr) {
+    exchange = std::make_shared<Exchange>(access_log_);
+    AccessRecord& r = exchange->record;
+    r.start_micros = access_log_->env()->NowMicros();
+    r.remote = req.remote_addr;
+    r.method = req.method;
+    r.target = req.target;
+    r.route = route_label;
+    r.user_agent = req.get_header_value("User-Agent");
+    r.who = "anonymous";
+  }
+
   if (!route.ok()) {
     WriteError(route.status(), HasToken(req), &res);
-    return;
+  } else {
+    Dispatch(*route, req, res, exchange);
   }
-  if (route->kind == RouteKind::kStatus) return HandleStatus(res);
-  auto handler = route_handlers_.find(route->kind);
-  const bool operations = route->kind == RouteKind::kMetrics ||
-                          route->kind == RouteKind::kHealthz || route->kind == RouteKind::kReadyz;
+
+  // httplib answers 200 for a handler that set no status.
+  const int status = res.status == -1 ? 200 : res.status;
+  if (metrics_ != nullptr) {
+    const double seconds = static_cast<double>(MonotonicNowMicros() - start_micros) / 1e6;
+    metrics_->requests.With({route_label, req.method, std::to_string(status)}).Add();
+    metrics_->request_seconds.With({route_label}).Observe(seconds);
+  }
+  if (exchange) {
+    exchange->record.status = status;
+    if (req.method != "HEAD") exchange->record.bytes = res.body.size();
+  }
+}
+
+void HubServer::Dispatch(const HubRoute& route, const httplib::Request& req,
+                         httplib::Response& res, const std::shared_ptr<Exchange>& exchange) {
+  if (route.kind == RouteKind::kStatus) return HandleStatus(res);
+  auto handler = route_handlers_.find(route.kind);
+  const bool operations = route.kind == RouteKind::kMetrics ||
+                          route.kind == RouteKind::kHealthz || route.kind == RouteKind::kReadyz;
   if (operations) {
     if (handler == route_handlers_.end()) {
       return WriteError(Status::NotFound("not enabled on this server"), HasToken(req), &res);
     }
-    return handler->second(*route, Caller{}, req, res);
+    return handler->second(route, Caller{}, req, res);
   }
   Result<Caller> caller = access_->Identify(req.get_header_value("Authorization"));
   if (!caller.ok()) return WriteError(caller.status(), HasToken(req), &res);
-  switch (route->kind) {
+  if (exchange) exchange->record.who = caller->name;
+  switch (route.kind) {
     case RouteKind::kStatus:
     case RouteKind::kMetrics:
     case RouteKind::kHealthz:
@@ -235,18 +293,18 @@ void HubServer::Handle(const httplib::Request& req, httplib::Response& res) {
       if (handler == route_handlers_.end()) {
         return WriteError(Status::NotFound("no web UI on this server"), HasToken(req), &res);
       }
-      return handler->second(*route, *caller, req, res);
+      return handler->second(route, *caller, req, res);
     case RouteKind::kAdminStorage: return HandleAdminStorage(*caller, req, res);
-    case RouteKind::kRepoInfo: return HandleRepoInfo(*route, *caller, req, res);
-    case RouteKind::kTree: return HandleTree(*route, *caller, req, res);
-    case RouteKind::kPathsInfo: return HandlePathsInfo(*route, *caller, req, res);
-    case RouteKind::kResolve: return HandleResolve(*route, *caller, req, res);
+    case RouteKind::kRepoInfo: return HandleRepoInfo(route, *caller, req, res);
+    case RouteKind::kTree: return HandleTree(route, *caller, req, res);
+    case RouteKind::kPathsInfo: return HandlePathsInfo(route, *caller, req, res);
+    case RouteKind::kResolve: return HandleResolve(route, *caller, req, res, exchange);
   }
 }
 
 void HubServer::HandleStatus(httplib::Response& res) {
   json status = {{"service", "hubmirror"},
-                 {"version", "0.1.0"},
+                 {"version", HUBMIRROR_VERSION},
                  {"offline", options_.offline},
                  {"upstream", options_.offline ? "" : options_.upstream.endpoint}};
   Result<std::pair<uint64_t, uint64_t>> totals = index_->ObjectTotals();
@@ -326,7 +384,8 @@ void HubServer::HandlePathsInfo(const HubRoute& route, const Caller& caller,
 }
 
 void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
-                           const httplib::Request& req, httplib::Response& res) {
+                              const httplib::Request& req, httplib::Response& res,
+                              const std::shared_ptr<Exchange>& exchange) {
   std::shared_ptr<DownloadAudit> audit;
   if (audit_ != nullptr && req.method == "GET") {
     AuditRecord record;
@@ -415,17 +474,28 @@ void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
   }
 
   if (download_listener_) download_listener_(route.repo, commit, stored->value_or(""));
+  Counter* served_bytes = nullptr;
+  if (metrics_ != nullptr) {
+    metrics_->downloads.With({*stored ? "hit" : "miss"}).Add();
+    served_bytes = &metrics_->served_bytes.With({*stored ? "store" : "pull_through"});
+  }
   std::shared_ptr<BodySource> shared_body = std::move(body);
   if (audit) audit->expected = length;
+  if (exchange) {
+    exchange->streaming = true;
+    exchange->expected_stream_bytes = length;
+  }
   res.set_content_provider(
       length, content_type,
-      [body = std::move(shared_body), first, audit](size_t offset, size_t remaining,
-                                                    httplib::DataSink& sink) {
+      [body = std::move(shared_body), first, audit, exchange, served_bytes](
+          size_t offset, size_t remaining, httplib::DataSink& sink) {
         BodyWriter write = sink.write;
-        if (audit) {
-          write = [&sink, &audit](const char* data, size_t n) {
+        if (audit || exchange || served_bytes != nullptr) {
+          write = [&sink, &audit, &exchange, served_bytes](const char* data, size_t n) {
             if (!sink.write(data, n)) return false;
-            audit->bytes += n;
+            if (audit) audit->bytes += n;
+            if (exchange) exchange->streamed_bytes += n;
+            if (served_bytes != nullptr) served_bytes->Add(n);
             return true;
           };
         }

@@ -18,12 +18,14 @@
 #include <memory>
 #include <string>
 
+#include "server/access_log.h"
 #include "server/access_policy.h"
 #include "server/audit_log.h"
 #include "server/hub_route.h"
 #include "server/options.h"
 #include "server/pull_through.h"
 #include "server/repo_catalog.h"
+#include "server/server_metrics.h"
 #include "store/index.h"
 #include "store/object_store.h"
 
@@ -58,6 +60,12 @@ class HubServer {
                                               const std::string& sha256)>;
   void set_download_listener(DownloadListener listener) { download_listener_ = std::move(listener); }
 
+  // Optional instrumentation, set before Bind(): request counts, latencies
+  // and body bytes go to `metrics`; one line per request to `access_log`.
+  // Both must outlive the server.
+  void set_metrics(ServerMetrics* metrics) { metrics_ = metrics; }
+  void set_access_log(AccessLog* access_log) { access_log_ = access_log; }
+
   // Binds the listening socket; with port 0 a free port is chosen.
   Status Bind();
   int port() const { return port_; }
@@ -66,7 +74,10 @@ class HubServer {
   void Stop();
 
  private:
+  struct Exchange;
   void Handle(const httplib::Request& req, httplib::Response& res);
+  void Dispatch(const HubRoute& route, const httplib::Request& req, httplib::Response& res,
+                const std::shared_ptr<Exchange>& exchange);
   void HandleStatus(httplib::Response& res);
   void HandleAdminStorage(const Caller& caller, const httplib::Request& req,
                           httplib::Response& res);
@@ -77,7 +88,7 @@ class HubServer {
   void HandlePathsInfo(const HubRoute& route, const Caller& caller, const httplib::Request& req,
                   httplib::Response& res);
   void HandleResolve(const HubRoute& route, const Caller& caller, const httplib::Request& req,
-                  httplib::Response& res);
+                     httplib::Response& res, const std::shared_ptr<Exchange>& exchange);
 
   // Resolves the route's revision and checks that `caller` may read the repo.
   Result<Resolution> ResolveAuthorized(const HubRoute& route, const Caller& caller);
@@ -95,6 +106,8 @@ class HubServer {
   StorageReport storage_report_;
   std::map<RouteKind, RouteHandler> route_handlers_;
   DownloadListener download_listener_;
+  ServerMetrics* metrics_ = nullptr;
+  AccessLog* access_log_ = nullptr;
   httplib::Server http_;
   int port_ = 0;
 };

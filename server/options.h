@@ -64,6 +64,8 @@ struct ServerOptions {
   // Base URL clients reach this server at, for pagination Links; empty means
   // "derive from the request's Host header".
   std::string public_url;
+  // JSON-lines access log of every request (access_log.h); "" = none.
+  std::string access_log_path;
   UpstreamOptions upstream;
   SyncOptions sync;
   // Who may read what, and the download audit log.

@@ -96,6 +96,11 @@ std::string PullThrough::KeyOf(const EntryRecord& entry) {
   return entry.is_lfs ? "sha256:" + entry.lfs_sha256 : "git:" + entry.oid;
 }
 
+size_t PullThrough::fetches_in_flight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_.size();
+}
+
 uint64_t PullThrough::fetches_started() const {
   std::lock_guard<std::mutex> lock(mu_);
   return fetches_started_;

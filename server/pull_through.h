@@ -90,6 +90,8 @@ class PullThrough {
 
   // Fetches that started (not joined) since construction; for tests and stats.
   uint64_t fetches_started() const;
+  // Transfers running or queued right now (for /metrics).
+  size_t fetches_in_flight() const;
 
  private:
   static std::string KeyOf(const EntryRecord& entry);

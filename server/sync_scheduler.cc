@@ -42,11 +42,43 @@ void SyncScheduler::Loop() {
   }
 }
 
+SyncRunSummary SyncScheduler::LastRun() const {
+  std::lock_guard<std::mutex> lock(summary_mu_);
+  SyncRunSummary summary = summary_;
+  summary.interval_seconds = sync_.interval_seconds;
+  return summary;
+}
+
 void SyncScheduler::RunOnce() {
+  {
+    std::lock_guard<std::mutex> lock(summary_mu_);
+    summary_.running = true;
+    summary_.last_started_micros = env_->NowMicros();
+  }
   const int64_t start = env_->MonotonicMicros();
   SyncListReport report = RunSyncList(sync_.repos, upstream_, &syncer_, /*progress=*/nullptr);
   const double seconds = static_cast<double>(env_->MonotonicMicros() - start) / 1e6;
   ++runs_completed_;
+  {
+    std::lock_guard<std::mutex> lock(summary_mu_);
+    summary_.running = false;
+    summary_.runs = runs_completed_.load();
+    summary_.last_finished_micros = env_->NowMicros();
+    summary_.last_repos = report.repos.size();
+    summary_.last_failures = report.errors.size();
+    summary_.last_files = report.files_transferred();
+    summary_.last_bytes = report.bytes_transferred();
+    summary_.last_errors.clear();
+    constexpr size_t kMaxErrorsKept = 10;
+    for (size_t i = 0; i < report.errors.size() && i < kMaxErrorsKept; ++i) {
+      summary_.last_errors.push_back(report.errors[i].ToString());
+    }
+  }
+  if (metrics_ != nullptr) {
+    metrics_->sync_runs.With({}).Add();
+    if (!report.errors.empty()) metrics_->sync_failures.With({}).Add();
+    metrics_->sync_last_run.With({}).Set(static_cast<double>(env_->NowMicros()) / 1e6);
+  }
   std::fprintf(log_,
                "hubmirror: sync run %llu: %zu repos, %llu files (%llu bytes) transferred, "
                "%zu failures, %.1f s\n",

@@ -16,17 +16,34 @@
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "fetcher/repo_sync.h"
 #include "fetcher/sync_list.h"
 #include "fetcher/upstream.h"
 #include "server/options.h"
+#include "server/server_metrics.h"
 #include "store/env.h"
 #include "store/index.h"
 #include "store/object_store.h"
 
 namespace hubmirror {
+
+// What the scheduler did last, for the web UI's sync page.
+struct SyncRunSummary {
+  bool running = false;            // a run is in progress now
+  uint64_t runs = 0;               // runs finished so far
+  int64_t last_started_micros = 0; // wall clock; 0 before the first run
+  int64_t last_finished_micros = 0;
+  size_t last_repos = 0;           // repos the last run synced or tried
+  size_t last_failures = 0;
+  uint64_t last_files = 0;         // files and bytes it transferred
+  uint64_t last_bytes = 0;
+  std::vector<std::string> last_errors;  // at most a few, each naming the repo and the fix
+  int64_t interval_seconds = 0;
+};
 
 class SyncScheduler {
  public:
@@ -34,6 +51,8 @@ class SyncScheduler {
   // scheduler; `log` receives one line per run (typically stderr).
   SyncScheduler(const SyncOptions& sync, Env* env, Index* index, ObjectStore* store,
                 Upstream* upstream, FILE* log);
+  // Counts runs and failed runs into `metrics` (optional; must outlive this).
+  void set_metrics(ServerMetrics* metrics) { metrics_ = metrics; }
   ~SyncScheduler();
   SyncScheduler(const SyncScheduler&) = delete;
   SyncScheduler& operator=(const SyncScheduler&) = delete;
@@ -45,6 +64,7 @@ class SyncScheduler {
 
   // Runs completed so far (for tests).
   uint64_t runs_completed() const { return runs_completed_.load(); }
+  SyncRunSummary LastRun() const;
 
  private:
   void Loop();
@@ -61,6 +81,9 @@ class SyncScheduler {
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
   std::atomic<uint64_t> runs_completed_{0};
+  ServerMetrics* metrics_ = nullptr;
+  mutable std::mutex summary_mu_;
+  SyncRunSummary summary_;  // guarded by summary_mu_
   std::thread thread_;
 };
 

@@ -1,0 +1,70 @@
+#include "server/server_metrics.h"
+
+namespace hubmirror {
+
+ServerMetrics::ServerMetrics(MetricsRegistry* r)
+    : requests(r->AddCounter("hubmirror_http_requests_total",
+                             "HTTP requests answered, by route, method and status.",
+                             {"route", "method", "status"})),
+      request_seconds(r->AddHistogram(
+          "hubmirror_http_request_duration_seconds",
+          "Time from request to response headers (bodies stream afterwards), by route.",
+          {"route"}, LatencyBuckets())),
+      served_bytes(r->AddCounter("hubmirror_served_bytes_total",
+                                 "File body bytes sent to clients, by where they came from.",
+                                 {"source"})),
+      downloads(r->AddCounter("hubmirror_downloads_total",
+                              "File GETs answered from the store (hit) or pulled through (miss).",
+                              {"result"})),
+      upstream_requests(r->AddCounter("hubmirror_upstream_requests_total",
+                                      "Requests to the upstream hub, by kind and outcome.",
+                                      {"kind", "outcome"})),
+      upstream_bytes(r->AddCounter("hubmirror_upstream_bytes_total",
+                                   "File body bytes received from the upstream hub.")),
+      upstream_errors(r->AddCounter("hubmirror_upstream_errors_total",
+                                    "Upstream requests that failed (not counting 404s), by kind "
+                                    "and error.",
+                                    {"kind", "code"})),
+      upstream_seconds(r->AddHistogram("hubmirror_upstream_request_duration_seconds",
+                                       "Duration of upstream requests (whole transfer for "
+                                       "downloads), by kind.",
+                                       {"kind"}, LatencyBuckets())),
+      sync_runs(r->AddCounter("hubmirror_sync_runs_total", "Scheduled sync runs finished.")),
+      sync_failures(r->AddCounter("hubmirror_sync_failures_total",
+                                  "Scheduled sync runs in which at least one repo failed.")),
+      sync_last_run(r->AddGauge("hubmirror_sync_last_run_timestamp_seconds",
+                                "Unix time the last scheduled sync run finished.")) {
+  // Series that exist from the start, so rates and ratios are defined.
+  downloads.With({"hit"});
+  downloads.With({"miss"});
+  served_bytes.With({"store"});
+  served_bytes.With({"pull_through"});
+  upstream_bytes.With({});
+  sync_runs.With({});
+  sync_failures.With({});
+  sync_last_run.With({});
+}
+
+double ServerMetrics::HitRatio() {
+  const double hits = static_cast<double>(downloads.With({"hit"}).value());
+  const double misses = static_cast<double>(downloads.With({"miss"}).value());
+  return hits + misses == 0 ? 0.0 : hits / (hits + misses);
+}
+
+const char* RouteLabel(RouteKind kind) {
+  switch (kind) {
+    case RouteKind::kStatus: return "status";
+    case RouteKind::kRepoInfo: return "repo_info";
+    case RouteKind::kTree: return "tree";
+    case RouteKind::kPathsInfo: return "paths_info";
+    case RouteKind::kResolve: return "resolve";
+    case RouteKind::kAdminStorage: return "admin_storage";
+    case RouteKind::kUi: return "ui";
+    case RouteKind::kMetrics: return "metrics";
+    case RouteKind::kHealthz: return "healthz";
+    case RouteKind::kReadyz: return "readyz";
+  }
+  return "unknown";
+}
+
+}  // namespace hubmirror
