@@ -24,5 +24,7 @@ void AddPullCommand(CLI::App* app, CommandRegistry* registry);
 // Storage accounting and migration: `hubmirror du`, `hubmirror migrate`
 // (cli/store_commands.cc).
 void AddStoreCommands(CLI::App* app, CommandRegistry* registry);
+// Retention: `hubmirror pin`, `unpin`, `gc`, `ls` (cli/maintenance_commands.cc).
+void AddMaintenanceCommands(CLI::App* app, CommandRegistry* registry);
 
 }  // namespace hubmirror

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   hubmirror::AddImportCommand(&app, &registry);
   hubmirror::AddPullCommand(&app, &registry);
   hubmirror::AddStoreCommands(&app, &registry);
+  hubmirror::AddMaintenanceCommands(&app, &registry);
 
   CLI11_PARSE(app, argc, argv);
   if (!registry.selected) return 2;

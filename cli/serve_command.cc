@@ -19,10 +19,12 @@
 #include "server/store_figures.h"
 #include "server/pull_through.h"
 #include "server/repo_catalog.h"
+#include "server/storage_governor.h"
 #include "server/sync_scheduler.h"
 #include "store/env.h"
 #include "store/index.h"
 #include "store/chunked_object_store.h"
+#include "store/retention_db.h"
 #include "store/storage_usage.h"
 
 namespace hubmirror {
@@ -41,6 +43,7 @@ struct ServeFlags {
   bool offline = false;
   int64_t revision_ttl = -1;
   std::string access_log;
+  std::string max_store_bytes;
 };
 
 // Defaults, then the config file, then flags, then HF_TOKEN; validated once.
@@ -51,6 +54,9 @@ Result<ServerOptions> ResolveServeOptions(const ServeFlags& flags) {
   if (flags.offline) options.offline = true;
   if (flags.revision_ttl >= 0) options.revision_ttl_seconds = flags.revision_ttl;
   if (!flags.access_log.empty()) options.access_log_path = flags.access_log;
+  if (!flags.max_store_bytes.empty()) {
+    HM_ASSIGN_OR_RETURN(options.max_store_bytes, ParseByteSize(flags.max_store_bytes));
+  }
   HM_RETURN_IF_ERROR(ValidateOptions(options));
   return options;
 }
@@ -70,6 +76,9 @@ void AddServeCommand(CLI::App* app, CommandRegistry* registry) {
                     "Seconds a branch/tag resolution is trusted (default 300)");
   serve->add_option("--access-log", flags->access_log,
                     "Append a JSON line per request to this file (server.access_log)");
+  serve->add_option("--max-store-bytes", flags->max_store_bytes,
+                    "Evict least recently served unpinned files above this size (e.g. 500G; "
+                    "store.max_bytes)");
   serve->footer("The upstream token is read from HF_TOKEN (or upstream.token in the config).");
   serve->callback([flags, registry] {
     registry->selected = [flags] {
@@ -134,6 +143,18 @@ int RunServe(const ServerOptions& options) {
   }
   HubServer server(options, &catalog, index->get(), store->get(), pull_through.get(), &access,
                    audit.get());
+  Result<std::unique_ptr<RetentionDb>> retention =
+      RetentionDb::Open(options.store_dir + "/retention.sqlite");
+  if (!retention.ok()) return Fail("cannot open retention database", retention.status());
+  StorageGovernorOptions governor_options;
+  governor_options.max_bytes = options.max_store_bytes;
+  governor_options.low_water_percent = options.store_low_water_percent;
+  StorageGovernor governor(governor_options, env.get(), index->get(), store->get(),
+                           retention->get(), stderr);
+  server.set_download_listener(
+      [&governor](const RepoKey& repo, const std::string&, const std::string& sha256) {
+        governor.RecordDownload(repo, sha256);
+      });
   server.set_metrics(&metrics);
   server.set_access_log(access_log.get());
   StoreFigures store_figures(index->get(), store->get(), env.get());
@@ -178,6 +199,7 @@ int RunServe(const ServerOptions& options) {
     scheduler = std::make_unique<SyncScheduler>(options.sync, env.get(), index->get(),
                                                 store->get(), upstream.get(), stderr);
     scheduler->set_metrics(&metrics);
+    scheduler->set_pins(retention->get());
     scheduler->Start();
   }
 
@@ -194,8 +216,10 @@ int RunServe(const ServerOptions& options) {
               options.offline ? "offline" : ("upstream " + options.upstream.endpoint).c_str());
   std::fflush(stdout);
 
+  governor.Start();
   Status run = server.Run();
   if (scheduler) scheduler->Stop();
+  governor.Stop();
   // Wake the signal thread if the server stopped on its own.
   kill(getpid(), SIGTERM);
   signal_waiter.join();

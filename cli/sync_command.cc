@@ -40,6 +40,7 @@ struct SyncFlags {
   std::vector<std::string> include;
   std::vector<std::string> exclude;
   std::vector<std::string> repos;
+  bool no_pin = false;
 };
 
 // Defaults, then the config file, then flags, then HF_TOKEN; validated once.
@@ -75,6 +76,7 @@ Result<std::vector<SyncRepoSpec>> ResolveSyncList(const SyncFlags& flags,
     HM_ASSIGN_OR_RETURN(SyncRepoSpec spec, ParseSyncRepoSpec(text));
     spec.include = flags.include;
     spec.exclude = flags.exclude;
+    spec.pin = !flags.no_pin;
     specs.push_back(std::move(spec));
   }
   return specs;
@@ -114,7 +116,10 @@ int RunSync(const ServerOptions& options, const std::vector<SyncRepoSpec>& specs
   RepoSyncer syncer(env.get(), index->get(), store->get(), upstream.get(),
                     RepoSyncerOptions{options.sync.concurrency, nullptr});
   ProgressDisplay progress(stderr, isatty(STDERR_FILENO) == 1, env.get());
-  SyncListReport report = RunSyncList(specs, upstream.get(), &syncer, &progress);
+  Result<std::unique_ptr<RetentionDb>> pins =
+      RetentionDb::Open(options.store_dir + "/retention.sqlite");
+  if (!pins.ok()) return Fail("cannot open retention database in " + options.store_dir, pins.status());
+  SyncListReport report = RunSyncList(specs, upstream.get(), &syncer, &progress, pins->get());
   progress.Finish();
 
   for (const SyncReport& repo : report.repos) {
@@ -152,6 +157,8 @@ void AddSyncCommand(CLI::App* app, CommandRegistry* registry) {
       ->allow_extra_args(false);
   sync->add_option("--exclude", flags->exclude, "Skip files matching this glob (repeatable)")
       ->allow_extra_args(false);
+  sync->add_flag("--no-pin", flags->no_pin,
+                 "Do not pin the synced revisions (pinned ones survive the store's size limit)");
   sync->add_option("repos", flags->repos,
                    "org/name[@rev], datasets/org/name[@rev], or org/* for every repo of an author "
                    "(default revision main; repeat a repo for several revisions)");

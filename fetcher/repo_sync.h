@@ -49,6 +49,7 @@ struct SyncTarget {
   // Branches, tags, refs/pr/N or commit shas, synced in this order.
   std::vector<std::string> revisions = {"main"};
   PathFilter filter;  // empty: every file
+  bool pin = false;   // pin each revision synced (see RunSyncList)
 };
 
 // The outcome of one revision of a SyncTarget.

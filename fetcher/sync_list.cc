@@ -25,6 +25,7 @@ void AddTarget(const RepoKey& repo, const SyncRepoSpec& spec, std::vector<SyncTa
     if ((*targets)[i].repo == repo && other.include == spec.include &&
         other.exclude == spec.exclude) {
       AppendUnique(revisions, &(*targets)[i].revisions);
+      (*targets)[i].pin = (*targets)[i].pin || spec.pin;
       return;
     }
   }
@@ -33,6 +34,7 @@ void AddTarget(const RepoKey& repo, const SyncRepoSpec& spec, std::vector<SyncTa
   target.revisions.clear();
   AppendUnique(revisions, &target.revisions);
   target.filter = PathFilter(spec.include, spec.exclude);
+  target.pin = spec.pin;
   targets->push_back(std::move(target));
   target_specs->push_back(&spec);
 }
@@ -122,7 +124,7 @@ uint64_t SyncListReport::bytes_transferred() const {
 }
 
 SyncListReport RunSyncList(const std::vector<SyncRepoSpec>& specs, Upstream* upstream,
-                           RepoSyncer* syncer, TransferProgress* progress) {
+                           RepoSyncer* syncer, TransferProgress* progress, RetentionDb* pins) {
   SyncListReport report;
   std::vector<SyncTarget> targets = ExpandSyncList(specs, upstream, &report.errors);
   for (const SyncTarget& target : targets) {
@@ -132,7 +134,12 @@ SyncListReport RunSyncList(const std::vector<SyncRepoSpec>& specs, Upstream* ups
       continue;
     }
     for (const RevisionSyncReport& r : repo_report->revisions) {
-      if (!r.status.ok()) report.errors.push_back(r.status);
+      if (!r.status.ok()) {
+        report.errors.push_back(r.status);
+      } else if (pins != nullptr && target.pin) {
+        Status pinned = pins->AddPin(Pin{target.repo, r.revision});
+        if (!pinned.ok()) report.errors.push_back(std::move(pinned));
+      }
     }
     report.repos.push_back(std::move(repo_report).value());
   }

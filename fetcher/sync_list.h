@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fetcher/repo_sync.h"
+#include "store/retention_db.h"
 #include "fetcher/transfer_progress.h"
 #include "fetcher/upstream.h"
 #include "store/repo_key.h"
@@ -33,6 +34,9 @@ struct SyncRepoSpec {
   // Glob patterns (see PathFilter); empty include means every file.
   std::vector<std::string> include;
   std::vector<std::string> exclude;
+  // Mirror mode keeps what it syncs: each synced revision is pinned
+  // (retention_db.h) unless this is false.
+  bool pin = true;
 
   bool operator==(const SyncRepoSpec&) const = default;
   // Back to the command-line spelling, without revisions: "datasets/org/*".
@@ -64,7 +68,10 @@ struct SyncListReport {
 
 // Expands `specs` and syncs every target in order with `syncer` (which does
 // the per-repo parallelism). Keeps going after a failure.
+// With `pins`, every revision synced successfully of a spec with `pin` is
+// pinned there.
 SyncListReport RunSyncList(const std::vector<SyncRepoSpec>& specs, Upstream* upstream,
-                           RepoSyncer* syncer, TransferProgress* progress);
+                           RepoSyncer* syncer, TransferProgress* progress,
+                           RetentionDb* pins = nullptr);
 
 }  // namespace hubmirror

@@ -61,7 +61,7 @@ Status ReadStrings(const toml::table& table, const std::string& prefix, const ch
 // One [[sync.repos]] table: repo (required), revisions, include, exclude.
 Result<SyncRepoSpec> ReadSyncRepo(const toml::table& table, size_t index) {
   const std::string prefix = "sync.repos[" + std::to_string(index) + "].";
-  HM_RETURN_IF_ERROR(CheckKnownKeys(table, prefix, {"repo", "revisions", "include", "exclude"}));
+  HM_RETURN_IF_ERROR(CheckKnownKeys(table, prefix, {"repo", "revisions", "include", "exclude", "pin"}));
   std::string repo;
   HM_RETURN_IF_ERROR(Read(table, prefix, "repo", &repo));
   if (repo.empty()) return Status::InvalidArgument("config key '" + prefix + "repo' is required");
@@ -80,6 +80,7 @@ Result<SyncRepoSpec> ReadSyncRepo(const toml::table& table, size_t index) {
   }
   HM_RETURN_IF_ERROR(ReadStrings(table, prefix, "include", &spec->include));
   HM_RETURN_IF_ERROR(ReadStrings(table, prefix, "exclude", &spec->exclude));
+  HM_RETURN_IF_ERROR(Read(table, prefix, "pin", &spec->pin));
   return spec;
 }
 
@@ -206,8 +207,26 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
     HM_RETURN_IF_ERROR(Read(*server, "server.", "access_log", &options->access_log_path));
   }
   if (const toml::table* store = root["store"].as_table()) {
-    HM_RETURN_IF_ERROR(CheckKnownKeys(*store, "store.", {"dir"}));
+    HM_RETURN_IF_ERROR(
+        CheckKnownKeys(*store, "store.", {"dir", "max_bytes", "low_water_percent"}));
     HM_RETURN_IF_ERROR(Read(*store, "store.", "dir", &options->store_dir));
+    if (const toml::node* max_bytes = store->get("max_bytes")) {
+      if (std::optional<int64_t> n = max_bytes->value<int64_t>()) {
+        if (*n < 0) return Status::InvalidArgument("config key 'store.max_bytes' must be >= 0");
+        options->max_store_bytes = static_cast<uint64_t>(*n);
+      } else if (std::optional<std::string> text = max_bytes->value<std::string>()) {
+        Result<uint64_t> parsed = ParseByteSize(*text);
+        if (!parsed.ok()) {
+          return Status::InvalidArgument("config key 'store.max_bytes': " +
+                                         parsed.status().message());
+        }
+        options->max_store_bytes = *parsed;
+      } else {
+        return Status::InvalidArgument("config key 'store.max_bytes' has the wrong type");
+      }
+    }
+    HM_RETURN_IF_ERROR(
+        Read(*store, "store.", "low_water_percent", &options->store_low_water_percent));
   }
   if (const toml::table* upstream = root["upstream"].as_table()) {
     UpstreamOptions& up = options->upstream;
@@ -260,9 +279,46 @@ Status ParseListenAddress(const std::string& listen, ServerOptions* options) {
   return Status::Ok();
 }
 
+Result<uint64_t> ParseByteSize(std::string_view text) {
+  const std::string original(text);
+  auto bad = [&] {
+    return Status::InvalidArgument("'" + original +
+                                   "' is not a size (e.g. 1073741824, 512M, 10G, 1.5T)");
+  };
+  if (text.ends_with("iB")) {
+    text.remove_suffix(2);
+  } else if (text.ends_with("B")) {
+    text.remove_suffix(1);
+  }
+  uint64_t unit = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'K': case 'k': unit = uint64_t{1} << 10; break;
+      case 'M': case 'm': unit = uint64_t{1} << 20; break;
+      case 'G': case 'g': unit = uint64_t{1} << 30; break;
+      case 'T': case 't': unit = uint64_t{1} << 40; break;
+      default: break;
+    }
+    if (unit != 1) text.remove_suffix(1);
+  }
+  if (text.empty() || text.size() > 32) return bad();
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || c == '.')) return bad();
+  }
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < 0) return bad();
+  const double bytes = value * static_cast<double>(unit);
+  if (bytes >= 1.8e19) return bad();
+  return static_cast<uint64_t>(bytes);
+}
+
 Status ValidateOptions(const ServerOptions& options) {
   auto bad = [](const std::string& m) { return Status::InvalidArgument("config: " + m); };
   if (options.store_dir.empty()) return bad("store directory must not be empty");
+  if (options.store_low_water_percent < 1 || options.store_low_water_percent > 100) {
+    return bad("store.low_water_percent must be in 1..100");
+  }
   if (!options.offline && options.upstream.endpoint.rfind("http://", 0) != 0 &&
       options.upstream.endpoint.rfind("https://", 0) != 0) {
     return bad("upstream URL '" + options.upstream.endpoint + "' must start with http(s)://");

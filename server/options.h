@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fetcher/sync_list.h"
@@ -31,6 +32,11 @@ struct ServerOptions {
   int listen_port = 8080;
   // Where objects, the index and temp files live.
   std::string store_dir = "./data";
+  // Size limit of the store's live chunk bytes; 0 = none. Above it, the
+  // least recently served unpinned objects are evicted down to
+  // low_water_percent of it (retention.h).
+  uint64_t max_store_bytes = 0;
+  int store_low_water_percent = 90;
   // Never contact the upstream; serve only what is stored.
   bool offline = false;
   // How long a branch or tag resolution is trusted before asking upstream again.
@@ -75,6 +81,9 @@ struct ServerOptions {
 // Reads a TOML config file into `options` (keys absent from the file keep
 // their current value). Unknown keys are an error, so typos do not pass silently.
 Status LoadConfigFile(const std::string& path, ServerOptions* options);
+// "1234", "512M", "10G", "1.5T" (binary units; a trailing "B"/"iB" is allowed)
+// into bytes.
+Result<uint64_t> ParseByteSize(std::string_view text);
 // "HOST:PORT" or "[V6]:PORT" into listen_host / listen_port.
 Status ParseListenAddress(const std::string& listen, ServerOptions* options);
 // Range and consistency checks, run once after all sources were applied.

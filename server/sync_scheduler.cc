@@ -56,7 +56,7 @@ void SyncScheduler::RunOnce() {
     summary_.last_started_micros = env_->NowMicros();
   }
   const int64_t start = env_->MonotonicMicros();
-  SyncListReport report = RunSyncList(sync_.repos, upstream_, &syncer_, /*progress=*/nullptr);
+  SyncListReport report = RunSyncList(sync_.repos, upstream_, &syncer_, /*progress=*/nullptr, pins_);
   const double seconds = static_cast<double>(env_->MonotonicMicros() - start) / 1e6;
   ++runs_completed_;
   {

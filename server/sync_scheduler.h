@@ -51,6 +51,8 @@ class SyncScheduler {
   // scheduler; `log` receives one line per run (typically stderr).
   SyncScheduler(const SyncOptions& sync, Env* env, Index* index, ObjectStore* store,
                 Upstream* upstream, FILE* log);
+  // Pins what the runs sync (specs with `pin`); optional, must outlive this.
+  void set_pins(RetentionDb* pins) { pins_ = pins; }
   // Counts runs and failed runs into `metrics` (optional; must outlive this).
   void set_metrics(ServerMetrics* metrics) { metrics_ = metrics; }
   ~SyncScheduler();
@@ -82,6 +84,7 @@ class SyncScheduler {
   bool stopping_ = false;  // guarded by mu_
   std::atomic<uint64_t> runs_completed_{0};
   ServerMetrics* metrics_ = nullptr;
+  RetentionDb* pins_ = nullptr;
   mutable std::mutex summary_mu_;
   SyncRunSummary summary_;  // guarded by summary_mu_
   std::thread thread_;

@@ -15,7 +15,7 @@ using sqlite::Stmt;
 using sqlite::Transaction;
 
 // Bump and append a step to change the schema; a newer database is refused.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 constexpr const char* kMigrations[] = {
     // 0 -> 1
     R"sql(
@@ -43,6 +43,11 @@ CREATE TABLE object_chunks (
   PRIMARY KEY (object, seq)
 ) WITHOUT ROWID;
 CREATE INDEX object_chunks_by_chunk ON object_chunks (chunk_id);
+)sql",
+    // 1 -> 2: when each object was committed (0 for older rows), so that gc
+    // can spare objects too new to be referenced by the index yet.
+    R"sql(
+ALTER TABLE chunked_objects ADD COLUMN committed_at INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
@@ -173,8 +178,10 @@ Result<bool> ChunkCatalog::CommitObject(const ChunkedObjectRow& object,
   }
   {
     HM_ASSIGN_OR_RETURN(
-        Stmt st, Stmt::Prepare(db_, "INSERT INTO chunked_objects (sha256, git_sha1, size) "
-                                    "VALUES (?1, ?2, ?3)"));
+        Stmt st, Stmt::Prepare(db_, "INSERT INTO chunked_objects (sha256, git_sha1, size, "
+                                    "committed_at) VALUES (?1, ?2, ?3, "
+                                    "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS "
+                                    "INTEGER))"));
     st.Bind(1, object.sha256).Bind(2, object.git_sha1).Bind(3, AsInt(object.size));
     HM_RETURN_IF_ERROR(st.Run());
   }
@@ -260,6 +267,65 @@ Result<std::pair<uint64_t, uint64_t>> ChunkCatalog::Totals() {
   if (!row) return std::pair<uint64_t, uint64_t>(0, 0);
   return std::pair<uint64_t, uint64_t>(static_cast<uint64_t>(st.Int(0)),
                                        static_cast<uint64_t>(st.Int(1)));
+}
+
+Result<std::vector<ChunkedObjectRow>> ChunkCatalog::ListObjects() {
+  std::lock_guard<std::mutex> lock(mu_);
+  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+                                             "SELECT sha256, git_sha1, size, committed_at FROM "
+                                             "chunked_objects ORDER BY sha256"));
+  std::vector<ChunkedObjectRow> out;
+  while (true) {
+    HM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ChunkedObjectRow{st.Text(0), st.Text(1), static_cast<uint64_t>(st.Int(2)),
+                                   st.Int(3)});
+  }
+  return out;
+}
+
+Result<std::vector<ChunkLocation>> ChunkCatalog::PackChunks(int64_t pack) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kLocationColumns +
+                                                      " FROM chunks c WHERE c.pack = ?1 ORDER BY "
+                                                      "c.offset"));
+  st.Bind(1, pack);
+  std::vector<ChunkLocation> out;
+  while (true) {
+    HM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadLocation(st));
+  }
+  return out;
+}
+
+Status ChunkCatalog::RelocateChunks(int64_t from_pack, int64_t to_pack,
+                                    const std::vector<ChunkMove>& moves) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction txn(db_);
+  HM_RETURN_IF_ERROR(txn.Begin());
+  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+                                             "UPDATE chunks SET pack = ?1, offset = ?2 WHERE id = "
+                                             "?3 AND pack = ?4 AND offset = ?5"));
+  for (const ChunkMove& move : moves) {
+    st.Reset();
+    st.Bind(1, to_pack)
+        .Bind(2, AsInt(move.new_offset))
+        .Bind(3, move.id)
+        .Bind(4, from_pack)
+        .Bind(5, AsInt(move.old_offset));
+    HM_RETURN_IF_ERROR(st.Run());
+  }
+  // Anything still naming the old pack would dangle once it is deleted: a
+  // chunk appended there after the caller listed the pack. Refuse.
+  HM_ASSIGN_OR_RETURN(Stmt left, Stmt::Prepare(db_, "SELECT 1 FROM chunks WHERE pack = ?1 LIMIT 1"));
+  left.Bind(1, from_pack);
+  HM_ASSIGN_OR_RETURN(bool remaining, left.Step());
+  if (remaining) {
+    return Status::Unavailable("chunk catalog: pack " + std::to_string(from_pack) +
+                               " gained chunks while being compacted");
+  }
+  return txn.Commit();
 }
 
 }  // namespace hubmirror

@@ -10,9 +10,9 @@
 //   object_chunks  (object sha256, seq) -> chunk id: the object's bytes are
 //                  the chunks' raw bytes in seq order.
 //
-// Garbage collection (a later issue) needs nothing more: live chunks are those
-// named by object_chunks; a collector copies them into new packs, repoints
-// their rows in one transaction and deletes the old packs.
+// Garbage collection (retention.h) works from these tables: live chunks are
+// those named by object_chunks; compaction copies a pack's live chunks into
+// a new pack, repoints their rows in one transaction and deletes the old pack.
 //
 // Thread-safe: one connection, serialized by an internal mutex.
 #pragma once
@@ -66,6 +66,16 @@ struct ChunkedObjectRow {
   std::string sha256;
   std::string git_sha1;
   uint64_t size = 0;
+  // When CommitObject published it (SQLite's clock, micros since the epoch;
+  // 0 for objects committed before this was recorded). Read-only.
+  int64_t committed_at_micros = 0;
+};
+
+// A chunk copied by compaction from one pack to another.
+struct ChunkMove {
+  int64_t id = 0;
+  uint64_t old_offset = 0;
+  uint64_t new_offset = 0;
 };
 
 class ChunkCatalog {
@@ -95,6 +105,16 @@ class ChunkCatalog {
   Result<int64_t> MaxPackId();
   // Number of chunked objects and sum of stored sizes of all chunks.
   Result<std::pair<uint64_t, uint64_t>> Totals();
+
+  // For garbage collection and compaction:
+  // Every object, sorted by sha256.
+  Result<std::vector<ChunkedObjectRow>> ListObjects();
+  // The chunks stored in `pack`, by offset.
+  Result<std::vector<ChunkLocation>> PackChunks(int64_t pack);
+  // In ONE transaction, repoints moved chunks from `from_pack` to `to_pack`
+  // (a row already removed is skipped). Unavailable, with nothing changed,
+  // if any chunk still names `from_pack` afterwards.
+  Status RelocateChunks(int64_t from_pack, int64_t to_pack, const std::vector<ChunkMove>& moves);
 
  private:
   explicit ChunkCatalog(sqlite3* db);

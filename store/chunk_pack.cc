@@ -1,12 +1,13 @@
 #include "store/chunk_pack.h"
 
+#include <sys/file.h>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 
 namespace hubmirror {
-namespace {
 
 // Reads exactly n bytes (RandomAccessFile::ReadAt may return short).
 Status ReadFully(const RandomAccessFile& file, uint64_t offset, char* buf, size_t n) {
@@ -19,6 +20,9 @@ Status ReadFully(const RandomAccessFile& file, uint64_t offset, char* buf, size_
   }
   return Status::Ok();
 }
+
+namespace {
+
 
 // A stretch of the object served from one place: either a run of raw bytes in
 // a pack, or one compressed chunk.
@@ -118,6 +122,8 @@ Result<std::unique_ptr<PackAppender>> PackSet::Acquire() {
     const int64_t id = next_id_++;
     auto file = env_->NewWritableFile(dir_ + "/" + PackName(id));
     if (file.ok()) {
+      // A fresh file: nobody else can hold its lock. Held until Close().
+      if ((*file)->fd() >= 0) (void)::flock((*file)->fd(), LOCK_EX | LOCK_NB);
       // The new name must survive a crash before any commit relies on it.
       HM_RETURN_IF_ERROR(env_->SyncDir(dir_));
       auto pack = std::make_unique<PackAppender>();
@@ -192,6 +198,35 @@ Result<std::shared_ptr<RandomAccessFile>> PackSet::OpenForRead(int64_t id) {
   std::shared_ptr<RandomAccessFile> shared(std::move(file));
   readers_.emplace(id, shared);
   return shared;
+}
+
+void PackSet::DropIdleReadHandles() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = readers_.begin(); it != readers_.end();) {
+    it = it->second.use_count() == 1 ? readers_.erase(it) : std::next(it);
+  }
+}
+
+void PackSet::ForgetReader(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  readers_.erase(id);
+}
+
+bool PackSet::RetireIdle(int64_t id) {
+  std::unique_ptr<PackAppender> retired;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+      if ((*it)->id == id) {
+        retired = std::move(*it);
+        idle_.erase(it);
+        break;
+      }
+    }
+  }
+  if (!retired) return false;
+  (void)retired->file->Close();
+  return true;
 }
 
 Status ReadChunkBytes(const RandomAccessFile& pack, const ChunkLocation& loc, ZSTD_DCtx* dctx,

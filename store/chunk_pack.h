@@ -21,7 +21,9 @@
 
 namespace hubmirror {
 
-// Exclusive append access to one pack.
+// Exclusive append access to one pack. While it is open, the pack file also
+// holds an exclusive flock(2), so that compaction in any process (`hubmirror
+// gc` beside a running `serve`) leaves packs being appended to alone.
 struct PackAppender {
   int64_t id = 0;
   std::unique_ptr<WritableFile> file;
@@ -51,6 +53,15 @@ class PackSet {
   // alone (a later GC's job).
   void ReclaimTail(int64_t pack, std::vector<ChunkLocation> garbage);
   Result<std::shared_ptr<RandomAccessFile>> OpenForRead(int64_t id);
+  // Drops cached read handles no reader uses, so that the disk space of
+  // packs deleted by compaction (here or in another process) is released.
+  void DropIdleReadHandles();
+  // Forgets the cached read handle of a pack deleted by compaction.
+  void ForgetReader(int64_t id);
+  // Takes an idle pack out of rotation for compaction: it is closed (its
+  // lock released) and never appended to again. False when the pack is not
+  // idle here (a writer holds it, or it belongs to no writer of this process).
+  bool RetireIdle(int64_t id);
 
  private:
   Env* const env_;
@@ -61,6 +72,8 @@ class PackSet {
   std::vector<std::unique_ptr<PackAppender>> idle_;               // guarded by mu_
   std::map<int64_t, std::shared_ptr<RandomAccessFile>> readers_;  // guarded by mu_
 };
+
+Status ReadFully(const RandomAccessFile& file, uint64_t offset, char* buf, size_t n);
 
 // Reads the raw bytes of one chunk (decompressing if needed) into *out.
 Status ReadChunkBytes(const RandomAccessFile& pack, const ChunkLocation& loc, ZSTD_DCtx* dctx,

@@ -142,8 +142,13 @@ class ChunkedStore final : public ChunkedObjectStore {
       if (legacy_) return legacy_->Open(sha256);
       return Status::NotFound("object " + sha256 + " not stored");
     }
-    HM_ASSIGN_OR_RETURN(std::vector<ChunkLocation> chunks, catalog_->ObjectChunks(sha256));
-    return NewChunkedObjectReader(packs_.get(), chunks, row->size);
+    // Compaction may move the chunks between the lookup and the opening of
+    // their packs: look again (bounded) when a pack has just gone.
+    for (int attempt = 0;; ++attempt) {
+      HM_ASSIGN_OR_RETURN(std::vector<ChunkLocation> chunks, catalog_->ObjectChunks(sha256));
+      auto reader = NewChunkedObjectReader(packs_.get(), chunks, row->size);
+      if (reader.ok() || !reader.status().IsNotFound() || attempt == 3) return reader;
+    }
   }
 
   Result<std::unique_ptr<ObjectWriter>> NewWriter(const ObjectPromise& promise) override {
@@ -227,6 +232,21 @@ class ChunkedStore final : public ChunkedObjectStore {
     if (!legacy_) return Status::NotFound("store has no legacy objects");
     return legacy_->Remove(sha256);
   }
+
+  Result<std::vector<ChunkedObjectRow>> ListChunkedObjects() override {
+    return catalog_->ListObjects();
+  }
+
+  Result<uint64_t> LiveStoredBytes() override {
+    HM_ASSIGN_OR_RETURN(auto totals, catalog_->Totals());
+    return totals.second;
+  }
+
+  Result<CompactionReport> CompactPacks(double min_dead_fraction) override {
+    return hubmirror::CompactPacks(env_, packs_.get(), catalog_.get(), min_dead_fraction);
+  }
+
+  void DropIdleReadHandles() override { packs_->DropIdleReadHandles(); }
 
   Env* env() const { return env_; }
   ChunkCatalog* catalog() const { return catalog_.get(); }

@@ -25,11 +25,11 @@
 // transaction (synchronous=FULL). On DataLoss, Reset() or an abandoned writer
 // nothing is visible and the chunks it appended are cut off its pack again
 // (the pack is exclusively its own). After a crash, chunks appended but not
-// committed stay as unreferenced garbage past the last committed chunk; a
-// future GC reclaims them. Remove() deletes the catalog rows of chunks no
+// committed stay as unreferenced garbage past the last committed chunk;
+// compaction (pack_compaction.h) reclaims them. Remove() deletes the catalog rows of chunks no
 // other object references and cuts them off a pack's tail when they are its
 // last bytes (an import rolling back, newest first); otherwise their bytes
-// wait for the GC (packs are never rewritten in place).
+// wait for compaction (packs are never rewritten in place).
 //
 // ObjectInfo::git_sha1 is computed only when the promise names one (or names
 // no sha256): hashing LFS weights twice would halve the ingest rate, and the
@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "store/chunk_catalog.h"
+#include "store/pack_compaction.h"
 #include "store/object_store.h"
 
 namespace hubmirror {
@@ -71,6 +72,17 @@ class ChunkedObjectStore : public ObjectStore {
   virtual Result<std::vector<std::string>> ListLegacyObjects() = 0;
   // Removes the legacy file of an object (after it was rewritten as chunks).
   virtual Status RemoveLegacyFile(const std::string& sha256) = 0;
+
+  // Retention (retention.h):
+  // Every chunked object with when it was committed, sorted by sha256.
+  virtual Result<std::vector<ChunkedObjectRow>> ListChunkedObjects() = 0;
+  // Bytes the store's live chunks occupy in packs (dead bytes awaiting
+  // compaction not included).
+  virtual Result<uint64_t> LiveStoredBytes() = 0;
+  // Rewrites packs with at least this fraction of dead bytes (pack_compaction.h).
+  virtual Result<CompactionReport> CompactPacks(double min_dead_fraction) = 0;
+  // Releases cached read handles no reader uses (see PackSet).
+  virtual void DropIdleReadHandles() = 0;
 };
 
 Result<std::unique_ptr<ChunkedObjectStore>> NewChunkedObjectStore(

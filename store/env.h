@@ -33,6 +33,9 @@ class WritableFile {
   virtual Status Truncate(uint64_t size) = 0;
   virtual Status Sync() = 0;
   virtual Status Close() = 0;
+  // The descriptor while open, for advisory locks (flock); -1 when the file
+  // is not an OS file (test doubles) or is closed.
+  virtual int fd() const { return -1; }
 };
 
 // A file opened for positional reads; thread-safe.

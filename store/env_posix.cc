@@ -101,6 +101,8 @@ class PosixWritableFile final : public WritableFile {
     return Status::Ok();
   }
 
+  int fd() const override { return fd_.get(); }
+
   Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) const override {
     // fd_ is only invalidated by Close(), which the owner calls once readers
     // are done; reading concurrently with Append needs no lock.

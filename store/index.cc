@@ -462,6 +462,33 @@ Result<std::vector<RepoFileObject>> Index::ListRepoFileObjects(const RepoKey& re
   return out;
 }
 
+Result<std::vector<RepoFileObject>> Index::ListCommitFileObjects(const RepoKey& repo,
+                                                                 const std::string& commit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HM_ASSIGN_OR_RETURN(
+      Stmt st, Stmt::Prepare(db_,
+                             "SELECT e.size, CASE WHEN e.is_lfs THEN e.lfs_sha256 "
+                             "ELSE COALESCE((SELECT o.sha256 FROM objects o WHERE o.git_sha1 = "
+                             "e.oid LIMIT 1), '') END FROM entries e JOIN repos p ON p.id = "
+                             "e.repo_id WHERE p.type = ?1 AND p.name = ?2 AND e.commit_sha = ?3 "
+                             "AND e.is_dir = 0"));
+  st.Bind(1, RepoTypeName(repo.type)).Bind(2, repo.id).Bind(3, commit);
+  std::vector<RepoFileObject> out;
+  while (true) {
+    HM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(RepoFileObject{static_cast<uint64_t>(st.Int(0)), st.Text(1)});
+  }
+  return out;
+}
+
+Status Index::RemoveObject(const std::string& sha256) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "DELETE FROM objects WHERE sha256 = ?1"));
+  st.Bind(1, sha256);
+  return st.Run();
+}
+
 Status Index::ImportSnapshot(const std::vector<RepoSnapshot>& repos,
                              const std::vector<ObjectRecord>& objects) {
   std::lock_guard<std::mutex> lock(mu_);

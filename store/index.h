@@ -132,6 +132,12 @@ class Index {
 
   // Every file entry of every known commit of the repo (storage accounting).
   Result<std::vector<RepoFileObject>> ListRepoFileObjects(const RepoKey& repo);
+  // The same for one commit.
+  Result<std::vector<RepoFileObject>> ListCommitFileObjects(const RepoKey& repo,
+                                                            const std::string& commit);
+  // Forgets an object row (its bytes were evicted or collected); entries stay,
+  // so the file can be pulled again. No-op when absent.
+  Status RemoveObject(const std::string& sha256);
 
   // Writes a whole snapshot (an imported bundle) in ONE transaction: either
   // every row becomes visible or, on any error, none does.

@@ -1,0 +1,181 @@
+// `hubmirror pin`, `unpin`, `gc` and `ls`: what a store keeps and what it
+// may let go (store/retention.h). All are safe while `hubmirror serve` runs
+// on the same store.
+//
+// Exit codes: 0 success, 1 the operation failed, 2 bad command line.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cli/command.h"
+#include "fetcher/sync_list.h"
+#include "store/chunked_object_store.h"
+#include "store/env.h"
+#include "store/index.h"
+#include "store/repo_listing.h"
+#include "store/retention.h"
+#include "store/retention_db.h"
+
+namespace hubmirror {
+namespace {
+
+int Fail(const char* command, const std::string& message) {
+  std::fprintf(stderr, "hubmirror %s: %s\n", command, message.c_str());
+  return 1;
+}
+
+// The store's three databases and its chunks, opened without touching
+// temporary files (a server may be writing them).
+struct OpenStore {
+  std::unique_ptr<Env> env;
+  std::unique_ptr<ChunkedObjectStore> store;
+  std::unique_ptr<Index> index;
+  std::unique_ptr<RetentionDb> retention;
+};
+
+Result<OpenStore> Open(const std::string& dir) {
+  OpenStore s;
+  s.env = NewPosixEnv();
+  if (!s.env->FileExists(dir + "/index.sqlite")) {
+    return Status::NotFound("store " + dir + " has no index; is --store the directory " +
+                            "`hubmirror serve` uses?");
+  }
+  HM_ASSIGN_OR_RETURN(s.store, NewChunkedObjectStore(s.env.get(), dir));
+  HM_ASSIGN_OR_RETURN(s.index, Index::Open(dir + "/index.sqlite"));
+  HM_ASSIGN_OR_RETURN(s.retention, RetentionDb::Open(dir + "/retention.sqlite"));
+  return s;
+}
+
+// REPO[@rev] as `hubmirror sync` spells it; no revision pins every one.
+Result<Pin> ParsePin(const std::string& text) {
+  HM_ASSIGN_OR_RETURN(SyncRepoSpec spec, ParseSyncRepoSpec(text));
+  if (spec.whole_author) {
+    return Status::InvalidArgument("'" + text + "': pin one repo at a time, not a whole author");
+  }
+  Pin pin;
+  pin.repo.type = spec.type;
+  pin.repo.id = spec.id;
+  if (!spec.revisions.empty()) pin.revision = spec.revisions.front();
+  return pin;
+}
+
+std::string PinName(const Pin& pin) {
+  return pin.repo.ToString() + (pin.revision.empty() ? " (every revision)" : "@" + pin.revision);
+}
+
+int RunPin(const std::string& dir, const std::string& repo, bool pin_it) {
+  const char* command = pin_it ? "pin" : "unpin";
+  Result<Pin> pin = ParsePin(repo);
+  if (!pin.ok()) {
+    std::fprintf(stderr, "hubmirror %s: %s\n", command, pin.status().message().c_str());
+    return 2;
+  }
+  Result<OpenStore> s = Open(dir);
+  if (!s.ok()) return Fail(command, s.status().message());
+  if (pin_it) {
+    if (Status st = s->retention->AddPin(*pin); !st.ok()) return Fail(command, st.message());
+    std::printf("pinned %s: kept when the store is over its size limit\n", PinName(*pin).c_str());
+    return 0;
+  }
+  Result<bool> removed = s->retention->RemovePin(*pin);
+  if (!removed.ok()) return Fail(command, removed.status().message());
+  if (!*removed) {
+    std::string pins;
+    if (auto all = s->retention->ListPins(); all.ok()) {
+      for (const Pin& p : *all) {
+        if (p.repo == pin->repo) pins += " " + PinName(p);
+      }
+    }
+    return Fail(command, PinName(*pin) + " is not pinned" +
+                             (pins.empty() ? "" : "; pins of this repo:" + pins));
+  }
+  std::printf("unpinned %s\n", PinName(*pin).c_str());
+  return 0;
+}
+
+int RunGc(const std::string& dir, bool dry_run, int64_t min_age_seconds) {
+  Result<OpenStore> s = Open(dir);
+  if (!s.ok()) return Fail("gc", s.status().message());
+  GcOptions options;
+  options.now_micros = s->env->NowMicros();
+  options.min_age_micros = min_age_seconds * 1'000'000;
+  options.dry_run = dry_run;
+  Result<GcReport> report = CollectGarbage(s->index.get(), s->store.get(), s->retention.get(),
+                                           options);
+  if (!report.ok()) return Fail("gc", report.status().message());
+  for (const ChunkedObjectRow& row : report->removed) {
+    std::printf("%s %s (%s)\n", dry_run ? "would remove" : "removed", row.sha256.c_str(),
+                FormatByteSize(row.size).c_str());
+  }
+  std::printf("%s%zu unreferenced objects (%s)", dry_run ? "dry run: " : "",
+              report->removed.size(), FormatByteSize(report->removed_bytes).c_str());
+  if (report->kept_too_young > 0) {
+    std::printf(", %llu kept (younger than --min-age)",
+                static_cast<unsigned long long>(report->kept_too_young));
+  }
+  if (!dry_run) {
+    std::printf("; %llu packs compacted, %s freed on disk",
+                static_cast<unsigned long long>(report->compaction.packs_compacted),
+                FormatByteSize(report->compaction.freed()).c_str());
+    if (report->compaction.packs_busy > 0) {
+      std::printf(" (%llu packs in use by a writer left for next time)",
+                  static_cast<unsigned long long>(report->compaction.packs_busy));
+    }
+  }
+  std::printf("\n");
+  return 0;
+}
+
+int RunLs(const std::string& dir, bool json) {
+  Result<OpenStore> s = Open(dir);
+  if (!s.ok()) return Fail("ls", s.status().message());
+  Result<std::vector<RepoListing>> repos =
+      ListStoredRepos(s->index.get(), s->store.get(), s->retention.get());
+  if (!repos.ok()) return Fail("ls", repos.status().message());
+  std::string out = json ? RepoListingJson(*repos) + "\n"
+                         : RepoListingTable(*repos, s->env->NowMicros());
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+void AddMaintenanceCommands(CLI::App* app, CommandRegistry* registry) {
+  auto dir = std::make_shared<std::string>("./data");
+  auto repo = std::make_shared<std::string>();
+  for (bool pin_it : {true, false}) {
+    CLI::App* cmd = app->add_subcommand(
+        pin_it ? "pin" : "unpin",
+        pin_it ? "Keep a repo (or one revision) when the store is over its size limit"
+               : "Let a pinned repo or revision be evicted again");
+    cmd->add_option("--store", *dir, "store directory")->capture_default_str();
+    cmd->add_option("repo", *repo, "org/name[@rev] or datasets/org/name[@rev]")->required();
+    cmd->callback([registry, dir, repo, pin_it] {
+      registry->selected = [dir, repo, pin_it] { return RunPin(*dir, *repo, pin_it); };
+    });
+  }
+
+  auto dry_run = std::make_shared<bool>(false);
+  auto min_age = std::make_shared<int64_t>(3600);
+  CLI::App* gc = app->add_subcommand(
+      "gc", "Remove stored files no revision references and compact packs (safe while serving)");
+  gc->add_option("--store", *dir, "store directory")->capture_default_str();
+  gc->add_flag("--dry-run", *dry_run, "only list what would be removed");
+  gc->add_option("--min-age", *min_age,
+                 "spare objects stored less than this many seconds ago (a server may be about "
+                 "to index them)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  gc->callback([registry, dir, dry_run, min_age] {
+    registry->selected = [dir, dry_run, min_age] { return RunGc(*dir, *dry_run, *min_age); };
+  });
+
+  auto json = std::make_shared<bool>(false);
+  CLI::App* ls = app->add_subcommand(
+      "ls", "List stored repos: revisions, files stored, size, pinned, last access");
+  ls->add_option("--store", *dir, "store directory")->capture_default_str();
+  ls->add_flag("--json", *json, "print JSON");
+  ls->callback([registry, dir, json] { registry->selected = [dir, json] { return RunLs(*dir, *json); }; });
+}
+
+}  // namespace hubmirror
