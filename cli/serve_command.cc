@@ -16,6 +16,7 @@
 #include "server/pull_through.h"
 #include "server/repo_catalog.h"
 #include "server/sync_scheduler.h"
+#include "server/web_ui.h"
 #include "store/env.h"
 #include "store/index.h"
 #include "store/chunked_object_store.h"
@@ -119,6 +120,18 @@ int RunServe(const ServerOptions& options) {
   server.set_storage_report([&index, &store]() -> Result<std::string> {
     HM_ASSIGN_OR_RETURN(StorageUsage usage, ComputeStorageUsage(index->get(), store->get()));
     return StorageUsageJson(usage);
+  });
+  // The web UI at / and /ui/...; hit ratio, last access and sync status
+  // providers are not wired yet (shown as "not available").
+  WebUiSources ui_sources;
+  ui_sources.storage_usage = [&index, &store]() -> Result<StorageUsage> {
+    return ComputeStorageUsage(index->get(), store->get());
+  };
+  WebUi web_ui(options, env.get(), index->get(), &catalog, &access, std::move(ui_sources));
+  server.set_route_handler(RouteKind::kUi, [&web_ui](const HubRoute& route, const Caller& caller,
+                                                     const httplib::Request& req,
+                                                     httplib::Response& res) {
+    web_ui.Handle(route, caller, req, res);
   });
   if (Status s = server.Bind(); !s.ok()) return Fail("cannot listen", s);
 
