@@ -8,6 +8,7 @@ packages=(
   libcurl4-openssl-dev libcpp-httplib-dev libssl-dev libsqlite3-dev
   libxxhash-dev libzstd-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev
+  chromium
 )
 # The JS client test needs node and npm; keep an installed node (>= 20) as is.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
