@@ -143,7 +143,7 @@ std::string RenderRepoPage(const RepoPageView& view) {
           " value=\"" + Esc(view.query) + "\"><button type=\"submit\">Filter</button></form>";
   body += "<p class=\"muted\">";
   if (view.query.empty()) {
-    body += std::to_string(view.files_total) + " files";
+    body += std::to_string(view.files_total) + (view.files_total == 1 ? " file" : " files");
   } else {
     body += std::to_string(view.files_matching) + " of " + std::to_string(view.files_total) +
             " files match <code>" + Esc(view.query) + "</code> · <a href=\"" +
