@@ -18,6 +18,7 @@
 #include "store/bundle_plan.h"
 #include "store/bundle_writer.h"
 #include "store/env.h"
+#include "store/human_format.h"
 #include "store/index.h"
 #include "store/inventory.h"
 #include "store/chunked_object_store.h"
@@ -51,7 +52,7 @@ Result<OpenStore> OpenStoreDir(Env* env, const std::string& dir, bool must_exist
   return store;
 }
 
-std::string Bytes(uint64_t n) { return ProgressDisplay::FormatBytes(n); }
+std::string Bytes(uint64_t n) { return FormatByteSize(n); }
 
 int RunInventory(const std::string& store_dir) {
   std::unique_ptr<Env> env = NewPosixEnv();

@@ -11,6 +11,7 @@
 #include "fetcher/sync_list.h"
 #include "store/chunked_object_store.h"
 #include "store/env.h"
+#include "store/human_format.h"
 #include "store/index.h"
 #include "store/repo_listing.h"
 #include "store/retention.h"

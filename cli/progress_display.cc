@@ -3,6 +3,8 @@
 #include <cinttypes>
 #include <cmath>
 
+#include "store/human_format.h"
+
 namespace hubmirror {
 namespace {
 
@@ -19,23 +21,6 @@ std::string Shorten(const std::string& name, size_t width) {
 
 ProgressDisplay::ProgressDisplay(FILE* out, bool is_terminal, Env* env)
     : out_(out), is_terminal_(is_terminal), env_(env), start_micros_(env->MonotonicMicros()) {}
-
-std::string ProgressDisplay::FormatBytes(uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  double value = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
-    value /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  if (unit == 0) {
-    std::snprintf(buf, sizeof(buf), "%" PRIu64 " B", bytes);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.1f %s", value, kUnits[unit]);
-  }
-  return buf;
-}
 
 std::string ProgressDisplay::FormatDuration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0 || seconds > 99 * 3600) return "--:--";
@@ -95,7 +80,7 @@ void ProgressDisplay::FileFinished(const std::string& name, const Status& status
     }
     if (status.ok()) {
       std::fprintf(out_, "%s %s (%s)\n", already_present ? "present" : "fetched", name.c_str(),
-                   FormatBytes(size).c_str());
+                   FormatByteSize(size).c_str());
     } else {
       std::fprintf(out_, "FAILED %s: %s\n", name.c_str(), status.ToString().c_str());
     }
@@ -110,9 +95,9 @@ std::string ProgressDisplay::TotalLine(int64_t now_micros) const {
   double eta = rate > 0 ? static_cast<double>(remaining) / rate : -1;
   char buf[256];
   std::snprintf(buf, sizeof(buf), "[%" PRIu64 "/%" PRIu64 " files] %s / %s  %s/s  ETA %s",
-                finished_files_, planned_files_, FormatBytes(done_bytes_).c_str(),
-                FormatBytes(planned_bytes_).c_str(),
-                FormatBytes(static_cast<uint64_t>(rate)).c_str(), FormatDuration(eta).c_str());
+                finished_files_, planned_files_, FormatByteSize(done_bytes_).c_str(),
+                FormatByteSize(planned_bytes_).c_str(),
+                FormatByteSize(static_cast<uint64_t>(rate)).c_str(), FormatDuration(eta).c_str());
   std::string line = buf;
   if (failed_files_ > 0) line += "  " + std::to_string(failed_files_) + " failed";
   return line;
@@ -136,7 +121,7 @@ void ProgressDisplay::MaybeRender(bool force) {
     if (shown++ == kMaxActiveLines) break;
     int percent = a.size > 0 ? static_cast<int>(100 * a.done / a.size) : 100;
     std::fprintf(out_, "  %-50s %10s %3d%%\n", Shorten(name, 50).c_str(),
-                 FormatBytes(a.done).c_str(), percent);
+                 FormatByteSize(a.done).c_str(), percent);
     ++lines_drawn_;
   }
   std::fprintf(out_, "%s\n", TotalLine(now).c_str());
@@ -152,8 +137,8 @@ void ProgressDisplay::Finish() {
   double elapsed = static_cast<double>(now - start_micros_) / 1e6;
   double rate = elapsed > 0 ? static_cast<double>(transferred_bytes_) / elapsed : 0;
   std::fprintf(out_, "%" PRIu64 " files (%" PRIu64 " failed), %s transferred in %s, %s/s\n",
-               finished_files_, failed_files_, FormatBytes(transferred_bytes_).c_str(),
-               FormatDuration(elapsed).c_str(), FormatBytes(static_cast<uint64_t>(rate)).c_str());
+               finished_files_, failed_files_, FormatByteSize(transferred_bytes_).c_str(),
+               FormatDuration(elapsed).c_str(), FormatByteSize(static_cast<uint64_t>(rate)).c_str());
   std::fflush(out_);
 }
 

@@ -29,8 +29,6 @@ class ProgressDisplay : public TransferProgress {
   // Prints the final summary line ("12 files, 1.2 GiB in 34 s, 36 MiB/s").
   void Finish();
 
-  // "1.5 GiB", "12.0 MiB", "512 B".
-  static std::string FormatBytes(uint64_t bytes);
   // "1:02:03", "4:05", "--:--" for unknown.
   static std::string FormatDuration(double seconds);
 

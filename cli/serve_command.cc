@@ -3,9 +3,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "cli/command.h"
@@ -21,6 +23,7 @@
 #include "server/repo_catalog.h"
 #include "server/storage_governor.h"
 #include "server/sync_scheduler.h"
+#include "server/web_ui.h"
 #include "store/env.h"
 #include "store/index.h"
 #include "store/chunked_object_store.h"
@@ -59,6 +62,23 @@ Result<ServerOptions> ResolveServeOptions(const ServeFlags& flags) {
   }
   HM_RETURN_IF_ERROR(ValidateOptions(options));
   return options;
+}
+
+// What the web UI shows of the scheduler: the next run is `interval` after
+// the last one finished (SyncScheduler::Loop).
+SyncStatus ToSyncStatus(const SyncRunSummary& run) {
+  SyncStatus status;
+  status.running = run.running;
+  status.interval_seconds = run.interval_seconds;
+  status.last_start_micros = run.last_started_micros;
+  status.last_end_micros = run.last_finished_micros;
+  if (!run.running && run.last_finished_micros > 0) {
+    status.next_start_micros = run.last_finished_micros + run.interval_seconds * 1'000'000;
+  }
+  status.repos_failed = static_cast<int>(run.last_failures);
+  status.repos_ok = static_cast<int>(run.last_repos - std::min(run.last_repos, run.last_failures));
+  if (!run.last_errors.empty()) status.last_error = run.last_errors.front();
+  return status;
 }
 
 }  // namespace
@@ -191,10 +211,31 @@ int RunServe(const ServerOptions& options) {
     HM_ASSIGN_OR_RETURN(StorageUsage usage, ComputeStorageUsage(index->get(), store->get()));
     return StorageUsageJson(usage);
   });
+  // The web UI at / and /ui/... . The scheduler is created below, after
+  // Bind() but before Run(): no page is served before it is set.
+  std::unique_ptr<SyncScheduler> scheduler;
+  WebUiSources ui_sources;
+  ui_sources.storage_usage = [&store_figures]() { return store_figures.Get(); };
+  ui_sources.hit_ratio = [&metrics]() -> std::optional<double> {
+    if (metrics.Downloads() == 0) return std::nullopt;
+    return metrics.HitRatio();
+  };
+  ui_sources.last_access_micros = [&governor](const RepoKey& repo) {
+    return governor.RepoLastAccess(repo);
+  };
+  ui_sources.sync_status = [&scheduler]() -> std::optional<SyncStatus> {
+    if (!scheduler) return std::nullopt;
+    return ToSyncStatus(scheduler->LastRun());
+  };
+  WebUi web_ui(options, env.get(), index->get(), &catalog, &access, std::move(ui_sources));
+  server.set_route_handler(RouteKind::kUi, [&web_ui](const HubRoute& route, const Caller& caller,
+                                                     const httplib::Request& req,
+                                                     httplib::Response& res) {
+    web_ui.Handle(route, caller, req, res);
+  });
   if (Status s = server.Bind(); !s.ok()) return Fail("cannot listen", s);
 
   // Mirror mode: the config's sync list, re-run every interval.
-  std::unique_ptr<SyncScheduler> scheduler;
   if (!options.offline && options.sync.interval_seconds > 0 && !options.sync.repos.empty()) {
     scheduler = std::make_unique<SyncScheduler>(options.sync, env.get(), index->get(),
                                                 store->get(), upstream.get(), stderr);

@@ -26,6 +26,7 @@
 #include "fetcher/upstream.h"
 #include "server/options.h"
 #include "store/env.h"
+#include "store/human_format.h"
 #include "store/index.h"
 #include "store/chunked_object_store.h"
 
@@ -97,7 +98,7 @@ void PrintRevisionLine(const RepoKey& repo, const RevisionSyncReport& r) {
   } else {
     std::printf("synced %s %s (%" PRIu64 " files, %" PRIu64 " transferred, %s)\n", name.c_str(),
                 r.commit.c_str(), r.files_selected, r.files_transferred,
-                ProgressDisplay::FormatBytes(r.bytes_transferred).c_str());
+                FormatByteSize(r.bytes_transferred).c_str());
   }
 }
 

@@ -8,4 +8,8 @@ scripts/build.sh
 if [ ! -d tests/js/node_modules/@huggingface/hub ]; then
   npm ci --prefix tests/js --no-audit --no-fund
 fi
+# The web UI's browser test (playwright-core driving Debian's chromium).
+if [ ! -d tests/ui/node_modules/playwright-core ]; then
+  npm ci --prefix tests/ui --no-audit --no-fund
+fi
 ctest --test-dir build --output-on-failure -j2 --timeout 600 "$@"

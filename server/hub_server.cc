@@ -12,6 +12,7 @@
 #include "server/byte_range.h"
 #include "server/error_response.h"
 #include "server/json_views.h"
+#include "server/url_text.h"
 #include "store/entry_objects.h"
 
 namespace hubmirror {
@@ -28,34 +29,6 @@ int64_t MonotonicNowMicros() {
 }
 
 bool HasToken(const httplib::Request& req) { return req.has_header("Authorization"); }
-
-// Percent-encodes for a URL path segment; with keep_slash, '/' stays literal.
-std::string EncodeUrlComponent(const std::string& s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
-  return out;
-}
-
-// A Host header is only echoed back if it looks like host[:port].
-bool IsPlausibleHost(const std::string& host) {
-  if (host.empty() || host.size() > 255) return false;
-  for (char c : host) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 std::string QuotedEtag(const EntryRecord& entry) {
   return "\"" + (entry.is_lfs ? entry.lfs_sha256 : entry.oid) + "\"";
@@ -357,8 +330,8 @@ void HubServer::HandleTree(const HubRoute& route, const Caller& caller,
 
   if (end < entries->size()) {
     std::string next = PublicBaseUrl(req) + "/api/" + RepoTypePlural(route.repo.type) + "/" +
-                       route.repo.id + "/tree/" + EncodeUrlComponent(route.revision, false);
-    if (!route.path.empty()) next += "/" + EncodeUrlComponent(route.path, true);
+                       route.repo.id + "/tree/" + UrlEncode(route.revision, false);
+    if (!route.path.empty()) next += "/" + UrlEncode(route.path, true);
     next += "?recursive=" + std::string(recursive ? "true" : "false") +
             "&expand=" + std::string(expand ? "true" : "false") + "&cursor=" + std::to_string(end);
     res.set_header("Link", "<" + next + ">; rel=\"next\"");

@@ -45,6 +45,10 @@ ServerMetrics::ServerMetrics(MetricsRegistry* r)
   sync_last_run.With({});
 }
 
+uint64_t ServerMetrics::Downloads() {
+  return static_cast<uint64_t>(downloads.With({"hit"}).value() + downloads.With({"miss"}).value());
+}
+
 double ServerMetrics::HitRatio() {
   const double hits = static_cast<double>(downloads.With({"hit"}).value());
   const double misses = static_cast<double>(downloads.With({"miss"}).value());

@@ -36,6 +36,8 @@ struct ServerMetrics {
 
   // hits / (hits + misses); 0 before the first download.
   double HitRatio();
+  // hits + misses: file downloads so far.
+  uint64_t Downloads();
 };
 
 // The `route` label of a route kind: "resolve", "tree", "paths_info", ...

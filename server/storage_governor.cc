@@ -1,5 +1,6 @@
 #include "server/storage_governor.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace hubmirror {
@@ -36,12 +37,33 @@ void StorageGovernor::RecordDownload(const RepoKey& repo, const std::string& sha
   // Bounded: a burst between two flushes keeps at most this many events
   // (the newest per object are what matter; older ones may go).
   constexpr size_t kMaxPending = 100'000;
+  const int64_t now = env_->NowMicros();
   std::lock_guard<std::mutex> lock(mu_);
-  if (pending_.size() < kMaxPending) pending_.push_back(AccessEvent{repo, sha256, env_->NowMicros()});
+  if (pending_.size() < kMaxPending) pending_.push_back(AccessEvent{repo, sha256, now});
+  int64_t& last = repo_last_access_[repo.ToString()];
+  last = std::max(last, now);
   if (sha256.empty() && options_.max_bytes > 0) {
     kicked_ = true;
     cv_.notify_all();
   }
+}
+
+std::optional<int64_t> StorageGovernor::RepoLastAccess(const RepoKey& repo) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!repo_access_loaded_) {
+    // Once per process; a failed read leaves only this process's downloads
+    // known, which the next call does not retry (a page must stay quick).
+    repo_access_loaded_ = true;
+    if (Result<std::map<std::string, int64_t>> stored = retention_->RepoLastAccess(); stored.ok()) {
+      for (const auto& [key, micros] : *stored) {
+        int64_t& last = repo_last_access_[key];
+        last = std::max(last, micros);
+      }
+    }
+  }
+  auto it = repo_last_access_.find(repo.ToString());
+  if (it == repo_last_access_.end()) return std::nullopt;
+  return it->second;
 }
 
 Result<EvictionReport> StorageGovernor::RunOnce() {

@@ -9,13 +9,18 @@
 // download of something not stored) wakes the thread early. Every eviction
 // is logged with what it freed.
 //
+// It also keeps, in memory, when each repo was last served (seeded from the
+// RetentionDb on first use), so pages that show it need no database read.
+//
 // Thread-safe. Start() once; Stop() (or the destructor) flushes the batch.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,6 +55,10 @@ class StorageGovernor {
   // pull-through, which also wakes the thread to check the limit soon.
   void RecordDownload(const RepoKey& repo, const std::string& sha256);
 
+  // When a file of `repo` was last served (microseconds since the epoch),
+  // including downloads not yet flushed; nullopt = never.
+  std::optional<int64_t> RepoLastAccess(const RepoKey& repo);
+
   // One round, as the thread runs it: flush, then evict if over the limit.
   Result<EvictionReport> RunOnce();
 
@@ -68,6 +77,8 @@ class StorageGovernor {
   std::vector<AccessEvent> pending_;  // guarded by mu_
   bool kicked_ = false;               // guarded by mu_
   bool stopping_ = false;             // guarded by mu_
+  bool repo_access_loaded_ = false;   // guarded by mu_
+  std::map<std::string, int64_t> repo_last_access_;  // RepoKey::ToString(); guarded by mu_
   std::mutex round_mu_;               // one round at a time
   std::thread thread_;
 };

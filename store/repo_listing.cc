@@ -5,33 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/human_format.h"
+
 namespace hubmirror {
-
-std::string FormatUtcSeconds(int64_t micros) {
-  time_t seconds = static_cast<time_t>(micros / 1'000'000);
-  tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
-}
-
-std::string FormatByteSize(uint64_t bytes) {
-  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  double value = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (value >= 1024 && unit + 1 < sizeof(kUnits) / sizeof(kUnits[0])) {
-    value /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  if (unit == 0) {
-    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(bytes));
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.1f %s", value, kUnits[unit]);
-  }
-  return buf;
-}
 
 Result<std::vector<RepoListing>> ListStoredRepos(Index* index, ChunkedObjectStore* store,
                                                  RetentionDb* retention) {

@@ -36,9 +36,4 @@ std::string RepoListingJson(const std::vector<RepoListing>& repos);
 // A human table for `hubmirror ls`.
 std::string RepoListingTable(const std::vector<RepoListing>& repos, int64_t now_micros);
 
-// "2026-11-23T11:30:00Z" (UTC, seconds).
-std::string FormatUtcSeconds(int64_t micros);
-// "1.5 GiB", "512 B".
-std::string FormatByteSize(uint64_t bytes);
-
 }  // namespace hubmirror

@@ -1,0 +1,44 @@
+// WebUiSources: where the web UI gets figures that other parts of the server
+// own (storage accounting, the cache hit ratio, per-repo access times, the
+// state of the sync scheduler). Each provider is an optional std::function;
+// an unset one is shown as "not available" and never fails a page. The
+// providers are called from HTTP worker threads, concurrently, and must be
+// thread-safe and quick (they run on every page view).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "store/repo_key.h"
+#include "store/status.h"
+#include "store/storage_usage.h"
+
+namespace hubmirror {
+
+// What the UI shows about mirror-mode syncing (sync.interval_seconds > 0).
+struct SyncStatus {
+  bool running = false;            // a run is in progress now
+  int64_t interval_seconds = 0;    // 0 = no periodic sync
+  int64_t last_start_micros = 0;   // 0 = never ran
+  int64_t last_end_micros = 0;     // 0 = no run finished yet
+  int64_t next_start_micros = 0;   // 0 = unknown / not scheduled
+  int repos_ok = 0;                // revisions of the last finished run
+  int repos_failed = 0;
+  std::string last_error;          // "" = none
+};
+
+struct WebUiSources {
+  // Logical, deduplicated and stored bytes, in total and per repo.
+  std::function<Result<StorageUsage>()> storage_usage;
+  // Share of file downloads served from the store (0..1); nullopt = no data.
+  std::function<std::optional<double>()> hit_ratio;
+  // When a file of `repo` was last downloaded, in microseconds since the
+  // epoch; nullopt = never or unknown.
+  std::function<std::optional<int64_t>(const RepoKey& repo)> last_access_micros;
+  // The sync scheduler's state; nullopt = no scheduler in this process.
+  std::function<std::optional<SyncStatus>()> sync_status;
+};
+
+}  // namespace hubmirror
