@@ -1,8 +1,10 @@
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
-#include <set>
+#include <span>
 #include <sstream>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -11,6 +13,22 @@
 
 namespace hubmirror {
 namespace {
+
+// Every key the parser reads, per table; an unknown key is an error.
+constexpr std::string_view kRootKeys[] = {"server", "store", "upstream", "sync", "access"};
+constexpr std::string_view kServerKeys[] = {
+    "listen", "offline", "revision_ttl_seconds", "worker_threads", "max_concurrent_fetches",
+    "max_request_body_bytes", "read_timeout_seconds", "write_timeout_seconds",
+    "keep_alive_timeout_seconds", "keep_alive_max_requests", "tree_page_size",
+    "fetch_stall_timeout_seconds", "public_url", "min_free_bytes", "access_log"};
+constexpr std::string_view kStoreKeys[] = {"dir", "max_bytes", "low_water_percent"};
+constexpr std::string_view kUpstreamKeys[] = {
+    "url", "token", "connect_timeout_ms", "low_speed_bytes_per_sec", "low_speed_time_sec",
+    "metadata_timeout_ms", "max_attempts", "backoff_initial_ms", "backoff_max_ms"};
+constexpr std::string_view kSyncKeys[] = {"interval_seconds", "concurrency", "repos"};
+constexpr std::string_view kSyncRepoKeys[] = {"repo", "revisions", "include", "exclude", "pin"};
+constexpr std::string_view kAccessKeys[] = {"anonymous", "audit_log", "tokens"};
+constexpr std::string_view kAccessTokenKeys[] = {"name", "token", "token_sha256", "repos"};
 
 // Copies `table[key]` into `*out` when present; a value of the wrong type is an
 // error naming the key.
@@ -27,9 +45,9 @@ Status Read(const toml::table& table, const std::string& prefix, const char* key
 }
 
 Status CheckKnownKeys(const toml::table& table, const std::string& prefix,
-                      const std::set<std::string>& known) {
+                      std::span<const std::string_view> known) {
   for (const auto& [key, node] : table) {
-    if (known.count(std::string(key.str())) == 0) {
+    if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
       return Status::InvalidArgument("unknown config key '" + prefix + std::string(key.str()) +
                                      "'");
     }
@@ -61,7 +79,7 @@ Status ReadStrings(const toml::table& table, const std::string& prefix, const ch
 // One [[sync.repos]] table: repo (required), revisions, include, exclude.
 Result<SyncRepoSpec> ReadSyncRepo(const toml::table& table, size_t index) {
   const std::string prefix = "sync.repos[" + std::to_string(index) + "].";
-  HM_RETURN_IF_ERROR(CheckKnownKeys(table, prefix, {"repo", "revisions", "include", "exclude", "pin"}));
+  HM_RETURN_IF_ERROR(CheckKnownKeys(table, prefix, kSyncRepoKeys));
   std::string repo;
   HM_RETURN_IF_ERROR(Read(table, prefix, "repo", &repo));
   if (repo.empty()) return Status::InvalidArgument("config key '" + prefix + "repo' is required");
@@ -85,7 +103,7 @@ Result<SyncRepoSpec> ReadSyncRepo(const toml::table& table, size_t index) {
 }
 
 Status ReadSyncSection(const toml::table& sync, SyncOptions* options) {
-  HM_RETURN_IF_ERROR(CheckKnownKeys(sync, "sync.", {"interval_seconds", "concurrency", "repos"}));
+  HM_RETURN_IF_ERROR(CheckKnownKeys(sync, "sync.", kSyncKeys));
   HM_RETURN_IF_ERROR(Read(sync, "sync.", "interval_seconds", &options->interval_seconds));
   HM_RETURN_IF_ERROR(Read(sync, "sync.", "concurrency", &options->concurrency));
   const toml::node* repos = sync.get("repos");
@@ -111,7 +129,7 @@ Status ReadSyncSection(const toml::table& sync, SyncOptions* options) {
 // One [[access.tokens]] table: name, token or token_sha256, repos.
 Result<AccessToken> ReadAccessToken(const toml::table& table, size_t index) {
   const std::string prefix = "access.tokens[" + std::to_string(index) + "].";
-  HM_RETURN_IF_ERROR(CheckKnownKeys(table, prefix, {"name", "token", "token_sha256", "repos"}));
+  HM_RETURN_IF_ERROR(CheckKnownKeys(table, prefix, kAccessTokenKeys));
   AccessToken token;
   std::string plain;
   HM_RETURN_IF_ERROR(Read(table, prefix, "name", &token.name));
@@ -135,7 +153,7 @@ Result<AccessToken> ReadAccessToken(const toml::table& table, size_t index) {
 
 // [access]: anonymous, audit_log, [[access.tokens]].
 Status ReadAccessSection(const toml::table& table, AccessOptions* options) {
-  HM_RETURN_IF_ERROR(CheckKnownKeys(table, "access.", {"anonymous", "audit_log", "tokens"}));
+  HM_RETURN_IF_ERROR(CheckKnownKeys(table, "access.", kAccessKeys));
   HM_RETURN_IF_ERROR(Read(table, "access.", "anonymous", &options->anonymous));
   HM_RETURN_IF_ERROR(Read(table, "access.", "audit_log", &options->audit_log_path));
   const toml::node* tokens = table.get("tokens");
@@ -169,17 +187,10 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
         << e.source().begin.line << ")";
     return Status::InvalidArgument(msg.str());
   }
-  HM_RETURN_IF_ERROR(
-      CheckKnownKeys(root, "", {"server", "store", "upstream", "sync", "access"}));
+  HM_RETURN_IF_ERROR(CheckKnownKeys(root, "", kRootKeys));
 
   if (const toml::table* server = root["server"].as_table()) {
-    HM_RETURN_IF_ERROR(CheckKnownKeys(
-        *server, "server.",
-        {"listen", "offline", "revision_ttl_seconds", "worker_threads", "max_concurrent_fetches",
-         "max_request_body_bytes", "read_timeout_seconds", "write_timeout_seconds",
-         "keep_alive_timeout_seconds", "keep_alive_max_requests",
-         "tree_page_size", "fetch_stall_timeout_seconds", "public_url", "min_free_bytes",
-         "access_log"}));
+    HM_RETURN_IF_ERROR(CheckKnownKeys(*server, "server.", kServerKeys));
     std::string listen;
     HM_RETURN_IF_ERROR(Read(*server, "server.", "listen", &listen));
     if (!listen.empty()) HM_RETURN_IF_ERROR(ParseListenAddress(listen, options));
@@ -207,8 +218,7 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
     HM_RETURN_IF_ERROR(Read(*server, "server.", "access_log", &options->access_log_path));
   }
   if (const toml::table* store = root["store"].as_table()) {
-    HM_RETURN_IF_ERROR(
-        CheckKnownKeys(*store, "store.", {"dir", "max_bytes", "low_water_percent"}));
+    HM_RETURN_IF_ERROR(CheckKnownKeys(*store, "store.", kStoreKeys));
     HM_RETURN_IF_ERROR(Read(*store, "store.", "dir", &options->store_dir));
     if (const toml::node* max_bytes = store->get("max_bytes")) {
       if (std::optional<int64_t> n = max_bytes->value<int64_t>()) {
@@ -230,10 +240,7 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
   }
   if (const toml::table* upstream = root["upstream"].as_table()) {
     UpstreamOptions& up = options->upstream;
-    HM_RETURN_IF_ERROR(CheckKnownKeys(
-        *upstream, "upstream.",
-        {"url", "token", "connect_timeout_ms", "low_speed_bytes_per_sec", "low_speed_time_sec",
-         "metadata_timeout_ms", "max_attempts", "backoff_initial_ms", "backoff_max_ms"}));
+    HM_RETURN_IF_ERROR(CheckKnownKeys(*upstream, "upstream.", kUpstreamKeys));
     HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "url", &up.endpoint));
     HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "token", &up.token));
     HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "connect_timeout_ms", &up.connect_timeout_ms));
@@ -257,6 +264,21 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
     HM_RETURN_IF_ERROR(ReadAccessSection(*table, &options->access));
   }
   return ValidateOptions(*options);
+}
+
+std::vector<std::string> ConfigKeys() {
+  std::vector<std::string> keys;
+  const auto add = [&keys](const std::string& prefix, std::span<const std::string_view> names) {
+    for (std::string_view name : names) keys.push_back(prefix + std::string(name));
+  };
+  add("server.", kServerKeys);
+  add("store.", kStoreKeys);
+  add("upstream.", kUpstreamKeys);
+  add("sync.", kSyncKeys);
+  add("sync.repos[].", kSyncRepoKeys);
+  add("access.", kAccessKeys);
+  add("access.tokens[].", kAccessTokenKeys);
+  return keys;
 }
 
 Status ParseListenAddress(const std::string& listen, ServerOptions* options) {

@@ -81,6 +81,9 @@ struct ServerOptions {
 // Reads a TOML config file into `options` (keys absent from the file keep
 // their current value). Unknown keys are an error, so typos do not pass silently.
 Status LoadConfigFile(const std::string& path, ServerOptions* options);
+// Every key LoadConfigFile accepts, spelled "server.listen", "sync.repos",
+// "sync.repos[].include", ... (docs/configuration.md documents each one).
+std::vector<std::string> ConfigKeys();
 // "1234", "512M", "10G", "1.5T" (binary units; a trailing "B"/"iB" is allowed)
 // into bytes.
 Result<uint64_t> ParseByteSize(std::string_view text);

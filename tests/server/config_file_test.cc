@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "server/options.h"
+#include "store/hash.h"
 #include "tests/server/server_test_util.h"
 
 namespace hubmirror {
@@ -18,22 +21,100 @@ class ConfigFileTest : public ::testing::Test {
   ScratchDir dir_;
 };
 
+// Every scalar setting of `loaded` equals the built-in default.
+void ExpectDefaultScalars(const ServerOptions& loaded) {
+  const ServerOptions defaults;
+  EXPECT_EQ(loaded.listen_host, defaults.listen_host);
+  EXPECT_EQ(loaded.listen_port, defaults.listen_port);
+  EXPECT_EQ(loaded.offline, defaults.offline);
+  EXPECT_EQ(loaded.revision_ttl_seconds, defaults.revision_ttl_seconds);
+  EXPECT_EQ(loaded.worker_threads, defaults.worker_threads);
+  EXPECT_EQ(loaded.keep_alive_timeout_seconds, defaults.keep_alive_timeout_seconds);
+  EXPECT_EQ(loaded.keep_alive_max_requests, defaults.keep_alive_max_requests);
+  EXPECT_EQ(loaded.max_concurrent_fetches, defaults.max_concurrent_fetches);
+  EXPECT_EQ(loaded.tree_page_size, defaults.tree_page_size);
+  EXPECT_EQ(loaded.max_request_body_bytes, defaults.max_request_body_bytes);
+  EXPECT_EQ(loaded.read_timeout_seconds, defaults.read_timeout_seconds);
+  EXPECT_EQ(loaded.write_timeout_seconds, defaults.write_timeout_seconds);
+  EXPECT_EQ(loaded.fetch_stall_timeout_seconds, defaults.fetch_stall_timeout_seconds);
+  EXPECT_EQ(loaded.min_free_bytes, defaults.min_free_bytes);
+  EXPECT_EQ(loaded.public_url, defaults.public_url);
+  EXPECT_EQ(loaded.access_log_path, defaults.access_log_path);
+  EXPECT_EQ(loaded.store_dir, defaults.store_dir);
+  EXPECT_EQ(loaded.max_store_bytes, defaults.max_store_bytes);
+  EXPECT_EQ(loaded.store_low_water_percent, defaults.store_low_water_percent);
+  EXPECT_EQ(loaded.upstream.endpoint, defaults.upstream.endpoint);
+  EXPECT_EQ(loaded.upstream.token, defaults.upstream.token);
+  EXPECT_EQ(loaded.upstream.connect_timeout_ms, defaults.upstream.connect_timeout_ms);
+  EXPECT_EQ(loaded.upstream.low_speed_bytes_per_sec, defaults.upstream.low_speed_bytes_per_sec);
+  EXPECT_EQ(loaded.upstream.low_speed_time_sec, defaults.upstream.low_speed_time_sec);
+  EXPECT_EQ(loaded.upstream.metadata_timeout_ms, defaults.upstream.metadata_timeout_ms);
+  EXPECT_EQ(loaded.upstream.max_attempts, defaults.upstream.max_attempts);
+  EXPECT_EQ(loaded.upstream.backoff_initial_ms, defaults.upstream.backoff_initial_ms);
+  EXPECT_EQ(loaded.upstream.backoff_max_ms, defaults.upstream.backoff_max_ms);
+  EXPECT_EQ(loaded.sync.interval_seconds, defaults.sync.interval_seconds);
+  EXPECT_EQ(loaded.sync.concurrency, defaults.sync.concurrency);
+  EXPECT_EQ(loaded.access.anonymous, defaults.access.anonymous);
+  EXPECT_EQ(loaded.access.audit_log_path, defaults.access.audit_log_path);
+}
+
 TEST_F(ConfigFileTest, ShippedConfigEqualsTheBuiltInDefaults) {
-  ServerOptions defaults;
   ServerOptions loaded;
   ASSERT_TRUE(
       LoadConfigFile(std::string(HUBMIRROR_SOURCE_DIR) + "/configs/hubmirror.toml", &loaded).ok());
-  EXPECT_EQ(loaded.listen_host, defaults.listen_host);
-  EXPECT_EQ(loaded.listen_port, defaults.listen_port);
-  EXPECT_EQ(loaded.store_dir, defaults.store_dir);
-  EXPECT_EQ(loaded.upstream.endpoint, defaults.upstream.endpoint);
-  EXPECT_EQ(loaded.revision_ttl_seconds, defaults.revision_ttl_seconds);
-  EXPECT_EQ(loaded.worker_threads, defaults.worker_threads);
-  EXPECT_EQ(loaded.tree_page_size, defaults.tree_page_size);
-  EXPECT_EQ(loaded.upstream.max_attempts, defaults.upstream.max_attempts);
-  EXPECT_EQ(loaded.sync.interval_seconds, defaults.sync.interval_seconds);
-  EXPECT_EQ(loaded.sync.concurrency, defaults.sync.concurrency);
-  EXPECT_EQ(loaded.sync.repos, defaults.sync.repos);
+  ExpectDefaultScalars(loaded);
+  EXPECT_EQ(loaded.sync.repos, ServerOptions().sync.repos);
+}
+
+// docs/configuration.md: its complete example loads, holds every key the
+// parser knows (and no other) with its default, and each key has a table row.
+TEST(ConfigDocTest, CompleteExampleNamesEveryKeyWithItsDefault) {
+  std::ifstream in(std::string(HUBMIRROR_SOURCE_DIR) + "/docs/configuration.md");
+  std::stringstream doc_stream;
+  doc_stream << in.rdbuf();
+  const std::string doc = doc_stream.str();
+  const size_t section = doc.find("## A complete example");
+  ASSERT_NE(section, std::string::npos);
+  const size_t begin = doc.find("```toml\n", section);
+  ASSERT_NE(begin, std::string::npos);
+  const size_t end = doc.find("```", begin + 8);
+  ASSERT_NE(end, std::string::npos);
+  const std::string example = doc.substr(begin + 8, end - begin - 8);
+
+  // Keys as ConfigKeys() spells them: "server.listen", "sync.repos[].pin".
+  std::set<std::string> example_keys;
+  std::string table;
+  std::istringstream lines(example);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# ", 0) == 0) line = line.substr(2);  // an alternative key
+    if (line.rfind("[[", 0) == 0) {
+      table = line.substr(2, line.find("]]") - 2);
+      example_keys.insert(table);
+      table += "[]";
+    } else if (line.rfind("[", 0) == 0) {
+      table = line.substr(1, line.find(']') - 1);
+    } else if (const size_t eq = line.find(" = "); eq != std::string::npos) {
+      example_keys.insert(table + "." + line.substr(0, eq));
+    }
+  }
+  const std::vector<std::string> known = ConfigKeys();
+  EXPECT_EQ(example_keys, std::set<std::string>(known.begin(), known.end()));
+  for (const std::string& key : known) {
+    const std::string leaf = key.substr(key.rfind('.') + 1);
+    EXPECT_NE(doc.find("| `" + leaf + "` |"), std::string::npos) << key << " has no table row";
+  }
+
+  ScratchDir dir;
+  const std::string path = dir.path() + "/example.toml";
+  std::ofstream(path) << example;
+  ServerOptions loaded;
+  Status status = LoadConfigFile(path, &loaded);
+  ASSERT_TRUE(status.ok()) << status.message();
+  ExpectDefaultScalars(loaded);
+  ASSERT_EQ(loaded.sync.repos.size(), 1u);
+  EXPECT_EQ(loaded.sync.repos[0].pin, SyncRepoSpec().pin);
+  ASSERT_EQ(loaded.access.tokens.size(), 1u);
+  EXPECT_EQ(loaded.access.tokens[0].token_sha256, Sha256Hex("test"));
 }
 
 TEST_F(ConfigFileTest, SyncListIsRead) {
