@@ -70,6 +70,17 @@ ChunkLocation ReadLocation(const Stmt& st) {
   return loc;
 }
 
+// Every row of a query selecting kLocationColumns.
+Result<std::vector<ChunkLocation>> ReadLocations(Stmt& st) {
+  std::vector<ChunkLocation> out;
+  while (true) {
+    HM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadLocation(st));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ChunkCatalog>> ChunkCatalog::Open(const std::string& path) {
@@ -90,13 +101,7 @@ Result<std::vector<ChunkLocation>> ChunkCatalog::FindByFingerprint(const ChunkFi
                                                       " FROM chunks c WHERE c.fp_high = ?1 AND "
                                                       "c.fp_low = ?2 ORDER BY c.id"));
   st.Bind(1, AsInt(fp.high)).Bind(2, AsInt(fp.low));
-  std::vector<ChunkLocation> out;
-  while (true) {
-    HM_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    out.push_back(ReadLocation(st));
-  }
-  return out;
+  return ReadLocations(st);
 }
 
 Result<std::optional<ChunkedObjectRow>> ChunkCatalog::GetObject(const std::string& sha256) {
@@ -117,13 +122,7 @@ Result<std::vector<ChunkLocation>> ChunkCatalog::ObjectChunks(const std::string&
                                                       "c.id = oc.chunk_id WHERE oc.object = ?1 "
                                                       "ORDER BY oc.seq"));
   st.Bind(1, sha256);
-  std::vector<ChunkLocation> out;
-  while (true) {
-    HM_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    out.push_back(ReadLocation(st));
-  }
-  return out;
+  return ReadLocations(st);
 }
 
 Result<bool> ChunkCatalog::CommitObject(const ChunkedObjectRow& object,
@@ -290,13 +289,7 @@ Result<std::vector<ChunkLocation>> ChunkCatalog::PackChunks(int64_t pack) {
                                                       " FROM chunks c WHERE c.pack = ?1 ORDER BY "
                                                       "c.offset"));
   st.Bind(1, pack);
-  std::vector<ChunkLocation> out;
-  while (true) {
-    HM_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    out.push_back(ReadLocation(st));
-  }
-  return out;
+  return ReadLocations(st);
 }
 
 Status ChunkCatalog::RelocateChunks(int64_t from_pack, int64_t to_pack,

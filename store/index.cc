@@ -445,34 +445,30 @@ Result<std::vector<NamedRef>> Index::ListRefs(const RepoKey& repo) {
 }
 
 Result<std::vector<RepoFileObject>> Index::ListRepoFileObjects(const RepoKey& repo) {
-  std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(
-      Stmt st, Stmt::Prepare(db_,
-                             "SELECT e.size, CASE WHEN e.is_lfs THEN e.lfs_sha256 "
-                             "ELSE COALESCE((SELECT o.sha256 FROM objects o WHERE o.git_sha1 = "
-                             "e.oid LIMIT 1), '') END FROM entries e JOIN repos p ON p.id = "
-                             "e.repo_id WHERE p.type = ?1 AND p.name = ?2 AND e.is_dir = 0"));
-  st.Bind(1, RepoTypeName(repo.type)).Bind(2, repo.id);
-  std::vector<RepoFileObject> out;
-  while (true) {
-    HM_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    out.push_back(RepoFileObject{static_cast<uint64_t>(st.Int(0)), st.Text(1)});
-  }
-  return out;
+  return ListFileObjects(repo, /*commit=*/"");
 }
 
 Result<std::vector<RepoFileObject>> Index::ListCommitFileObjects(const RepoKey& repo,
                                                                  const std::string& commit) {
+  return ListFileObjects(repo, commit);
+}
+
+Result<std::vector<RepoFileObject>> Index::ListFileObjects(const RepoKey& repo,
+                                                           const std::string& commit) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(
-      Stmt st, Stmt::Prepare(db_,
-                             "SELECT e.size, CASE WHEN e.is_lfs THEN e.lfs_sha256 "
-                             "ELSE COALESCE((SELECT o.sha256 FROM objects o WHERE o.git_sha1 = "
-                             "e.oid LIMIT 1), '') END FROM entries e JOIN repos p ON p.id = "
-                             "e.repo_id WHERE p.type = ?1 AND p.name = ?2 AND e.commit_sha = ?3 "
-                             "AND e.is_dir = 0"));
-  st.Bind(1, RepoTypeName(repo.type)).Bind(2, repo.id).Bind(3, commit);
+  // A regular file's sha256 is known only once its bytes were stored (found
+  // by git blob id); until then it is "".
+  // Two statements rather than "?3 = '' OR ...", which would keep SQLite
+  // from using the (repo, commit) index.
+  std::string sql =
+      "SELECT e.size, CASE WHEN e.is_lfs THEN e.lfs_sha256 "
+      "ELSE COALESCE((SELECT o.sha256 FROM objects o WHERE o.git_sha1 = e.oid LIMIT 1), '') END "
+      "FROM entries e JOIN repos p ON p.id = e.repo_id "
+      "WHERE p.type = ?1 AND p.name = ?2 AND e.is_dir = 0";
+  if (!commit.empty()) sql += " AND e.commit_sha = ?3";
+  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, sql));
+  st.Bind(1, RepoTypeName(repo.type)).Bind(2, repo.id);
+  if (!commit.empty()) st.Bind(3, commit);
   std::vector<RepoFileObject> out;
   while (true) {
     HM_ASSIGN_OR_RETURN(bool row, st.Step());

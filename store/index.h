@@ -152,6 +152,9 @@ class Index {
                         const std::vector<ObjectRecord>& objects);
 
  private:
+  // Both of the above; commit "" = every commit.
+  Result<std::vector<RepoFileObject>> ListFileObjects(const RepoKey& repo,
+                                                      const std::string& commit);
   explicit Index(sqlite3* db);
   std::mutex mu_;
   sqlite3* db_;  // owned; guarded by mu_

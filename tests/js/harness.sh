@@ -4,7 +4,7 @@
 # mirror_url. Everything it starts is stopped on exit; KEEP_TMP=1 keeps $tmp.
 
 js_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-readonly STARTUP_TIMEOUT_S=20
+source "$js_dir/../lib/processes.sh"
 
 command -v node >/dev/null || { echo "FAIL: node is not installed" >&2; exit 1; }
 
@@ -14,68 +14,16 @@ if [[ ! -d "$js_dir/node_modules/@huggingface/hub" ]]; then
   npm ci --prefix "$js_dir" --no-audit --no-fund
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hubmirror-js.XXXXXX")
-fakehub_pid=""
-mirror_pid=""
+use_temp_dir js
 total_passed=0
 total_failed=0
 runs_failed=0
 
-stop_server() {  # pid: SIGTERM, then wait so no process outlives the test.
-  local pid=$1
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  stop_server "$mirror_pid"
-  stop_server "$fakehub_pid"
-  if [[ "${KEEP_TMP:-0}" == 1 ]]; then
-    echo "== kept $tmp"
-  else
-    rm -rf "$tmp"
-  fi
-}
-trap cleanup EXIT
-
-# Prints the logs of whatever ran; called when something went wrong.
-dump_logs() {
-  local name
-  for name in fakehub sync mirror; do
-    [[ -f "$tmp/$name.err" ]] || continue
-    echo "---- $name stderr (last 40 lines) ----"
-    tail -n 40 "$tmp/$name.err"
-  done
-}
-
-# wait_for_line FILE REGEX PID: prints the first line of FILE matching REGEX,
-# failing if PID exits first or nothing matches within STARTUP_TIMEOUT_S.
-wait_for_line() {
-  local file=$1 regex=$2 pid=$3 line deadline=$((SECONDS + STARTUP_TIMEOUT_S))
-  while ((SECONDS < deadline)); do
-    if line=$(grep -m1 -E "$regex" "$file" 2>/dev/null); then
-      echo "$line"
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || { echo "FAIL: process $pid exited before printing /$regex/" >&2; return 1; }
-    sleep 0.1
-  done
-  echo "FAIL: no /$regex/ from process $pid within ${STARTUP_TIMEOUT_S}s" >&2
-  return 1
-}
-
 # Starts the fake hub and saves its manifest (the ground truth of the node
 # script) to $tmp/manifest.json. Small tree pages (the Hub's are 1000
 # entries) so that clients and the mirror must follow Link: rel="next".
-start_fakehub() {
-  echo "== starting fake hub: $fakehub_bin"
-  "$fakehub_bin" --listen 127.0.0.1:0 --cdn-listen 127.0.0.1:0 --page-size 3 \
-    >"$tmp/fakehub.out" 2>"$tmp/fakehub.err" &
-  fakehub_pid=$!
-  wait_for_line "$tmp/fakehub.out" '^ready' "$fakehub_pid" >/dev/null || { dump_logs; exit 1; }
-  fakehub_url=$(grep -m1 -E '^api ' "$tmp/fakehub.out" | awk '{print $2}')
-  echo "== fake hub api at $fakehub_url"
+start_fakehub_with_manifest() {
+  start_fakehub --page-size 3
   curl -fsS --max-time 10 -o "$tmp/manifest.json" "$fakehub_url/_fake/manifest"
 }
 
@@ -83,17 +31,6 @@ stop_fakehub() {
   echo "== stopping the fake hub: the mirror must serve from its store alone"
   stop_server "$fakehub_pid"
   fakehub_pid=""
-}
-
-# start_mirror ARGS...: `hubmirror serve` on a free port with ARGS.
-start_mirror() {
-  echo "== starting mirror: $hubmirror_bin serve $*"
-  "$hubmirror_bin" serve --listen 127.0.0.1:0 "$@" >"$tmp/mirror.out" 2>"$tmp/mirror.err" &
-  mirror_pid=$!
-  local line
-  line=$(wait_for_line "$tmp/mirror.out" 'listening on https?://' "$mirror_pid") || { dump_logs; exit 1; }
-  mirror_url=$(grep -oE 'https?://[^ ]+' <<<"$line" | head -n1)
-  echo "== mirror at $mirror_url"
 }
 
 # run_client NAME HUB_URL CACHE_DIR HUB_KIND: one run of the node script; its

@@ -22,7 +22,7 @@ hubmirror_bin=$1
 fakehub_bin=$2
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
-start_fakehub
+start_fakehub_with_manifest
 run_client control "$fakehub_url" "$tmp/cache0" hub
 
 start_mirror --store "$tmp/store" --upstream "$fakehub_url"

@@ -22,7 +22,7 @@ hubmirror_bin=$1
 fakehub_bin=$2
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
-start_fakehub
+start_fakehub_with_manifest
 
 echo "== hubmirror sync"
 if ! HF_TOKEN="" timeout 300 "$hubmirror_bin" sync --store "$tmp/store" --upstream "$fakehub_url" \

@@ -21,7 +21,6 @@ fakehub_bin=$2
 out_dir=${3:-$PWD}
 ui_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$ui_dir/../.." && pwd)
-readonly STARTUP_TIMEOUT_S=20
 readonly SCRIPT_PATH='evil/<script>alert(1)</script>.txt'
 readonly SCRIPT_PATH_ENCODED='evil/%3Cscript%3Ealert%281%29%3C/script%3E.txt'
 
@@ -33,63 +32,12 @@ if [[ ! -d "$ui_dir/node_modules/playwright-core" ]]; then
   npm ci --prefix "$ui_dir" --no-audit --no-fund
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hubmirror-ui.XXXXXX")
-fakehub_pid=""
-mirror_pid=""
-
-stop_server() {  # pid: SIGTERM, then wait so no process outlives the test.
-  local pid=$1
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  stop_server "$mirror_pid"
-  stop_server "$fakehub_pid"
-  if [[ "${KEEP_TMP:-0}" == 1 ]]; then echo "== kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-
-dump_logs() {
-  local name
-  for name in fakehub mirror; do
-    [[ -f "$tmp/$name.err" ]] || continue
-    echo "---- $name stderr (last 40 lines) ----"
-    tail -n 40 "$tmp/$name.err"
-  done
-}
-
-# wait_for_line FILE REGEX PID: prints the first line of FILE matching REGEX.
-wait_for_line() {
-  local file=$1 regex=$2 pid=$3 line deadline=$((SECONDS + STARTUP_TIMEOUT_S))
-  while ((SECONDS < deadline)); do
-    if line=$(grep -m1 -E "$regex" "$file" 2>/dev/null); then
-      echo "$line"
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || { echo "FAIL: process $pid exited before printing /$regex/" >&2; return 1; }
-    sleep 0.1
-  done
-  echo "FAIL: no /$regex/ from process $pid within ${STARTUP_TIMEOUT_S}s" >&2
-  return 1
-}
+source "$ui_dir/../lib/processes.sh"
+use_temp_dir ui
 
 printf 'bytes behind a hostile name\n' >"$tmp/evil.txt"
-echo "== starting fake hub: $fakehub_bin"
-"$fakehub_bin" --listen 127.0.0.1:0 --cdn-listen 127.0.0.1:0 \
-  --extra-file "acme/ui-demo:$SCRIPT_PATH:$tmp/evil.txt" \
-  >"$tmp/fakehub.out" 2>"$tmp/fakehub.err" &
-fakehub_pid=$!
-wait_for_line "$tmp/fakehub.out" '^ready' "$fakehub_pid" >/dev/null || { dump_logs; exit 1; }
-fakehub_url=$(grep -m1 -E '^api ' "$tmp/fakehub.out" | awk '{print $2}')
-
-echo "== starting mirror: $hubmirror_bin serve"
-"$hubmirror_bin" serve --listen 127.0.0.1:0 --store "$tmp/store" --upstream "$fakehub_url" \
-  >"$tmp/mirror.out" 2>"$tmp/mirror.err" &
-mirror_pid=$!
-line=$(wait_for_line "$tmp/mirror.out" 'listening on https?://' "$mirror_pid") || { dump_logs; exit 1; }
-mirror_url=$(grep -oE 'https?://[^ ]+' <<<"$line" | head -n1)
-echo "== mirror at $mirror_url"
+start_fakehub --extra-file "acme/ui-demo:$SCRIPT_PATH:$tmp/evil.txt"
+start_mirror --store "$tmp/store" --upstream "$fakehub_url"
 
 for target in acme/tiny-model/resolve/main/config.json \
               acme/tiny-model/resolve/main/model.safetensors \
