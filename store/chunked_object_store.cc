@@ -176,14 +176,25 @@ class ChunkedStore final : public ChunkedObjectStore {
   }
 
   Status Remove(const std::string& sha256) override {
+    return RemoveReportingFreed(sha256).status();
+  }
+
+  Result<uint64_t> RemoveReportingFreed(const std::string& sha256) override {
     HM_RETURN_IF_ERROR(ValidateDigest(sha256));
     auto orphans = catalog_->RemoveObject(sha256);
-    if (orphans.status().IsNotFound() && legacy_) return legacy_->Remove(sha256);
+    if (orphans.status().IsNotFound() && legacy_) {
+      HM_RETURN_IF_ERROR(legacy_->Remove(sha256));
+      return uint64_t{0};
+    }
     HM_RETURN_IF_ERROR(orphans.status());
+    uint64_t freed = 0;
     std::map<int64_t, std::vector<ChunkLocation>> by_pack;
-    for (const ChunkLocation& c : *orphans) by_pack[c.pack].push_back(c);
+    for (const ChunkLocation& c : *orphans) {
+      freed += c.stored_size;
+      by_pack[c.pack].push_back(c);
+    }
     for (auto& [pack, garbage] : by_pack) packs_->ReclaimTail(pack, std::move(garbage));
-    return Status::Ok();
+    return freed;
   }
 
   Status CleanTemporaryFiles() override {

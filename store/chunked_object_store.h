@@ -77,8 +77,12 @@ class ChunkedObjectStore : public ObjectStore {
   // Every chunked object with when it was committed, sorted by sha256.
   virtual Result<std::vector<ChunkedObjectRow>> ListChunkedObjects() = 0;
   // Bytes the store's live chunks occupy in packs (dead bytes awaiting
-  // compaction not included).
+  // compaction not included). Scans the catalog: call it once per round.
   virtual Result<uint64_t> LiveStoredBytes() = 0;
+  // Remove(), reporting how much LiveStoredBytes() dropped: the stored size
+  // of the chunks no other object shares (0 for a legacy one-file object,
+  // which LiveStoredBytes() does not count).
+  virtual Result<uint64_t> RemoveReportingFreed(const std::string& sha256) = 0;
   // Rewrites packs with at least this fraction of dead bytes (pack_compaction.h).
   virtual Result<CompactionReport> CompactPacks(double min_dead_fraction) = 0;
   // Releases cached read handles no reader uses (see PackSet).

@@ -3,13 +3,10 @@
 #include <algorithm>
 #include <map>
 
+#include "store/repo_key.h"
+
 namespace hubmirror {
 namespace {
-
-bool IsCommitSha(const std::string& s) {
-  return s.size() == 40 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
 
 void AddObjects(const std::vector<RepoFileObject>& files, std::set<std::string>* out) {
   for (const RepoFileObject& f : files) {
@@ -18,13 +15,14 @@ void AddObjects(const std::vector<RepoFileObject>& files, std::set<std::string>*
 }
 
 // Removes one object: the index row first (a row promises bytes), then the
-// bytes, then its access record.
-Status RemoveStoredObject(Index* index, ChunkedObjectStore* store, RetentionDb* retention,
-                          const std::string& sha256) {
+// bytes, then its access record. Returns the live stored bytes freed.
+Result<uint64_t> RemoveStoredObject(Index* index, ChunkedObjectStore* store,
+                                    RetentionDb* retention, const std::string& sha256) {
   HM_RETURN_IF_ERROR(index->RemoveObject(sha256));
-  Status removed = store->Remove(sha256);
-  if (!removed.ok() && !removed.IsNotFound()) return removed;
-  return retention->ForgetObject(sha256);
+  Result<uint64_t> freed = store->RemoveReportingFreed(sha256);
+  if (!freed.ok() && !freed.status().IsNotFound()) return freed.status();
+  HM_RETURN_IF_ERROR(retention->ForgetObject(sha256));
+  return freed.ok() ? *freed : 0;
 }
 
 }  // namespace
@@ -96,10 +94,12 @@ Result<EvictionReport> EvictToFit(Index* index, ChunkedObjectStore* store,
   const uint64_t target = std::min(options.low_water_bytes, options.max_bytes);
   for (const Candidate& c : candidates) {
     if (report.live_bytes_after <= target || report.evicted.size() >= options.max_objects) break;
-    HM_RETURN_IF_ERROR(RemoveStoredObject(index, store, retention, c.row->sha256));
+    // Counted down rather than re-measured: LiveStoredBytes() scans the
+    // catalog, and a round may evict thousands of objects.
+    HM_ASSIGN_OR_RETURN(uint64_t freed, RemoveStoredObject(index, store, retention, c.row->sha256));
     report.evicted.push_back(c.row->sha256);
     report.evicted_bytes += c.row->size;
-    HM_ASSIGN_OR_RETURN(report.live_bytes_after, store->LiveStoredBytes());
+    report.live_bytes_after -= std::min(freed, report.live_bytes_after);
   }
   if (!report.evicted.empty()) {
     HM_ASSIGN_OR_RETURN(report.compaction, store->CompactPacks(/*min_dead_fraction=*/0.0));
@@ -119,7 +119,7 @@ Result<GcReport> CollectGarbage(Index* index, ChunkedObjectStore* store, Retenti
       continue;
     }
     if (!options.dry_run) {
-      HM_RETURN_IF_ERROR(RemoveStoredObject(index, store, retention, row.sha256));
+      HM_RETURN_IF_ERROR(RemoveStoredObject(index, store, retention, row.sha256).status());
     }
     report.removed_bytes += row.size;
     report.removed.push_back(row);

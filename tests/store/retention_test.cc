@@ -159,6 +159,33 @@ TEST_F(RetentionTest, NeverServedObjectsAgeFromTheirCommitAndRevisionPinsFollowT
   EXPECT_EQ(report->evicted, (std::vector<std::string>{a}));
 }
 
+// A fine-tune sharing most chunks with its pinned base frees only its own
+// chunks; the round counts that down exactly instead of rescanning.
+TEST_F(RetentionTest, EvictingAnObjectThatSharesChunksFreesOnlyItsOwn) {
+  const std::string base_bytes = RandomBytes(4 * kObjectBytes, 11);
+  const std::string tuned_bytes = base_bytes + RandomBytes(kObjectBytes, 12);
+  std::string base = AddRepoFile(Model("acme/base"), base_bytes, 1);
+  std::string tuned = AddRepoFile(Model("acme/tuned"), tuned_bytes, 2);
+  ASSERT_OK(retention_->AddPin(Pin{Model("acme/base"), ""}));
+  auto before = store_->LiveStoredBytes();
+  ASSERT_OK(before.status());
+  EXPECT_LT(*before, base_bytes.size() + tuned_bytes.size() - kObjectBytes);  // deduplicated
+  EvictionOptions options;
+  options.max_bytes = *before - 1;
+  options.low_water_bytes = 0;
+  auto report = EvictToFit(index_.get(), store_.get(), retention_.get(), options);
+  ASSERT_OK(report.status());
+  EXPECT_EQ(report->evicted, (std::vector<std::string>{tuned}));
+  auto after = store_->LiveStoredBytes();
+  ASSERT_OK(after.status());
+  EXPECT_EQ(report->live_bytes_after, *after);
+  EXPECT_LT(*before - *after, 2 * kObjectBytes);  // its tail, not the shared base
+  EXPECT_GE(*before - *after, kObjectBytes / 2);
+  auto reader = store_->Open(base);
+  ASSERT_OK(reader.status());
+  EXPECT_EQ(ReadAll(reader->get()), base_bytes);
+}
+
 TEST_F(RetentionTest, GcRemovesOnlyUnreferencedObjectsOlderThanMinAge) {
   std::string kept = AddRepoFile(Model("acme/a"), RandomBytes(kObjectBytes, 7), 1);
   std::string orphan_data = RandomBytes(kObjectBytes, 8);
