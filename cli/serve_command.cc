@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -62,23 +61,6 @@ Result<ServerOptions> ResolveServeOptions(const ServeFlags& flags) {
   }
   HM_RETURN_IF_ERROR(ValidateOptions(options));
   return options;
-}
-
-// What the web UI shows of the scheduler: the next run is `interval` after
-// the last one finished (SyncScheduler::Loop).
-SyncStatus ToSyncStatus(const SyncRunSummary& run) {
-  SyncStatus status;
-  status.running = run.running;
-  status.interval_seconds = run.interval_seconds;
-  status.last_start_micros = run.last_started_micros;
-  status.last_end_micros = run.last_finished_micros;
-  if (!run.running && run.last_finished_micros > 0) {
-    status.next_start_micros = run.last_finished_micros + run.interval_seconds * 1'000'000;
-  }
-  status.repos_failed = static_cast<int>(run.last_failures);
-  status.repos_ok = static_cast<int>(run.last_repos - std::min(run.last_repos, run.last_failures));
-  if (!run.last_errors.empty()) status.last_error = run.last_errors.front();
-  return status;
 }
 
 }  // namespace
@@ -223,9 +205,9 @@ int RunServe(const ServerOptions& options) {
   ui_sources.last_access_micros = [&governor](const RepoKey& repo) {
     return governor.RepoLastAccess(repo);
   };
-  ui_sources.sync_status = [&scheduler]() -> std::optional<SyncStatus> {
+  ui_sources.sync_status = [&scheduler]() -> std::optional<SyncRunSummary> {
     if (!scheduler) return std::nullopt;
-    return ToSyncStatus(scheduler->LastRun());
+    return scheduler->LastRun();
   };
   WebUi web_ui(options, env.get(), index->get(), &catalog, &access, std::move(ui_sources));
   server.set_route_handler(RouteKind::kUi, [&web_ui](const HubRoute& route, const Caller& caller,

@@ -25,25 +25,12 @@
 #include "fetcher/upstream.h"
 #include "server/options.h"
 #include "server/server_metrics.h"
+#include "server/sync_run_summary.h"
 #include "store/env.h"
 #include "store/index.h"
 #include "store/object_store.h"
 
 namespace hubmirror {
-
-// What the scheduler did last, for the web UI's sync page.
-struct SyncRunSummary {
-  bool running = false;            // a run is in progress now
-  uint64_t runs = 0;               // runs finished so far
-  int64_t last_started_micros = 0; // wall clock; 0 before the first run
-  int64_t last_finished_micros = 0;
-  size_t last_repos = 0;           // repos the last run synced or tried
-  size_t last_failures = 0;
-  uint64_t last_files = 0;         // files and bytes it transferred
-  uint64_t last_bytes = 0;
-  std::vector<std::string> last_errors;  // at most a few, each naming the repo and the fix
-  int64_t interval_seconds = 0;
-};
 
 class SyncScheduler {
  public:

@@ -233,22 +233,24 @@ std::string RenderSyncPage(const SyncView& view) {
   if (!view.status) {
     body += Fact("Status", NotAvailable());
   } else {
-    const SyncStatus& s = *view.status;
+    const SyncRunSummary& s = *view.status;
     const auto when = [&](int64_t micros) {
       return micros > 0 ? HtmlTime(micros, view.now_micros) : Dash();
     };
     body += Fact("Status", s.running ? "<span class=\"badge ok\">running</span>"
                                      : "<span class=\"badge\">idle</span>");
-    body += Fact("Last run started", when(s.last_start_micros));
-    body += Fact("Last run ended", when(s.last_end_micros));
-    body += Fact("Next run", when(s.next_start_micros));
-    body += Fact("Revisions ok", std::to_string(s.repos_ok));
-    body += Fact("Revisions failed", s.repos_failed > 0
+    body += Fact("Last run started", when(s.last_started_micros));
+    body += Fact("Last run ended", when(s.last_finished_micros));
+    body += Fact("Next run", when(s.next_start_micros()));
+    body += Fact("Revisions ok",
+                 std::to_string(s.last_repos - std::min(s.last_repos, s.last_failures)));
+    body += Fact("Revisions failed", s.last_failures > 0
                                          ? "<span class=\"badge warn\">" +
-                                               std::to_string(s.repos_failed) + "</span>"
+                                               std::to_string(s.last_failures) + "</span>"
                                          : std::string("0"));
-    body += Fact("Last error", s.last_error.empty() ? Dash()
-                                                    : "<code>" + Esc(s.last_error) + "</code>");
+    body += Fact("Last error", s.last_errors.empty()
+                                   ? Dash()
+                                   : "<code>" + Esc(s.last_errors.front()) + "</code>");
   }
   body += "</dl><h2>Sync list</h2>";
   if (view.options == nullptr || view.options->repos.empty()) {

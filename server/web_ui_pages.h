@@ -68,7 +68,7 @@ struct StorageView {
 };
 
 struct SyncView {
-  std::optional<SyncStatus> status;
+  std::optional<SyncRunSummary> status;
   const SyncOptions* options = nullptr;  // the configured list
   bool offline = false;
   int64_t now_micros = 0;

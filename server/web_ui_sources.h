@@ -11,23 +11,12 @@
 #include <optional>
 #include <string>
 
+#include "server/sync_run_summary.h"
 #include "store/repo_key.h"
 #include "store/status.h"
 #include "store/storage_usage.h"
 
 namespace hubmirror {
-
-// What the UI shows about mirror-mode syncing (sync.interval_seconds > 0).
-struct SyncStatus {
-  bool running = false;            // a run is in progress now
-  int64_t interval_seconds = 0;    // 0 = no periodic sync
-  int64_t last_start_micros = 0;   // 0 = never ran
-  int64_t last_end_micros = 0;     // 0 = no run finished yet
-  int64_t next_start_micros = 0;   // 0 = unknown / not scheduled
-  int repos_ok = 0;                // revisions of the last finished run
-  int repos_failed = 0;
-  std::string last_error;          // "" = none
-};
 
 struct WebUiSources {
   // Logical, deduplicated and stored bytes, in total and per repo.
@@ -38,7 +27,7 @@ struct WebUiSources {
   // epoch; nullopt = never or unknown.
   std::function<std::optional<int64_t>(const RepoKey& repo)> last_access_micros;
   // The sync scheduler's state; nullopt = no scheduler in this process.
-  std::function<std::optional<SyncStatus>()> sync_status;
+  std::function<std::optional<SyncRunSummary>()> sync_status;
 };
 
 }  // namespace hubmirror

@@ -295,14 +295,14 @@ TEST_F(WebUiTest, StorageAndSyncWithSources) {
     return std::optional<int64_t>(env_.NowMicros() - 180'000'000);
   };
   sources.sync_status = [this] {
-    SyncStatus s;
+    SyncRunSummary s;
     s.interval_seconds = 3600;
-    s.last_start_micros = env_.NowMicros() - 120'000'000;
-    s.last_end_micros = env_.NowMicros() - 60'000'000;
-    s.repos_ok = 2;
-    s.repos_failed = 1;
-    s.last_error = "acme/<b>: RevisionNotFound";
-    return std::optional<SyncStatus>(s);
+    s.last_started_micros = env_.NowMicros() - 120'000'000;
+    s.last_finished_micros = env_.NowMicros() - 60'000'000;
+    s.last_repos = 3;
+    s.last_failures = 1;
+    s.last_errors = {"acme/<b>: RevisionNotFound"};
+    return std::optional<SyncRunSummary>(s);
   };
   MakeUi(std::move(sources));
   WebUi::Page storage = Get("storage");
