@@ -2,23 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "tests/store/store_test_util.h"
+
 namespace hubmirror {
 namespace {
 
-std::string RandomBytes(size_t n, uint32_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; i += 8) {
-    uint64_t v = rng();
-    for (size_t j = 0; j < 8 && i + j < n; ++j) s[i + j] = static_cast<char>(v >> (8 * j));
-  }
-  return s;
-}
+using testing::RandomBytes;
 
 // Offsets (in the data) of every cut, chunking the whole buffer.
 std::vector<size_t> Cuts(const std::string& data) {

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <random>
 
 #include "store/chunked_object_store.h"
 #include "store/hash.h"
@@ -17,17 +16,9 @@
 namespace hubmirror {
 namespace {
 
-constexpr size_t kObjectBytes = 512 << 10;
+using testing::RandomBytes;
 
-std::string RandomBytes(size_t n, uint32_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; i += 8) {
-    uint64_t v = rng();
-    for (size_t j = 0; j < 8 && i + j < n; ++j) s[i + j] = static_cast<char>(v >> (8 * j));
-  }
-  return s;
-}
+constexpr size_t kObjectBytes = 512 << 10;
 
 RepoKey Model(const std::string& id) { return RepoKey{RepoType::kModel, id}; }
 

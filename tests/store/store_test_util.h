@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstdint>
 #include <filesystem>
+#include <random>
 #include <string>
 
 #include "store/status.h"
@@ -21,6 +23,18 @@
   } while (0)
 
 namespace hubmirror::testing {
+
+// `n` pseudo-random bytes, the same for the same seed (incompressible, and
+// without repeats that content-defined chunking could deduplicate).
+inline std::string RandomBytes(size_t n, uint32_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t v = rng();
+    for (size_t j = 0; j < 8 && i + j < n; ++j) s[i + j] = static_cast<char>(v >> (8 * j));
+  }
+  return s;
+}
 
 // A fresh directory under /tmp per test, removed in TearDown.
 class TempDirTest : public ::testing::Test {
