@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/human_format.h"
+
 namespace hubmirror {
 
 Result<std::unique_ptr<AccessLog>> AccessLog::Open(const std::string& path, Env* env) {

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/human_format.h"
+
 namespace hubmirror {
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Env* env) {

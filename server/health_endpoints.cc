@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/audit_log.h"
+#include "store/human_format.h"
 
 namespace hubmirror {
 

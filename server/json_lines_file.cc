@@ -4,19 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <ctime>
 
 namespace hubmirror {
-
-std::string FormatUtcMillis(int64_t micros) {
-  time_t seconds = static_cast<time_t>(micros / 1'000'000);
-  tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[40];
-  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &utc);
-  snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>((micros / 1000) % 1000));
-  return buf;
-}
 
 Result<std::unique_ptr<JsonLinesFile>> JsonLinesFile::Open(const std::string& path) {
   // Logs name who pulled what: not world-readable.

@@ -36,7 +36,4 @@ class JsonLinesFile {
   FILE* file_;  // owned; guarded by mu_
 };
 
-// "2026-11-23T11:30:00.123Z" for a time in microseconds since the epoch.
-std::string FormatUtcMillis(int64_t micros);
-
 }  // namespace hubmirror

@@ -33,4 +33,11 @@ std::string FormatUtcSeconds(int64_t micros) {
   return buf;
 }
 
+std::string FormatUtcMillis(int64_t micros) {
+  const std::string seconds = FormatUtcSeconds(micros);  // ...SSZ
+  char millis[8];
+  std::snprintf(millis, sizeof(millis), ".%03dZ", static_cast<int>((micros / 1000) % 1000));
+  return seconds.substr(0, seconds.size() - 1) + millis;
+}
+
 }  // namespace hubmirror

@@ -13,5 +13,7 @@ std::string FormatByteSize(uint64_t bytes);
 
 // "2026-11-23T11:30:00Z" (UTC, whole seconds) for microseconds since the epoch.
 std::string FormatUtcSeconds(int64_t micros);
+// "2026-11-23T11:30:00.123Z" (UTC, milliseconds), as the JSON-lines logs write it.
+std::string FormatUtcMillis(int64_t micros);
 
 }  // namespace hubmirror

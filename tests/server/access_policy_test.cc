@@ -6,6 +6,7 @@
 
 #include "server/audit_log.h"
 #include "store/hash.h"
+#include "store/human_format.h"
 #include "tests/server/server_test_util.h"
 
 namespace hubmirror {
