@@ -14,6 +14,7 @@
 
 #include "cli/command.h"
 #include "cli/progress_display.h"
+#include "cli/store_dir.h"
 #include "store/bundle_importer.h"
 #include "store/bundle_plan.h"
 #include "store/bundle_writer.h"
@@ -31,32 +32,11 @@ int Fail(const char* command, const Status& status) {
   return 1;
 }
 
-// An opened store: object files plus index.
-struct OpenStore {
-  std::unique_ptr<ObjectStore> objects;
-  std::unique_ptr<Index> index;
-};
-
-// `must_exist`: refuse a directory without an index (inventory and export
-// read a store; only import may start an empty one).
-Result<OpenStore> OpenStoreDir(Env* env, const std::string& dir, bool must_exist) {
-  const std::string index_path = dir + "/index.sqlite";
-  if (must_exist && !env->FileExists(index_path)) {
-    return Status::NotFound("store " + dir + " has no index (" + index_path +
-                            "); is --store the directory `hubmirror serve` uses?");
-  }
-  HM_RETURN_IF_ERROR(env->CreateDirs(dir));
-  OpenStore store;
-  HM_ASSIGN_OR_RETURN(store.objects, NewChunkedObjectStore(env, dir));
-  HM_ASSIGN_OR_RETURN(store.index, Index::Open(index_path));
-  return store;
-}
-
 std::string Bytes(uint64_t n) { return FormatByteSize(n); }
 
 int RunInventory(const std::string& store_dir) {
   std::unique_ptr<Env> env = NewPosixEnv();
-  Result<OpenStore> store = OpenStoreDir(env.get(), store_dir, /*must_exist=*/true);
+  Result<StoreHandles> store = OpenStoreDir(env.get(), store_dir, /*must_exist=*/true);
   if (!store.ok()) return Fail("inventory", store.status());
   Result<std::string> text =
       BuildInventory(store->index.get(), store->objects.get(), store_dir);
@@ -89,7 +69,7 @@ int RunExport(const ExportFlags& flags) {
     if (!listed.ok()) return Fail("export", listed.status());
     destination_has = std::move(listed).value();
   }
-  Result<OpenStore> store = OpenStoreDir(env.get(), flags.store, /*must_exist=*/true);
+  Result<StoreHandles> store = OpenStoreDir(env.get(), flags.store, /*must_exist=*/true);
   if (!store.ok()) return Fail("export", store.status());
   Result<BundleManifest> manifest =
       PlanBundle(store->index.get(), store->objects.get(), specs,
@@ -135,7 +115,7 @@ struct ImportFlags {
 
 int RunImport(const ImportFlags& flags) {
   std::unique_ptr<Env> env = NewPosixEnv();
-  Result<OpenStore> store = OpenStoreDir(env.get(), flags.store, /*must_exist=*/false);
+  Result<StoreHandles> store = OpenStoreDir(env.get(), flags.store, /*must_exist=*/false);
   if (!store.ok()) return Fail("import", store.status());
   ProgressDisplay progress(stderr, isatty(STDERR_FILENO) != 0, env.get());
   ImportOptions options;

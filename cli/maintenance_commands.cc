@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/store_dir.h"
 #include "fetcher/sync_list.h"
 #include "store/chunked_object_store.h"
 #include "store/env.h"
@@ -25,24 +26,17 @@ int Fail(const char* command, const std::string& message) {
   return 1;
 }
 
-// The store's three databases and its chunks, opened without touching
-// temporary files (a server may be writing them).
+// The store plus its retention database.
 struct OpenStore {
   std::unique_ptr<Env> env;
-  std::unique_ptr<ChunkedObjectStore> store;
-  std::unique_ptr<Index> index;
+  StoreHandles handles;
   std::unique_ptr<RetentionDb> retention;
 };
 
 Result<OpenStore> Open(const std::string& dir) {
   OpenStore s;
   s.env = NewPosixEnv();
-  if (!s.env->FileExists(dir + "/index.sqlite")) {
-    return Status::NotFound("store " + dir + " has no index; is --store the directory " +
-                            "`hubmirror serve` uses?");
-  }
-  HM_ASSIGN_OR_RETURN(s.store, NewChunkedObjectStore(s.env.get(), dir));
-  HM_ASSIGN_OR_RETURN(s.index, Index::Open(dir + "/index.sqlite"));
+  HM_ASSIGN_OR_RETURN(s.handles, OpenStoreDir(s.env.get(), dir, /*must_exist=*/true));
   HM_ASSIGN_OR_RETURN(s.retention, RetentionDb::Open(dir + "/retention.sqlite"));
   return s;
 }
@@ -101,8 +95,8 @@ int RunGc(const std::string& dir, bool dry_run, int64_t min_age_seconds) {
   options.now_micros = s->env->NowMicros();
   options.min_age_micros = min_age_seconds * 1'000'000;
   options.dry_run = dry_run;
-  Result<GcReport> report = CollectGarbage(s->index.get(), s->store.get(), s->retention.get(),
-                                           options);
+  Result<GcReport> report = CollectGarbage(s->handles.index.get(), s->handles.objects.get(),
+                                           s->retention.get(), options);
   if (!report.ok()) return Fail("gc", report.status().message());
   for (const ChunkedObjectRow& row : report->removed) {
     std::printf("%s %s (%s)\n", dry_run ? "would remove" : "removed", row.sha256.c_str(),
@@ -131,7 +125,7 @@ int RunLs(const std::string& dir, bool json) {
   Result<OpenStore> s = Open(dir);
   if (!s.ok()) return Fail("ls", s.status().message());
   Result<std::vector<RepoListing>> repos =
-      ListStoredRepos(s->index.get(), s->store.get(), s->retention.get());
+      ListStoredRepos(s->handles.index.get(), s->handles.objects.get(), s->retention.get());
   if (!repos.ok()) return Fail("ls", repos.status().message());
   std::string out = json ? RepoListingJson(*repos) + "\n"
                          : RepoListingTable(*repos, s->env->NowMicros());

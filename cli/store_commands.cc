@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/store_dir.h"
 #include "store/chunked_object_store.h"
 #include "store/env.h"
 #include "store/index.h"
@@ -22,22 +23,11 @@ int Fail(const char* command, const Status& status) {
   return 1;
 }
 
-Status RequireStore(Env* env, const std::string& dir) {
-  if (!env->FileExists(dir + "/index.sqlite")) {
-    return Status::NotFound("store " + dir + " has no index; is --store the directory " +
-                            "`hubmirror serve` uses?");
-  }
-  return Status::Ok();
-}
-
 int RunDu(const std::string& dir, bool json) {
   std::unique_ptr<Env> env = NewPosixEnv();
-  if (Status s = RequireStore(env.get(), dir); !s.ok()) return Fail("du", s);
-  auto store = NewChunkedObjectStore(env.get(), dir);
+  Result<StoreHandles> store = OpenStoreDir(env.get(), dir, /*must_exist=*/true);
   if (!store.ok()) return Fail("du", store.status());
-  auto index = Index::Open(dir + "/index.sqlite");
-  if (!index.ok()) return Fail("du", index.status());
-  auto usage = ComputeStorageUsage(index->get(), store->get());
+  auto usage = ComputeStorageUsage(store->index.get(), store->objects.get());
   if (!usage.ok()) return Fail("du", usage.status());
   std::string out = json ? StorageUsageJson(*usage) + "\n" : StorageUsageTable(*usage);
   std::fputs(out.c_str(), stdout);
@@ -46,10 +36,9 @@ int RunDu(const std::string& dir, bool json) {
 
 int RunMigrate(const std::string& dir) {
   std::unique_ptr<Env> env = NewPosixEnv();
-  if (Status s = RequireStore(env.get(), dir); !s.ok()) return Fail("migrate", s);
-  auto store = NewChunkedObjectStore(env.get(), dir);
+  Result<StoreHandles> store = OpenStoreDir(env.get(), dir, /*must_exist=*/true);
   if (!store.ok()) return Fail("migrate", store.status());
-  auto moved = MigrateLegacyObjects(store->get());
+  auto moved = MigrateLegacyObjects(store->objects.get());
   if (!moved.ok()) return Fail("migrate", moved.status());
   std::fprintf(stderr, "hubmirror migrate: %llu objects rewritten as chunks\n",
                static_cast<unsigned long long>(*moved));
@@ -58,12 +47,9 @@ int RunMigrate(const std::string& dir) {
 
 int RunVerify(const std::string& dir) {
   std::unique_ptr<Env> env = NewPosixEnv();
-  if (Status s = RequireStore(env.get(), dir); !s.ok()) return Fail("verify", s);
-  auto store = NewChunkedObjectStore(env.get(), dir);
+  Result<StoreHandles> store = OpenStoreDir(env.get(), dir, /*must_exist=*/true);
   if (!store.ok()) return Fail("verify", store.status());
-  auto index = Index::Open(dir + "/index.sqlite");
-  if (!index.ok()) return Fail("verify", index.status());
-  auto report = VerifyStore(index->get(), store->get());
+  auto report = VerifyStore(store->index.get(), store->objects.get());
   if (!report.ok()) return Fail("verify", report.status());
   for (const std::string& problem : report->problems) {
     std::fprintf(stdout, "PROBLEM %s\n", problem.c_str());

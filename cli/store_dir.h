@@ -1,0 +1,26 @@
+// OpenStoreDir: how the commands that work on a store directory directly
+// (du, verify, migrate, inventory, export, import, pin, unpin, gc, ls) open
+// it. Temporary files are left alone, since `hubmirror serve` may be
+// writing them in the same store.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/chunked_object_store.h"
+#include "store/env.h"
+#include "store/index.h"
+
+namespace hubmirror {
+
+struct StoreHandles {
+  std::unique_ptr<ChunkedObjectStore> objects;
+  std::unique_ptr<Index> index;
+};
+
+// With `must_exist`, a directory without an index is refused with a message
+// naming the likely mistake (commands that read a store); without it the
+// directory and an empty store are created (import).
+Result<StoreHandles> OpenStoreDir(Env* env, const std::string& dir, bool must_exist);
+
+}  // namespace hubmirror
