@@ -366,7 +366,7 @@ void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
     record.remote = req.remote_addr;
     record.method = req.method;
     record.repo = route.repo.id;
-    record.type = route.repo.type == RepoType::kDataset ? "dataset" : "model";
+    record.type = RepoTypeName(route.repo.type);
     record.revision = route.revision;
     record.file = route.path;
     audit = std::make_shared<DownloadAudit>(audit_, std::move(record));

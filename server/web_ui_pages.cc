@@ -9,7 +9,6 @@ namespace {
 
 std::string Esc(std::string_view s) { return HtmlEscape(s); }
 
-const char* TypeLabel(RepoType type) { return type == RepoType::kDataset ? "dataset" : "model"; }
 
 bool IsDefaultRevision(const std::string& revision) {
   return revision.empty() || revision == "main" || revision == "HEAD";
@@ -109,7 +108,7 @@ std::string RenderHomePage(const HomeView& view) {
 
 std::string RenderRepoPage(const RepoPageView& view) {
   const RepoKey& repo = view.repo;
-  std::string body = "<p class=\"muted\">" + std::string(TypeLabel(repo.type)) + "</p><h1>" +
+  std::string body = "<p class=\"muted\">" + std::string(RepoTypeName(repo.type)) + "</p><h1>" +
                      Esc(repo.id) + "</h1>";
   if (view.restricted) body += "<p><span class=\"badge warn\">gated or private upstream</span></p>";
   body += "<dl class=\"facts\">";
@@ -211,7 +210,7 @@ std::string RenderStoragePage(const StorageView& view) {
               "<th class=\"num\">Stored</th><th class=\"num\">Saving</th></tr></thead><tbody>";
       for (const RepoUsage& r : largest) {
         body += "<tr><td><a href=\"" + Esc(RepoPageHref(r.repo)) + "\">" + Esc(r.repo.id) +
-                "</a></td><td>" + TypeLabel(r.repo.type) + "</td><td class=\"num\">" +
+                "</a></td><td>" + RepoTypeName(r.repo.type) + "</td><td class=\"num\">" +
                 HtmlBytes(r.figures.logical_bytes) + "</td><td class=\"num\">" +
                 HtmlBytes(r.figures.stored_bytes) + "</td><td class=\"num\">" +
                 FormatPercent(r.figures.saving()) + "</td></tr>";

@@ -17,7 +17,6 @@ using nlohmann::json;
 
 constexpr const char* kFormatName = "hubmirror-bundle";
 
-const char* TypeName(RepoType t) { return t == RepoType::kDataset ? "dataset" : "model"; }
 
 // Typed field access that never throws: a missing or mistyped field is an
 // InvalidArgument naming `where` and the key.
@@ -135,7 +134,7 @@ Status DecodeRepo(const json& j, const ObjectLookup& lookup, RepoSnapshot* repo)
   HM_RETURN_IF_ERROR(GetString(j, "type", "repo", &type));
   HM_RETURN_IF_ERROR(GetString(j, "id", "repo", &repo->repo.id));
   if (type != "model" && type != "dataset") return Bad("repo " + repo->repo.id, "type must be model or dataset");
-  repo->repo.type = type == "dataset" ? RepoType::kDataset : RepoType::kModel;
+  repo->repo.type = RepoTypeFromName(type);
   const std::string where = repo->repo.ToString();
   if (Status s = ValidateRepoId(repo->repo.id); !s.ok()) return Bad(where, s.message());
 
@@ -201,7 +200,7 @@ std::string EncodeBundleManifest(const BundleManifest& manifest) {
                          {"info_json", commit.record.info_json},
                          {"entries", std::move(entries)}});
     }
-    repos.push_back({{"type", TypeName(repo.repo.type)},
+    repos.push_back({{"type", RepoTypeName(repo.repo.type)},
                      {"id", repo.repo.id},
                      {"refs", std::move(refs)},
                      {"commits", std::move(commits)}});

@@ -74,7 +74,6 @@ using sqlite::SqliteError;
 using sqlite::Stmt;
 using sqlite::Transaction;
 
-const char* RepoTypeName(RepoType t) { return t == RepoType::kDataset ? "dataset" : "model"; }
 
 std::string ParentOf(std::string_view path) {
   size_t slash = path.rfind('/');
@@ -422,7 +421,7 @@ Result<std::vector<RepoKey>> Index::ListRepos() {
   while (true) {
     HM_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    out.push_back(RepoKey{st.Text(0) == "dataset" ? RepoType::kDataset : RepoType::kModel,
+    out.push_back(RepoKey{RepoTypeFromName(st.Text(0)),
                           st.Text(1)});
   }
   return out;

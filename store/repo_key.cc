@@ -65,6 +65,12 @@ Status ValidateSlashPath(std::string_view s, const char* what, size_t max_len) {
 
 std::string RepoKey::ToString() const { return std::string(RepoTypePlural(type)) + "/" + id; }
 
+const char* RepoTypeName(RepoType t) { return t == RepoType::kDataset ? "dataset" : "model"; }
+
+RepoType RepoTypeFromName(std::string_view name) {
+  return name == "dataset" ? RepoType::kDataset : RepoType::kModel;
+}
+
 const char* RepoTypePlural(RepoType t) { return t == RepoType::kDataset ? "datasets" : "models"; }
 const char* RepoTypeUrlPrefix(RepoType t) { return t == RepoType::kDataset ? "datasets/" : ""; }
 

@@ -28,6 +28,10 @@ struct RepoKey {
   std::string ToString() const;
 };
 
+// "model" / "dataset": how the index, bundles, logs and JSON documents
+// spell a type; RepoTypeFromName reads it back (anything else is a model).
+const char* RepoTypeName(RepoType t);
+RepoType RepoTypeFromName(std::string_view name);
 // "models" / "datasets", as in /api/{plural}/...
 const char* RepoTypePlural(RepoType t);
 // "" / "datasets/", as in /{prefix}{id}/resolve/...

@@ -51,7 +51,7 @@ std::string RepoListingJson(const std::vector<RepoListing>& repos) {
   for (const RepoListing& r : repos) {
     nlohmann::json refs = nlohmann::json::object();
     for (const NamedRef& ref : r.refs) refs[ref.name] = ref.record.commit;
-    list.push_back({{"type", r.repo.type == RepoType::kDataset ? "dataset" : "model"},
+    list.push_back({{"type", RepoTypeName(r.repo.type)},
                     {"id", r.repo.id},
                     {"refs", refs},
                     {"files", r.files},

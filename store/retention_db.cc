@@ -34,10 +34,6 @@ CREATE TABLE repo_access (
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 
-const char* TypeName(RepoType t) { return t == RepoType::kDataset ? "dataset" : "model"; }
-RepoType TypeOf(const std::string& name) {
-  return name == "dataset" ? RepoType::kDataset : RepoType::kModel;
-}
 
 }  // namespace
 
@@ -55,7 +51,7 @@ Status RetentionDb::AddPin(const Pin& pin) {
   HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
                                              "INSERT OR IGNORE INTO pins (type, name, revision) "
                                              "VALUES (?1, ?2, ?3)"));
-  st.Bind(1, TypeName(pin.repo.type)).Bind(2, pin.repo.id).Bind(3, pin.revision);
+  st.Bind(1, RepoTypeName(pin.repo.type)).Bind(2, pin.repo.id).Bind(3, pin.revision);
   return st.Run();
 }
 
@@ -64,7 +60,7 @@ Result<bool> RetentionDb::RemovePin(const Pin& pin) {
   HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
                                              "DELETE FROM pins WHERE type = ?1 AND name = ?2 AND "
                                              "revision = ?3"));
-  st.Bind(1, TypeName(pin.repo.type)).Bind(2, pin.repo.id).Bind(3, pin.revision);
+  st.Bind(1, RepoTypeName(pin.repo.type)).Bind(2, pin.repo.id).Bind(3, pin.revision);
   HM_RETURN_IF_ERROR(st.Run());
   return sqlite3_changes(db_) > 0;
 }
@@ -79,7 +75,7 @@ Result<std::vector<Pin>> RetentionDb::ListPins() {
     HM_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     Pin pin;
-    pin.repo.type = TypeOf(st.Text(0));
+    pin.repo.type = RepoTypeFromName(st.Text(0));
     pin.repo.id = st.Text(1);
     pin.revision = st.Text(2);
     out.push_back(std::move(pin));
@@ -110,7 +106,7 @@ Status RetentionDb::RecordAccess(const std::vector<AccessEvent>& events) {
     }
     if (!e.repo.id.empty()) {
       repo.Reset();
-      repo.Bind(1, TypeName(e.repo.type)).Bind(2, e.repo.id).Bind(3, e.at_micros);
+      repo.Bind(1, RepoTypeName(e.repo.type)).Bind(2, e.repo.id).Bind(3, e.at_micros);
       HM_RETURN_IF_ERROR(repo.Run());
     }
   }
@@ -131,13 +127,14 @@ Result<std::map<std::string, int64_t>> RetentionDb::ObjectLastAccess() {
 
 Result<std::map<std::string, int64_t>> RetentionDb::RepoLastAccess() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "SELECT type, name, last_access FROM repo_access"));
+  HM_ASSIGN_OR_RETURN(Stmt st,
+                      Stmt::Prepare(db_, "SELECT type, name, last_access FROM repo_access"));
   std::map<std::string, int64_t> out;
   while (true) {
     HM_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     RepoKey key;
-    key.type = TypeOf(st.Text(0));
+    key.type = RepoTypeFromName(st.Text(0));
     key.id = st.Text(1);
     out[key.ToString()] = st.Int(2);
   }

@@ -104,7 +104,7 @@ std::string StorageUsageJson(const StorageUsage& usage) {
   nlohmann::json repos = nlohmann::json::array();
   for (const RepoUsage& r : usage.repos) {
     nlohmann::json j = FiguresJson(r.figures);
-    j["type"] = r.repo.type == RepoType::kDataset ? "dataset" : "model";
+    j["type"] = RepoTypeName(r.repo.type);
     j["id"] = r.repo.id;
     repos.push_back(std::move(j));
   }
