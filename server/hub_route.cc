@@ -172,6 +172,7 @@ bool RouteHasRepo(RouteKind kind) {
     case RouteKind::kMetrics:
     case RouteKind::kHealthz:
     case RouteKind::kReadyz:
+    case RouteKind::kWhoAmI:
       return false;
   }
   return false;
@@ -249,6 +250,8 @@ Result<HubRoute> ParseHubRoute(std::string_view method, std::string_view target)
   };
   if (read && path == "/api/status") {
     route = fixed(RouteKind::kStatus);
+  } else if (read && path == "/api/whoami-v2") {
+    route = fixed(RouteKind::kWhoAmI);
   } else if (read && path == "/api/admin/storage") {
     route = fixed(RouteKind::kAdminStorage);
   } else if (read && path == "/metrics") {

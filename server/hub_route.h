@@ -29,6 +29,7 @@ enum class RouteKind {
   kMetrics,    // GET /metrics (Prometheus text format)
   kHealthz,    // GET /healthz: the process is alive
   kReadyz,     // GET /readyz: the store and index can serve
+  kWhoAmI,     // GET /api/whoami-v2: who the presented token is on this mirror
 };
 
 struct HubRoute {

@@ -13,6 +13,7 @@
 #include "server/error_response.h"
 #include "server/json_views.h"
 #include "server/url_text.h"
+#include "store/human_format.h"
 #include "store/entry_objects.h"
 
 namespace hubmirror {
@@ -131,7 +132,10 @@ HubServer::HubServer(const ServerOptions& options, RepoCatalog* catalog, Index* 
       store_(store),
       pull_through_(pull_through),
       access_(access),
-      audit_(audit) {
+      audit_(audit),
+      started_at_(FormatUtcMillis(std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count())) {
   const int workers = std::max(1, options.worker_threads);
   http_.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   http_.set_read_timeout(options.read_timeout_seconds, 0);
@@ -268,6 +272,7 @@ void HubServer::Dispatch(const HubRoute& route, const httplib::Request& req,
       }
       return handler->second(route, *caller, req, res);
     case RouteKind::kAdminStorage: return HandleAdminStorage(*caller, req, res);
+    case RouteKind::kWhoAmI: return HandleWhoAmI(*caller, req, res);
     case RouteKind::kRepoInfo: return HandleRepoInfo(route, *caller, req, res);
     case RouteKind::kTree: return HandleTree(route, *caller, req, res);
     case RouteKind::kPathsInfo: return HandlePathsInfo(route, *caller, req, res);
@@ -288,6 +293,19 @@ void HubServer::HandleStatus(httplib::Response& res) {
     status["unique_object_bytes"] = totals->second;
   }
   res.set_content(status.dump(2) + "\n", "application/json");
+}
+
+void HubServer::HandleWhoAmI(const Caller& caller, const httplib::Request& req,
+                             httplib::Response& res) {
+  // `hf auth login` and whoAmI() validate a token here. The mirror answers for
+  // its own tokens (an unknown one was refused with 401 before this point)
+  // and never asks the upstream: it must not learn who is asking.
+  if (!HasToken(req)) {
+    return WriteError(
+        Status::Unauthenticated("whoami needs a token (Authorization: Bearer <token>)"), false,
+        &res);
+  }
+  res.set_content(WhoAmIJson(caller.name, started_at_).dump(), "application/json");
 }
 
 void HubServer::HandleRepoInfo(const HubRoute& route, const Caller& caller,

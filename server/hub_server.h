@@ -81,6 +81,7 @@ class HubServer {
   void HandleStatus(httplib::Response& res);
   void HandleAdminStorage(const Caller& caller, const httplib::Request& req,
                           httplib::Response& res);
+  void HandleWhoAmI(const Caller& caller, const httplib::Request& req, httplib::Response& res);
   void HandleRepoInfo(const HubRoute& route, const Caller& caller, const httplib::Request& req,
                   httplib::Response& res);
   void HandleTree(const HubRoute& route, const Caller& caller, const httplib::Request& req,
@@ -108,6 +109,8 @@ class HubServer {
   DownloadListener download_listener_;
   ServerMetrics* metrics_ = nullptr;
   AccessLog* access_log_ = nullptr;
+  // When this server started: what whoami-v2 reports as a token's creation.
+  std::string started_at_;
   httplib::Server http_;
   int port_ = 0;
 };

@@ -1,5 +1,7 @@
 #include "server/json_views.h"
 
+#include "store/hash.h"
+
 namespace hubmirror {
 
 using nlohmann::json;
@@ -48,6 +50,18 @@ Result<std::string> RepoInfoView(const std::string& info_json, const HubRoute& r
     if (info.contains(key)) view[key] = info[key];
   }
   return view.dump();
+}
+
+json WhoAmIJson(const std::string& name, const std::string& created_at) {
+  return {{"type", "user"},
+          {"id", Sha256Hex("whoami:" + name).substr(0, 24)},
+          {"name", name},
+          {"fullname", name},
+          {"isPro", false},
+          {"orgs", json::array()},
+          {"auth",
+           {{"type", "access_token"},
+            {"accessToken", {{"displayName", name}, {"role", "read"}, {"createdAt", created_at}}}}}};
 }
 
 }  // namespace hubmirror

@@ -67,6 +67,7 @@ const char* RouteLabel(RouteKind kind) {
     case RouteKind::kMetrics: return "metrics";
     case RouteKind::kHealthz: return "healthz";
     case RouteKind::kReadyz: return "readyz";
+    case RouteKind::kWhoAmI: return "whoami";
   }
   return "unknown";
 }

@@ -102,6 +102,37 @@ TEST_F(AccessTest, AnonymousAccessCanBeTurnedOff) {
   EXPECT_EQ(Get("/acme/tiny-model/resolve/main/config.json", "team-secret").status, 200);
 }
 
+TEST_F(AccessTest, WhoAmINamesTheMirrorTokenAndNeverAsksUpstream) {
+  StartMirror(TwoTokens());
+  HttpReply team = Get("/api/whoami-v2", "team-secret");
+  ASSERT_EQ(team.status, 200) << team.body;
+  const nlohmann::json who = nlohmann::json::parse(team.body);
+  EXPECT_EQ(who["name"], "ml-team");
+  EXPECT_TRUE(who["orgs"].is_array());
+  EXPECT_EQ(who["auth"]["accessToken"]["role"], "read");
+  // @huggingface/hub turns createdAt into a Date.
+  EXPECT_EQ(who["auth"]["accessToken"]["createdAt"].get<std::string>().size(),
+            std::string("2024-01-02T03:04:05.000Z").size());
+  EXPECT_EQ(Get("/api/whoami-v2", "guess").status, 401);
+  HttpReply anonymous = Get("/api/whoami-v2");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.Header("X-Error-Code"), "Unauthorized");
+  const nlohmann::json stats = hub_.Stats();
+  for (const auto& request : stats["requests"]) {
+    EXPECT_EQ(request["target"].get<std::string>().find("whoami"), std::string::npos)
+        << request.dump();
+  }
+}
+
+TEST_F(AccessTest, WhoAmIWithoutConfiguredTokensAcceptsAnyToken) {
+  // No [[access.tokens]]: a client's own huggingface.co token is ignored, so
+  // `hf auth login` against the mirror succeeds and downloads stay anonymous.
+  StartMirror("");
+  HttpReply who = Get("/api/whoami-v2", "hf_anything");
+  ASSERT_EQ(who.status, 200) << who.body;
+  EXPECT_EQ(nlohmann::json::parse(who.body)["name"], "anonymous");
+}
+
 TEST_F(AccessTest, AuditLogRecordsEveryDownload) {
   StartMirror(TwoTokens());
   ASSERT_EQ(Get("/acme/tiny-model/resolve/main/config.json", "team-secret").status, 200);

@@ -35,6 +35,7 @@ import {
   listFiles,
   modelInfo,
   snapshotDownload,
+  whoAmI,
 } from "@huggingface/hub";
 
 const GLOBAL_TIMEOUT_MS = 120_000;
@@ -440,6 +441,15 @@ async function main() {
   console.log(`# @huggingface/hub against ${hubUrl} (${hubKind}), cache ${cacheDir}`);
   for (const target of TARGETS) {
     await checkTarget(target, manifest, hubUrl, cacheDir, hubKind);
+  }
+
+  // `hf auth login` and whoAmI() validate a token at /api/whoami-v2; a mirror
+  // without tokens of its own accepts any (and never asks the upstream).
+  const who = await step("whoAmI", () => whoAmI({ hubUrl, accessToken: "hf_client_token" }));
+  if (who) {
+    const createdAt = who.auth?.accessToken?.createdAt;
+    check(typeof who.name === "string" && createdAt instanceof Date && !isNaN(createdAt),
+      "whoAmI: a name and the token's creation date", JSON.stringify(who));
   }
 }
 

@@ -103,12 +103,14 @@ TEST(HubRouteTest, RejectsTraversalAndBadEncodings) {
 }
 
 TEST(HubRouteTest, UnknownRoutesAreNotFound) {
-  for (const char* target : {"/favicon.ico", "/api/spaces/a/b", "/api/whoami-v2",
+  for (const char* target : {"/favicon.ico", "/api/spaces/a/b", "/api/whoami",
                              "/spaces/a/b/resolve/main/x", "/acme/tiny/blob/main/x"}) {
     EXPECT_EQ(ParseHubRoute("GET", target).status().code(), StatusCode::kNotFound) << target;
   }
   EXPECT_EQ(MustParse("GET", "/api/status").kind, RouteKind::kStatus);
   EXPECT_EQ(MustParse("GET", "/api/admin/storage").kind, RouteKind::kAdminStorage);
+  EXPECT_EQ(MustParse("GET", "/api/whoami-v2").kind, RouteKind::kWhoAmI);
+  EXPECT_EQ(ParseHubRoute("POST", "/api/whoami-v2").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(ParseHubRoute("POST", "/api/admin/storage").status().code(), StatusCode::kNotFound);
 }
 
