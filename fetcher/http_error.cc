@@ -49,22 +49,29 @@ Status HttpErrorToStatus(const HttpErrorInfo& info, const std::string& what) {
   if (!info.error_code.empty()) message += " (" + Truncate(info.error_code) + ")";
   if (!detail.empty()) message += ": " + Truncate(detail);
 
+  // The Hub's own words go to clients unchanged: Python recognizes a
+  // disabled repo by its exact message.
+  std::string hub_message = Truncate(info.error_message);
   if (info.error_message == "Access to this resource is disabled.") {
-    return Status::PermissionDenied(std::move(message)).WithHubError(HubError::kDisabled, code);
+    return Status::PermissionDenied(std::move(message))
+        .WithHubError(HubError::kDisabled, code, std::move(hub_message));
   }
   HubError hub = HubErrorFromName(info.error_code);
   switch (hub) {
     case HubError::kRepoNotFound:
     case HubError::kRevisionNotFound:
     case HubError::kEntryNotFound:
-      return Status::NotFound(std::move(message)).WithHubError(hub, code);
+      return Status::NotFound(std::move(message)).WithHubError(hub, code, std::move(hub_message));
     case HubError::kGatedRepo:
       if (code == 401) {
-        return Status::Unauthenticated(std::move(message)).WithHubError(hub, code);
+        return Status::Unauthenticated(std::move(message))
+            .WithHubError(hub, code, std::move(hub_message));
       }
-      return Status::PermissionDenied(std::move(message)).WithHubError(hub, code);
+      return Status::PermissionDenied(std::move(message))
+          .WithHubError(hub, code, std::move(hub_message));
     case HubError::kDisabled:
-      return Status::PermissionDenied(std::move(message)).WithHubError(hub, code);
+      return Status::PermissionDenied(std::move(message))
+          .WithHubError(hub, code, std::move(hub_message));
     case HubError::kNone:
       break;
   }

@@ -62,7 +62,8 @@ void WriteError(const Status& status, bool authenticated, httplib::Response* res
   res->status = HttpStatusFor(status, authenticated);
   std::string code = HubErrorName(status.hub_error());
   if (code.empty()) code = GenericErrorCode(res->status);
-  std::string message = HeaderSafe(status.message());
+  std::string message =
+      HeaderSafe(status.hub_message().empty() ? status.message() : status.hub_message());
   res->set_header("X-Error-Code", code);
   res->set_header("X-Error-Message", message);
   res->set_content(nlohmann::json{{"error", message}}.dump(), "application/json");

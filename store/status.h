@@ -69,9 +69,13 @@ class [[nodiscard]] Status {
   static Status FromErrno(int err, const std::string& context);
 
   // Attaches the Hub's verdict; http_status 0 means "the default for that error".
-  Status WithHubError(HubError e, int http_status = 0) && {
+  // `hub_message` is the upstream Hub's own X-Error-Message, passed to clients
+  // verbatim (huggingface_hub matches some messages exactly) while message()
+  // keeps the full story for logs and the CLI.
+  Status WithHubError(HubError e, int http_status = 0, std::string hub_message = "") && {
     hub_error_ = e;
     http_status_ = http_status;
+    hub_message_ = std::move(hub_message);
     return std::move(*this);
   }
 
@@ -80,6 +84,7 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   HubError hub_error() const { return hub_error_; }
   int http_status() const { return http_status_; }
+  const std::string& hub_message() const { return hub_message_; }
   // A transient failure: worth a retry, or a stale answer from the store.
   bool retryable() const {
     return code_ == StatusCode::kUnavailable || code_ == StatusCode::kDeadlineExceeded;
@@ -92,6 +97,7 @@ class [[nodiscard]] Status {
   std::string message_;
   HubError hub_error_ = HubError::kNone;
   int http_status_ = 0;
+  std::string hub_message_;
 };
 
 // Either a T or a non-OK Status.

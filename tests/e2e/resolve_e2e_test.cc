@@ -242,6 +242,10 @@ TEST_F(ResolveTest, HubErrorsCarryStatusAndErrorCode) {
   HttpReply no_repo = Resolve("GET", "acme/does-not-exist/resolve/main/config.json");
   EXPECT_EQ(no_repo.status, 401);
   EXPECT_EQ(no_repo.Header("X-Error-Code"), "RepoNotFound");
+  // The Hub's own message, verbatim (huggingface_hub matches some exactly),
+  // and nothing about where the mirror's upstream lives.
+  EXPECT_EQ(no_repo.Header("X-Error-Message"), "Repository not found");
+  EXPECT_EQ(no_repo.body.find(hub_.api_url()), std::string::npos) << no_repo.body;
   HttpReply no_rev = Resolve("GET", "acme/tiny-model/resolve/no-such-branch/config.json");
   EXPECT_EQ(no_rev.status, 404);
   EXPECT_EQ(no_rev.Header("X-Error-Code"), "RevisionNotFound");

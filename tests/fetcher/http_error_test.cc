@@ -29,6 +29,12 @@ TEST(HttpErrorTest, HubErrorCodes) {
   EXPECT_EQ(Map(401, "GatedRepo").hub_error(), HubError::kGatedRepo);
   s = Map(403, "", "Access to this resource is disabled.");
   EXPECT_EQ(s.hub_error(), HubError::kDisabled);
+  // Clients get the Hub's words unchanged; logs keep the request too.
+  EXPECT_EQ(s.hub_message(), "Access to this resource is disabled.");
+  EXPECT_NE(s.message().find("GET https://hf.co/api/x"), std::string::npos);
+  EXPECT_EQ(Map(404, "RepoNotFound", "Repository not found").hub_message(),
+            "Repository not found");
+  EXPECT_EQ(Map(503).hub_message(), "");
 }
 
 TEST(HttpErrorTest, PlainStatuses) {
