@@ -402,14 +402,6 @@ void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
   if (!entry.ok()) return WriteError(entry.status(), HasToken(req), &res);
 
   const uint64_t size = entry->size;
-  res.set_header("ETag", QuotedEtag(*entry));
-  if (entry->is_lfs) {
-    res.set_header("X-Linked-Etag", QuotedEtag(*entry));
-    res.set_header("X-Linked-Size", std::to_string(size));
-  }
-  res.set_header("Accept-Ranges", "bytes");
-  if (resolved->stale) res.set_header("X-Hubmirror-Stale", "1");
-
   ByteRange range = ParseByteRange(req.get_header_value("Range"), size);
   if (range.kind == ByteRange::Kind::kUnsatisfiable) {
     res.set_header("Content-Range", "bytes */" + std::to_string(size));
@@ -418,57 +410,53 @@ void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
                           .WithHubError(HubError::kNone, 416),
                       HasToken(req), &res);
   }
-  uint64_t first = 0;
-  uint64_t length = size;
-  if (range.kind == ByteRange::Kind::kSatisfiable) {
-    first = range.first;
-    length = range.length();
-    res.status = 206;
-    res.set_header("Content-Range", "bytes " + std::to_string(range.first) + "-" +
-                                        std::to_string(range.last) + "/" + std::to_string(size));
-  } else {
-    res.status = 200;
-  }
-  const char* content_type = "application/octet-stream";
+  const bool partial = range.kind == ByteRange::Kind::kSatisfiable;
+  const uint64_t first = partial ? range.first : 0;
+  const uint64_t length = partial ? range.length() : size;
 
   // HEAD answers from metadata alone: no bytes are needed, none are fetched.
+  // A GET finds its bytes before any header promises them, so that a file
+  // that cannot be had is an error status, not a 200 that breaks off.
+  const bool send_bytes = req.method != "HEAD" && length > 0;
+  std::optional<std::string> stored;
+  std::unique_ptr<BodySource> body;
+  if (send_bytes) {
+    Result<std::optional<std::string>> located = FindStoredObject(index_, store_, *entry);
+    if (!located.ok()) return WriteError(located.status(), HasToken(req), &res);
+    stored = std::move(located).value();
+    Result<std::unique_ptr<BodySource>> source = OpenBody(route, commit, *entry, stored, first);
+    if (!source.ok()) return WriteError(source.status(), HasToken(req), &res);
+    body = std::move(source).value();
+  }
+
+  res.set_header("ETag", QuotedEtag(*entry));
+  if (entry->is_lfs) {
+    res.set_header("X-Linked-Etag", QuotedEtag(*entry));
+    res.set_header("X-Linked-Size", std::to_string(size));
+  }
+  res.set_header("Accept-Ranges", "bytes");
+  if (resolved->stale) res.set_header("X-Hubmirror-Stale", "1");
+  res.status = partial ? 206 : 200;
+  if (partial) {
+    res.set_header("Content-Range", "bytes " + std::to_string(range.first) + "-" +
+                                        std::to_string(range.last) + "/" + std::to_string(size));
+  }
+  const char* content_type = "application/octet-stream";
   if (length == 0) {
     res.set_content("", content_type);
     return;
   }
-  if (req.method == "HEAD") {
+  if (!send_bytes) {
     res.set_content_provider(length, content_type,
                              [](size_t, size_t, httplib::DataSink&) { return false; });
     return;
   }
 
-  Result<std::optional<std::string>> stored = FindStoredObject(index_, store_, *entry);
-  if (!stored.ok()) return WriteError(stored.status(), HasToken(req), &res);
-  std::unique_ptr<BodySource> body;
-  if (*stored) {
-    Result<std::unique_ptr<ObjectReader>> reader = store_->Open(**stored);
-    if (!reader.ok()) return WriteError(reader.status(), HasToken(req), &res);
-    body = NewStoredBody(std::move(reader).value());
-  } else if (pull_through_ == nullptr) {
-    // The Hub's answer for a file that cannot be had: clients report it as
-    // not available instead of retrying a gateway error.
-    return WriteError(Status::NotFound(route.path + " of " + route.repo.ToString() + " at " +
-                                       commit + " is not stored on this offline mirror")
-                          .WithHubError(HubError::kEntryNotFound, 404),
-                      HasToken(req), &res);
-  } else {
-    Result<std::shared_ptr<ObjectFetch>> fetch =
-        pull_through_->StartOrJoin(route.repo, commit, *entry);
-    if (!fetch.ok()) return WriteError(fetch.status(), HasToken(req), &res);
-    body = NewFetchBody(std::move(fetch).value(),
-                        int64_t{options_.fetch_stall_timeout_seconds} * 1000);
-  }
-
-  if (download_listener_) download_listener_(route.repo, commit, stored->value_or(""));
+  if (download_listener_) download_listener_(route.repo, commit, stored.value_or(""));
   Counter* served_bytes = nullptr;
   if (metrics_ != nullptr) {
-    metrics_->downloads.With({*stored ? "hit" : "miss"}).Add();
-    served_bytes = &metrics_->served_bytes.With({*stored ? "store" : "pull_through"});
+    metrics_->downloads.With({stored ? "hit" : "miss"}).Add();
+    served_bytes = &metrics_->served_bytes.With({stored ? "store" : "pull_through"});
   }
   std::shared_ptr<BodySource> shared_body = std::move(body);
   if (audit) audit->expected = length;
@@ -494,6 +482,32 @@ void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
         // client sees a broken transfer, never wrong bytes.
         return body->WriteSome(first + offset, remaining, write).ok();
       });
+}
+
+Result<std::unique_ptr<BodySource>> HubServer::OpenBody(const HubRoute& route,
+                                                       const std::string& commit,
+                                                       const EntryRecord& entry,
+                                                       const std::optional<std::string>& stored,
+                                                       uint64_t first) {
+  if (stored) {
+    HM_ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> reader, store_->Open(*stored));
+    return NewStoredBody(std::move(reader));
+  }
+  if (pull_through_ == nullptr) {
+    // The Hub's answer for a file that cannot be had: clients report it as
+    // not available instead of retrying a gateway error.
+    return Status::NotFound(route.path + " of " + route.repo.ToString() + " at " + commit +
+                            " is not stored on this offline mirror")
+        .WithHubError(HubError::kEntryNotFound, 404);
+  }
+  HM_ASSIGN_OR_RETURN(std::shared_ptr<ObjectFetch> fetch,
+                      pull_through_->StartOrJoin(route.repo, commit, entry));
+  // Wait for the upstream to deliver the first byte wanted (or fail): an
+  // unreachable upstream then answers 502/504, which clients retry or fall
+  // back on, where a 200 that ends at once looks like a broken network.
+  const int64_t stall_ms = int64_t{options_.fetch_stall_timeout_seconds} * 1000;
+  HM_RETURN_IF_ERROR(fetch->WaitReadable(first, stall_ms).status());
+  return NewFetchBody(std::move(fetch), stall_ms);
 }
 
 void HubServer::HandleAdminStorage(const Caller& caller, const httplib::Request& req,

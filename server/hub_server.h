@@ -16,11 +16,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "server/access_log.h"
 #include "server/access_policy.h"
 #include "server/audit_log.h"
+#include "server/body_source.h"
 #include "server/hub_route.h"
 #include "server/options.h"
 #include "server/pull_through.h"
@@ -90,6 +92,13 @@ class HubServer {
                   httplib::Response& res);
   void HandleResolve(const HubRoute& route, const Caller& caller, const httplib::Request& req,
                      httplib::Response& res, const std::shared_ptr<Exchange>& exchange);
+
+  // Where the bytes of `entry` come from, from `first` on: the stored object,
+  // or a pull-through fetch that has delivered byte `first` (else its error).
+  Result<std::unique_ptr<BodySource>> OpenBody(const HubRoute& route, const std::string& commit,
+                                               const EntryRecord& entry,
+                                               const std::optional<std::string>& stored,
+                                               uint64_t first);
 
   // Resolves the route's revision and checks that `caller` may read the repo.
   Result<Resolution> ResolveAuthorized(const HubRoute& route, const Caller& caller);

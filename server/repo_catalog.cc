@@ -194,13 +194,13 @@ Result<std::vector<EntryRecord>> RepoCatalog::LookupEntries(const RepoKey& repo,
   if (!missing.empty() && !complete && upstream_ != nullptr) {
     Result<std::vector<EntryRecord>> fetched =
         FetchPathsInfo(repo, commit, missing, /*expand=*/false);
-    // Unreachable upstream: answer with what the index knows.
-    if (!fetched.ok() && !fetched.status().retryable()) return std::move(fetched).status();
-    if (fetched.ok()) {
-      for (EntryRecord& e : *fetched) {
-        auto it = std::find(paths.begin(), paths.end(), e.path);
-        if (it != paths.end()) found[it - paths.begin()] = std::move(e);
-      }
+    // Unreachable upstream and paths the index cannot vouch for either way:
+    // "not found" would be a lie that clients remember (huggingface_hub
+    // writes .no_exist), so the upstream's error is the answer.
+    if (!fetched.ok()) return std::move(fetched).status();
+    for (EntryRecord& e : *fetched) {
+      auto it = std::find(paths.begin(), paths.end(), e.path);
+      if (it != paths.end()) found[it - paths.begin()] = std::move(e);
     }
   }
   std::vector<EntryRecord> entries;

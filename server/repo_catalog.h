@@ -54,7 +54,9 @@ class RepoCatalog {
                                             const std::string& dir, bool recursive);
 
   // The entries of those `paths` that exist at `commit` (files or folders),
-  // in the order asked.
+  // in the order asked. When the index does not know some of them and the
+  // upstream cannot be asked, the upstream's error (offline: only what the
+  // index knows).
   Result<std::vector<EntryRecord>> LookupEntries(const RepoKey& repo, const std::string& commit,
                                                  const std::vector<std::string>& paths);
 

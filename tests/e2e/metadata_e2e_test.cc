@@ -187,5 +187,35 @@ TEST_F(MetadataTest, UpstreamGoneServesLastKnownCommitMarkedStale) {
   EXPECT_FALSE(unknown.Header("X-Error-Code").empty());
 }
 
+TEST_F(MetadataTest, UpstreamGoneFilesNotStoredAreAGatewayErrorNotMissing) {
+  StartMirror({"--revision-ttl", "0"});
+  ASSERT_EQ(HttpGet(mirror_->url(), "/acme/tiny-model/resolve/main/config.json").status, 200);
+  // Known from a listing but never downloaded.
+  ASSERT_EQ(HttpGet(mirror_->url(), "/api/models/acme/tiny-model/tree/v1").status, 200);
+  hub_.Stop();
+
+  // Never looked up: the mirror cannot know whether the file exists. A 404
+  // EntryNotFound would make huggingface_hub record it as missing for good.
+  for (const char* method : {"HEAD", "GET"}) {
+    HttpReply unknown =
+        HttpRequest(mirror_->url(), method, "/acme/tiny-model/resolve/main/weights/part-00001.bin");
+    EXPECT_EQ(unknown.status, 502) << method;
+    EXPECT_NE(unknown.Header("X-Error-Code"), "EntryNotFound") << method;
+  }
+  // Known but not stored: HEAD answers from metadata; GET is a gateway
+  // error before any header promises bytes (it used to be a 200 that ended
+  // at once).
+  HttpReply head = HttpRequest(mirror_->url(), "HEAD", "/acme/tiny-model/resolve/v1/README.md");
+  EXPECT_EQ(head.status, 200);
+  for (const char* range : {"", "bytes=0-0", "bytes=10-"}) {
+    httplib::Headers headers;
+    if (*range != 0) headers.emplace("Range", range);
+    HttpReply get = HttpGet(mirror_->url(), "/acme/tiny-model/resolve/v1/README.md", headers);
+    EXPECT_EQ(get.status, 502) << range;
+    EXPECT_FALSE(get.Header("X-Error-Code").empty()) << range;
+    EXPECT_TRUE(get.Header("ETag").empty()) << range;
+  }
+}
+
 }  // namespace
 }  // namespace hubmirror::e2e
