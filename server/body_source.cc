@@ -68,10 +68,22 @@ class FetchBody : public BodySource {
  public:
   FetchBody(std::shared_ptr<ObjectFetch> fetch, int64_t stall_timeout_ms)
       : fetch_(std::move(fetch)), stall_timeout_ms_(stall_timeout_ms) {}
+  // `n` is what is left of the response, so a write of all `n` bytes ends
+  // it. The fetch holds back the object's last byte until the hash checks
+  // out; a Range that ends earlier needs the same: its own last byte waits
+  // for the verdict, so a corrupt transfer never ends a 206 cleanly.
   Result<size_t> WriteSome(uint64_t offset, size_t n, const BodyWriter& write) override {
     if (buffer_.empty()) buffer_.resize(kBodyCopyChunkBytes);
     HM_ASSIGN_OR_RETURN(uint64_t readable, fetch_->WaitReadable(offset, stall_timeout_ms_));
     size_t want = static_cast<size_t>(std::min<uint64_t>({readable, n, buffer_.size()}));
+    if (want == n && !verified_) {
+      if (want > 1) {
+        --want;
+      } else {
+        HM_RETURN_IF_ERROR(fetch_->WaitVerified(stall_timeout_ms_));
+        verified_ = true;
+      }
+    }
     HM_ASSIGN_OR_RETURN(size_t got, fetch_->Read(offset, buffer_.data(), want));
     if (got == 0) return Status::Internal("in-flight object read returned no bytes");
     return WriteAll(buffer_.data(), got, write);
@@ -80,6 +92,7 @@ class FetchBody : public BodySource {
  private:
   std::shared_ptr<ObjectFetch> fetch_;
   int64_t stall_timeout_ms_;
+  bool verified_ = false;
   std::vector<char> buffer_;
 };
 

@@ -41,6 +41,22 @@ Result<uint64_t> ObjectFetch::WaitReadable(uint64_t offset, int64_t stall_timeou
   }
 }
 
+Status ObjectFetch::WaitVerified(int64_t stall_timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  uint64_t last_written = written_;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(stall_timeout_ms);
+  while (!done_) {
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      if (written_ == last_written) {
+        return Status::DeadlineExceeded("upstream transfer of " + entry_.path + " stalled");
+      }
+      last_written = written_;
+      deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(stall_timeout_ms);
+    }
+  }
+  return final_status_;
+}
+
 Result<size_t> ObjectFetch::Read(uint64_t offset, char* buf, size_t n) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (!writer_) return Status::Unavailable("the upstream transfer of " + entry_.path + " failed");

@@ -46,6 +46,9 @@ class ObjectFetch {
   // Waits until bytes at `offset` can be read, and returns how many (> 0);
   // an error when the fetch failed or nothing arrived for `stall_timeout_ms`.
   Result<uint64_t> WaitReadable(uint64_t offset, int64_t stall_timeout_ms);
+  // Waits until the whole object has arrived and been verified and committed
+  // (OK), or the fetch failed (its error), or stalled for `stall_timeout_ms`.
+  Status WaitVerified(int64_t stall_timeout_ms);
   Result<size_t> Read(uint64_t offset, char* buf, size_t n) const;
 
  private:

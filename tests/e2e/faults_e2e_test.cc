@@ -78,6 +78,24 @@ TEST_F(FaultTest, CorruptBodyNeverFinishesCleanlyAndIsNotCommitted) {
   EXPECT_EQ(VerifyProblems(), "");
 }
 
+TEST_F(FaultTest, CorruptBodyNeverEndsARangeCleanly) {
+  const std::string whole = hub_.DirectDownload("acme/tiny-model", "main", "model.safetensors");
+  ASSERT_EQ(whole.size(), 3u << 20);
+  // The fake flips the byte at the middle (1.5 MiB); the range ends at 2 MiB,
+  // a second before the throttled transfer is complete and found corrupt.
+  hub_.Control("/_fake/fault?kind=corrupt");
+  hub_.Control("/_fake/cdn-rate?bytes_per_sec=1048576");
+  HttpReply part = HttpGet(mirror_->url(), kBig, {{"Range", "bytes=1048576-2097151"}});
+  EXPECT_TRUE(part.status != 206 || part.body == whole.substr(1048576, 1048576))
+      << "a 206 finished cleanly with unverified, wrong bytes";
+  EXPECT_NE(part.status, 206) << "the range held the corrupt byte";
+  hub_.Control("/_fake/cdn-rate?bytes_per_sec=0");
+  EXPECT_EQ(VerifyProblems(), "");
+  HttpReply good = HttpGet(mirror_->url(), kBig, {{"Range", "bytes=1048576-2097151"}});
+  ASSERT_EQ(good.status, 206);
+  EXPECT_EQ(good.body, whole.substr(1048576, 1048576));
+}
+
 TEST_F(FaultTest, RedirectLoopFailsVisiblyThenRecovers) {
   const std::string expected = Expected("acme/tiny-model", "model.safetensors");
   // Enough loops to exhaust one transfer's redirect budget.
