@@ -57,6 +57,11 @@ Status ObjectFetch::WaitVerified(int64_t stall_timeout_ms) {
   return final_status_;
 }
 
+uint64_t ObjectFetch::BytesToArrive() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return written_ < entry_.size ? entry_.size - written_ : 0;
+}
+
 Result<size_t> ObjectFetch::Read(uint64_t offset, char* buf, size_t n) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (!writer_) return Status::Unavailable("the upstream transfer of " + entry_.path + " failed");
@@ -131,13 +136,19 @@ Result<std::shared_ptr<ObjectFetch>> PullThrough::StartOrJoin(const RepoKey& rep
   auto it = running_.find(key);
   if (it != running_.end()) return it->second;
 
+  // While in flight an object takes its size twice (the temp file readers
+  // stream from, and its chunks packed beside it) until the commit drops the
+  // temp file; transfers already running still need their share too.
+  uint64_t needed = 2 * entry.size + options_.min_free_bytes;
+  for (const auto& [running_key, running] : running_) needed += 2 * running->BytesToArrive();
   Result<uint64_t> available = env_->AvailableBytes(options_.store_dir);
-  if (available.ok() && *available < entry.size + options_.min_free_bytes) {
+  if (available.ok() && *available < needed) {
     return Status::ResourceExhausted(
         "not enough disk space to store " + entry.path + " of " + repo.ToString() + " (" +
-        std::to_string(entry.size) + " bytes, " + std::to_string(*available) + " free in " +
-        options_.store_dir + ", " + std::to_string(options_.min_free_bytes) +
-        " kept in reserve): free space or move the store; stored files are still served");
+        std::to_string(entry.size) + " bytes, needing " + std::to_string(needed) +
+        " with the transfers in flight and " + std::to_string(options_.min_free_bytes) +
+        " kept in reserve; " + std::to_string(*available) + " free in " + options_.store_dir +
+        "): free space or move the store; stored files are still served");
   }
   std::unique_ptr<ObjectWriter> writer;
   if (auto parked = parked_.find(key); parked != parked_.end()) {

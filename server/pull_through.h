@@ -50,6 +50,8 @@ class ObjectFetch {
   // (OK), or the fetch failed (its error), or stalled for `stall_timeout_ms`.
   Status WaitVerified(int64_t stall_timeout_ms);
   Result<size_t> Read(uint64_t offset, char* buf, size_t n) const;
+  // Bytes of the object the upstream has yet to deliver.
+  uint64_t BytesToArrive() const;
 
  private:
   friend class PullThrough;
@@ -87,7 +89,8 @@ class PullThrough {
   PullThrough& operator=(const PullThrough&) = delete;
 
   // ResourceExhausted, before anything is fetched, when the store's
-  // filesystem cannot hold the file plus options.min_free_bytes.
+  // filesystem cannot hold the file while in flight (twice its size) plus what
+  // running transfers still need and options.min_free_bytes.
   Result<std::shared_ptr<ObjectFetch>> StartOrJoin(const RepoKey& repo, const std::string& commit,
                                                    const EntryRecord& entry);
 

@@ -117,8 +117,12 @@ TEST_F(PullThroughTest, CorruptTransferFailsReadersAndStoresNothing) {
 // The store's filesystem as full as a test wants it.
 class FullDiskEnv : public EnvWrapper {
  public:
-  explicit FullDiskEnv(Env* target) : EnvWrapper(target) {}
-  Result<uint64_t> AvailableBytes(const std::string&) override { return uint64_t{1000}; }
+  explicit FullDiskEnv(Env* target, uint64_t available = 1000)
+      : EnvWrapper(target), available_(available) {}
+  Result<uint64_t> AvailableBytes(const std::string&) override { return available_; }
+
+ private:
+  uint64_t available_;
 };
 
 TEST_F(PullThroughTest, FullDiskRefusesBeforeFetchingAnything) {
@@ -129,6 +133,29 @@ TEST_F(PullThroughTest, FullDiskRefusesBeforeFetchingAnything) {
   EXPECT_EQ(fetch.status().code(), StatusCode::kResourceExhausted);
   EXPECT_NE(fetch.status().message().find("file.txt"), std::string::npos);
   EXPECT_EQ(upstream_.download_calls, 0);
+}
+
+TEST_F(PullThroughTest, RoomIsCountedTwicePerObjectAndForTransfersInFlight) {
+  const std::string other = "abcdefghij";
+  upstream_.contents["other.txt"] = other;
+  options_.min_free_bytes = 0;
+  // 10-byte files: one needs 20 bytes while in flight (temp file + chunks).
+  FullDiskEnv tight(env_.get(), 15);
+  PullThrough too_small(options_, &tight, index_.get(), store_.get(), &upstream_);
+  EXPECT_EQ(too_small.StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent))).status().code(),
+            StatusCode::kResourceExhausted);
+
+  FullDiskEnv room_for_one(env_.get(), 25);
+  PullThrough pull(options_, &room_for_one, index_.get(), store_.get(), &upstream_);
+  upstream_.HoldDownloadsAfter(0);
+  auto first = pull.StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent)));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EntryRecord second = Entry(GitBlobSha1Hex(other));
+  second.path = "other.txt";
+  auto refused = pull.StartOrJoin(repo_, commit_, second);
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted)
+      << "the first transfer's 20 bytes are spoken for";
+  upstream_.Release();
 }
 
 TEST_F(PullThroughTest, UnreachableUpstreamFailsTheFetch) {
