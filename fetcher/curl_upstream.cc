@@ -7,6 +7,7 @@
 #include <exception>
 #include <functional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -25,6 +26,22 @@ namespace {
 
 // Bound on the pages of one paginated listing (tree, repo list).
 constexpr int kMaxPages = 100'000;
+
+// An upstream answer the mirror cannot use (malformed JSON or headers, a
+// redirect or pagination that goes nowhere): the client's request was fine,
+// so it is a bad gateway (502), not a 400.
+Status BadUpstreamAnswer(StatusCode code, std::string message) {
+  return Status(code, std::move(message)).WithHubError(HubError::kNone, 502);
+}
+
+// The mirror's own upstream token, should an upstream echo it in an error.
+std::string Redact(std::string text, const std::string& token) {
+  if (token.empty()) return text;
+  for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, at)) {
+    text.replace(at, token.size(), "<redacted>");
+  }
+  return text;
+}
 
 enum class RedirectPolicy {
   kFollow,          // follow every redirect, any host
@@ -109,12 +126,14 @@ Result<Response> CurlUpstream::PerformFollowing(CURL* curl, Request req, Redirec
       bool relative = location.find("://") == std::string::npos && location.rfind("//", 0) != 0;
       if (policy == RedirectPolicy::kFollowRelative && !relative) return r;
       if (r.redirect_url.empty() || !UrlOrigin(r.redirect_url)) {
-        return Status::InvalidArgument(what + ": upstream redirect " + std::to_string(r.status) +
-                                       " without a usable http(s) Location");
+        return BadUpstreamAnswer(StatusCode::kInvalidArgument,
+                                 what + ": upstream redirect " + std::to_string(r.status) +
+                                     " without a usable http(s) Location");
       }
       if (hops >= options_.max_redirects) {
-        return Status::InvalidArgument(what + ": more than " +
-                                       std::to_string(options_.max_redirects) + " redirects");
+        return BadUpstreamAnswer(StatusCode::kInvalidArgument,
+                                 what + ": more than " + std::to_string(options_.max_redirects) +
+                                     " redirects");
       }
       req.url = r.redirect_url;
       if (r.status == 303 && req.method == Method::kPost) {
@@ -126,8 +145,9 @@ Result<Response> CurlUpstream::PerformFollowing(CURL* curl, Request req, Redirec
     if (r.status == 429 || r.status == 503) {
       *retry_after_ms = ParseRetryAfterMs(r.HeaderOr("retry-after"));
     }
-    HttpErrorInfo info{r.status, r.HeaderOr("x-error-code"), r.HeaderOr("x-error-message"),
-                       std::move(r.body)};
+    HttpErrorInfo info{r.status, r.HeaderOr("x-error-code"),
+                       Redact(r.HeaderOr("x-error-message"), options_.token),
+                       Redact(std::move(r.body), options_.token)};
     return HttpErrorToStatus(info, what);
   }
 }
@@ -164,8 +184,8 @@ Result<RevisionInfo> CurlUpstream::GetRevision(const RepoKey& repo, const std::s
   HM_ASSIGN_OR_RETURN(Response r, Fetch(curl.get(), req, RedirectPolicy::kFollow));
   Result<RevisionInfo> info = ParseRevisionInfo(r.body);
   if (!info.ok()) {
-    return Status(info.status().code(),
-                  DescribeRequest("GET", req.url) + ": " + info.status().message());
+    return BadUpstreamAnswer(info.status().code(),
+                             DescribeRequest("GET", req.url) + ": " + info.status().message());
   }
   return info;
 }
@@ -174,23 +194,32 @@ Status CurlUpstream::FetchAllPages(const std::string& first_url, const PageParse
   HM_ASSIGN_OR_RETURN(CurlEasyPtr curl, MakeHandle());
   Request req;
   req.url = first_url;
+  // A next link seen before would page forever (a hostile or broken upstream).
+  std::set<std::string> seen = {first_url};
   for (int page = 1;; ++page) {
     if (page > kMaxPages) {
-      return Status::InvalidArgument(DescribeRequest("GET", req.url) + ": more than " +
-                                     std::to_string(kMaxPages) + " pages");
+      return BadUpstreamAnswer(StatusCode::kInvalidArgument,
+                               DescribeRequest("GET", req.url) + ": more than " +
+                                   std::to_string(kMaxPages) + " pages");
     }
     HM_ASSIGN_OR_RETURN(Response r, Fetch(curl.get(), req, RedirectPolicy::kFollow));
     if (Status st = parse(r.body); !st.ok()) {
-      return Status(st.code(), DescribeRequest("GET", req.url) + ": " + st.message());
+      return BadUpstreamAnswer(st.code(), DescribeRequest("GET", req.url) + ": " + st.message());
     }
     std::string link = r.JoinedHeader("link");
     if (link.empty()) return Status::Ok();
     std::optional<std::string> next = ParseNextLink(link);
     if (!next) return Status::Ok();
     if (!SameOrigin(*next, options_.endpoint)) {
-      return Status::InvalidArgument(DescribeRequest("GET", req.url) +
-                                     ": next page link points outside the upstream endpoint: " +
-                                     DescribeRequest("GET", *next).substr(4));
+      return BadUpstreamAnswer(StatusCode::kInvalidArgument,
+                               DescribeRequest("GET", req.url) +
+                                   ": next page link points outside the upstream endpoint: " +
+                                   DescribeRequest("GET", *next).substr(4));
+    }
+    if (!seen.insert(*next).second) {
+      return BadUpstreamAnswer(StatusCode::kInvalidArgument,
+                               DescribeRequest("GET", req.url) +
+                                   ": next page link repeats an earlier page");
     }
     req.url = std::move(*next);
   }
@@ -245,8 +274,8 @@ Result<std::vector<EntryRecord>> CurlUpstream::PathsInfo(const RepoKey& repo,
   HM_ASSIGN_OR_RETURN(Response r, Fetch(curl.get(), req, RedirectPolicy::kFollow));
   Result<std::vector<EntryRecord>> entries = ParseTreeEntries(r.body);
   if (!entries.ok()) {
-    return Status(entries.status().code(),
-                  DescribeRequest("POST", req.url) + ": " + entries.status().message());
+    return BadUpstreamAnswer(entries.status().code(),
+                             DescribeRequest("POST", req.url) + ": " + entries.status().message());
   }
   return entries;
 }
@@ -274,16 +303,20 @@ Result<FileHead> CurlUpstream::HeadFile(const RepoKey& repo, const std::string& 
   head.commit = r.HeaderOr("x-repo-commit");
   for (char& c : head.commit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!head.commit.empty() && !IsCommitSha(head.commit)) {
-    return Status::InvalidArgument(what + ": X-Repo-Commit is not a 40-hex commit");
+    return BadUpstreamAnswer(StatusCode::kInvalidArgument,
+                             what + ": X-Repo-Commit is not a 40-hex commit");
   }
   const std::string* etag = r.Header("x-linked-etag");
   if (etag == nullptr) etag = r.Header("etag");
   if (etag != nullptr) head.etag = NormalizeEtag(*etag);
-  if (head.etag.empty()) return Status::InvalidArgument(what + ": upstream sent no ETag");
+  if (head.etag.empty()) {
+    return BadUpstreamAnswer(StatusCode::kInvalidArgument, what + ": upstream sent no ETag");
+  }
   const std::string* size = r.Header("x-linked-size");
   if (size == nullptr && !head.is_lfs) size = r.Header("content-length");
   if (size == nullptr || !ParseUint(*size, &head.size)) {
-    return Status::InvalidArgument(what + ": upstream sent no valid file size");
+    return BadUpstreamAnswer(StatusCode::kInvalidArgument,
+                             what + ": upstream sent no valid file size");
   }
   return head;
 }
@@ -398,12 +431,14 @@ Status CurlUpstream::DownloadAttempt(CURL* curl, const std::string& resolve_url,
     if (r.IsSuccess()) return Status::Ok();
     if (r.IsRedirect()) {
       if (r.redirect_url.empty() || !UrlOrigin(r.redirect_url)) {
-        return Status::InvalidArgument(what + ": upstream redirect " + std::to_string(r.status) +
-                                       " without a usable http(s) Location");
+        return BadUpstreamAnswer(StatusCode::kInvalidArgument,
+                                 what + ": upstream redirect " + std::to_string(r.status) +
+                                     " without a usable http(s) Location");
       }
       if (++hops > options_.max_redirects) {
-        return Status::InvalidArgument(what + ": more than " +
-                                       std::to_string(options_.max_redirects) + " redirects");
+        return BadUpstreamAnswer(StatusCode::kInvalidArgument,
+                                 what + ": more than " + std::to_string(options_.max_redirects) +
+                                     " redirects");
       }
       req.url = r.redirect_url;
       continue;
@@ -418,8 +453,9 @@ Status CurlUpstream::DownloadAttempt(CURL* curl, const std::string& resolve_url,
     if (r.status == 429 || r.status == 503) {
       *retry_after_ms = ParseRetryAfterMs(r.HeaderOr("retry-after"));
     }
-    HttpErrorInfo info{r.status, r.HeaderOr("x-error-code"), r.HeaderOr("x-error-message"),
-                       std::move(r.body)};
+    HttpErrorInfo info{r.status, r.HeaderOr("x-error-code"),
+                       Redact(r.HeaderOr("x-error-message"), options_.token),
+                       Redact(std::move(r.body), options_.token)};
     return HttpErrorToStatus(info, what);
   }
 }

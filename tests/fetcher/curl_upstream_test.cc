@@ -140,6 +140,42 @@ TEST_F(CurlUpstreamTest, MalformedRevisionJsonIsInvalidArgument) {
   auto r = Make()->GetRevision(kRepo, "main");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  // The client asked nothing wrong: the mirror answers it 502, not 400.
+  EXPECT_EQ(r.status().http_status(), 502);
+}
+
+TEST_F(CurlUpstreamTest, ListTreeStopsAtANextLinkSeenBefore) {
+  api_.routes().Get("/api/models/org/name/tree/" + kCommit,
+                    [this](const httplib::Request& req, httplib::Response& res) {
+                      api_.Record(req);
+                      res.set_content("[]", "application/json");
+                      // Page 2 points back at page 1, forever.
+                      std::string base = api_.url() + req.path + "?recursive=true";
+                      res.set_header("Link", "<" + base + (req.has_param("cursor") ? "" : "&cursor=2") +
+                                                 ">; rel=\"next\"");
+                    });
+  StartServers();
+  auto r = Make()->ListTree(kRepo, kCommit);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().http_status(), 502);
+  EXPECT_LE(api_.seen().size(), 3u);
+}
+
+TEST_F(CurlUpstreamTest, AnUpstreamEchoingTheTokenInAnErrorIsRedacted) {
+  api_.routes().Get("/api/models/org/name/revision/main",
+                    [](const httplib::Request& req, httplib::Response& res) {
+                      const std::string echo = "refused " + req.get_header_value("Authorization");
+                      res.status = 404;
+                      res.set_header("X-Error-Code", "RepoNotFound");
+                      res.set_header("X-Error-Message", echo);
+                      res.set_content(R"({"error":")" + echo + R"("})", "application/json");
+                    });
+  StartServers();
+  auto r = Make()->GetRevision(kRepo, "main");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().hub_error(), HubError::kRepoNotFound);
+  EXPECT_EQ(r.status().message().find(kToken), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.status().hub_message(), "refused Bearer <redacted>");
 }
 
 TEST_F(CurlUpstreamTest, ListTreeFollowsLinkPages) {
