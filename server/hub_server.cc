@@ -347,8 +347,10 @@ void HubServer::HandleTree(const HubRoute& route, const Caller& caller,
   if (expand) catalog_->FillLastCommits(route.repo, resolved->commit, &page);
 
   if (end < entries->size()) {
+    // Later pages name the commit, not the branch: a branch that moves
+    // between two pages must not splice two listings together.
     std::string next = PublicBaseUrl(req) + "/api/" + RepoTypePlural(route.repo.type) + "/" +
-                       route.repo.id + "/tree/" + UrlEncode(route.revision, false);
+                       route.repo.id + "/tree/" + resolved->commit;
     if (!route.path.empty()) next += "/" + UrlEncode(route.path, true);
     next += "?recursive=" + std::string(recursive ? "true" : "false") +
             "&expand=" + std::string(expand ? "true" : "false") + "&cursor=" + std::to_string(end);

@@ -122,6 +122,11 @@ TEST_F(MetadataTest, TreePaginationOfTheMirrorItself) {
       ListAllPages("/api/models/acme/tiny-model/tree/refs%2Fpr%2F1?recursive=True", &pages);
   EXPECT_EQ(entries.size(), 9u);
   EXPECT_EQ(pages, 5);
+  // The next page of a branch is asked for at the commit the first listed.
+  HttpReply first = HttpGet(mirror_->url(), "/api/models/acme/tiny-model/tree/main");
+  const std::string commit = GetJson("/api/models/acme/tiny-model/revision/main")["sha"];
+  EXPECT_NE(first.Header("Link").find("/tree/" + commit + "?"), std::string::npos)
+      << first.Header("Link");
 }
 
 TEST_F(MetadataTest, PathsInfoFormAndJsonBodies) {
