@@ -72,11 +72,15 @@ class FetchBody : public BodySource {
   // it. The fetch holds back the object's last byte until the hash checks
   // out; a Range that ends earlier needs the same: its own last byte waits
   // for the verdict, so a corrupt transfer never ends a 206 cleanly.
+  // One exception: a single-byte response is the probe clients send for a
+  // file's size and etag (@huggingface/hub's `bytes=0-0`), whose body they
+  // drop; holding it for a whole multi-GB transfer would trip their timeouts.
   Result<size_t> WriteSome(uint64_t offset, size_t n, const BodyWriter& write) override {
     if (buffer_.empty()) buffer_.resize(kBodyCopyChunkBytes);
     HM_ASSIGN_OR_RETURN(uint64_t readable, fetch_->WaitReadable(offset, stall_timeout_ms_));
     size_t want = static_cast<size_t>(std::min<uint64_t>({readable, n, buffer_.size()}));
-    if (want == n && !verified_) {
+    if (response_bytes_ == 0) response_bytes_ = n;
+    if (want == n && !verified_ && response_bytes_ > 1) {
       if (want > 1) {
         --want;
       } else {
@@ -93,6 +97,7 @@ class FetchBody : public BodySource {
   std::shared_ptr<ObjectFetch> fetch_;
   int64_t stall_timeout_ms_;
   bool verified_ = false;
+  uint64_t response_bytes_ = 0;  // the response's length, learnt on the first call
   std::vector<char> buffer_;
 };
 

@@ -2,6 +2,7 @@
 // from the project's fake hub, as HTTP clients see them.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -163,6 +164,52 @@ TEST_F(ResolveTest, StreamsToTheClientWhileTheUpstreamIsStillSending) {
   std::string expected = hub_.DirectDownload("acme/big-model", "main", "model.safetensors");
   EXPECT_EQ(body.size(), expected.size());
   EXPECT_EQ(Sha256OfString(body), Sha256OfString(expected));
+}
+
+TEST_F(ResolveTest, RangesWhileTheUpstreamIsHeldStreamButEndOnlyWhenVerified) {
+  constexpr size_t kHeld = 4 << 20;
+  const std::string kFile = "/acme/big-model/resolve/main/model.safetensors";
+  hub_.Control("/_fake/cdn-gate?pause_after=" + std::to_string(kHeld));
+  std::atomic<bool> whole_done{false};
+  std::thread whole([&] {
+    httplib::Client c(mirror_->url());
+    c.set_read_timeout(60, 0);
+    c.Get(kFile.c_str());
+    whole_done = true;
+  });
+  // The size-and-etag probe of @huggingface/hub answers at once.
+  httplib::Client probe_client(mirror_->url());
+  probe_client.set_read_timeout(20, 0);
+  auto probe = probe_client.Get(kFile.c_str(), {{"Range", "bytes=0-0"}});
+  ASSERT_TRUE(probe);
+  EXPECT_EQ(probe->status, 206);
+  EXPECT_EQ(probe->get_header_value("Content-Range"), "bytes 0-0/67108864");
+  EXPECT_EQ(probe->body.size(), 1u);
+  EXPECT_FALSE(whole_done) << "the gate is still closed";
+
+  // A range inside the part already fetched streams at once, but its last
+  // byte waits for the whole object's verdict.
+  std::string part;
+  std::atomic<bool> part_done{false};
+  std::thread ranged([&] {
+    httplib::Client c(mirror_->url());
+    c.set_read_timeout(60, 0);
+    c.Get(kFile.c_str(), {{"Range", "bytes=1000-200999"}}, [&](const char* data, size_t n) {
+      part.append(data, n);
+      return true;
+    });
+    part_done = true;
+  });
+  for (int i = 0; i < 200 && !part_done; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(part_done) << "a range ended before the transfer was verified";
+  hub_.Control("/_fake/cdn-gate?open=1");
+  whole.join();
+  ranged.join();
+  const std::string expected = hub_.DirectDownload("acme/big-model", "main", "model.safetensors");
+  EXPECT_EQ(part, expected.substr(1000, 200000));
+  EXPECT_EQ(probe->body, expected.substr(0, 1));
 }
 
 TEST_F(ResolveTest, SharedFilesAcrossReposAreStoredOnce) {
