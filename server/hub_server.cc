@@ -13,8 +13,8 @@
 #include "server/error_response.h"
 #include "server/json_views.h"
 #include "server/url_text.h"
-#include "store/human_format.h"
 #include "store/entry_objects.h"
+#include "store/human_format.h"
 
 namespace hubmirror {
 namespace {
