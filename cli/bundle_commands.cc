@@ -34,12 +34,24 @@ int Fail(const char* command, const Status& status) {
 
 std::string Bytes(uint64_t n) { return FormatByteSize(n); }
 
+// Without an index the directory holds no store yet (the air-gapped side
+// before its first import): its inventory lists 0 objects, so that the first
+// bundle can already be made `--since` it. Nothing is created here; the
+// import creates the store.
+Result<std::string> InventoryOf(Env* env, const std::string& store_dir) {
+  if (!env->FileExists(StoreIndexPath(store_dir))) {
+    std::fprintf(stderr,
+                 "hubmirror inventory: %s holds no store yet (no index); listing 0 objects\n",
+                 store_dir.c_str());
+    return EmptyInventory(store_dir);
+  }
+  HM_ASSIGN_OR_RETURN(StoreHandles store, OpenStoreDir(env, store_dir, /*must_exist=*/true));
+  return BuildInventory(store.index.get(), store.objects.get(), store_dir);
+}
+
 int RunInventory(const std::string& store_dir) {
   std::unique_ptr<Env> env = NewPosixEnv();
-  Result<StoreHandles> store = OpenStoreDir(env.get(), store_dir, /*must_exist=*/true);
-  if (!store.ok()) return Fail("inventory", store.status());
-  Result<std::string> text =
-      BuildInventory(store->index.get(), store->objects.get(), store_dir);
+  Result<std::string> text = InventoryOf(env.get(), store_dir);
   if (!text.ok()) return Fail("inventory", text.status());
   if (std::fwrite(text->data(), 1, text->size(), stdout) != text->size() ||
       std::fflush(stdout) != 0) {

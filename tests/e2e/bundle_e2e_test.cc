@@ -204,6 +204,48 @@ TEST_F(BundleE2eTest, ExportImportServeOfflineSinceAndDamage) {
   EXPECT_EQ(StoreListing(store_c.path()), before);
 }
 
+// The README's air-gap workflow on its first use: the air-gapped side has no
+// store yet, its inventory lists nothing, and the first bundle made --since
+// it carries everything and is served offline from the new store.
+TEST_F(BundleE2eTest, FirstBundleSinceTheInventoryOfANewStore) {
+  ASSERT_NO_FATAL_FAILURE(PopulateStoreA());
+  for (const std::string& fresh : {store_b_.path(), store_b_.path() + "/not-yet-created"}) {
+    CommandResult inventory =
+        RunHubmirror({"inventory", "--store", fresh}, {}, /*merge_stderr=*/false);
+    ASSERT_EQ(inventory.exit_code, 0) << fresh << ": " << inventory.output;
+    EXPECT_EQ(inventory.output.rfind("# hubmirror inventory 1\n", 0), 0u) << inventory.output;
+    EXPECT_NE(inventory.output.find("# objects 0 bytes 0\n"), std::string::npos)
+        << inventory.output;
+    EXPECT_TRUE(ListFilesWithSizes(store_b_.path()).empty()) << "inventory creates nothing";
+  }
+  const std::string inventory_path = work_.path() + "/airgap.inventory";
+  WriteFile(inventory_path,
+            RunHubmirror({"inventory", "--store", store_b_.path()}, {}, false).output);
+  const std::string bundle = work_.path() + "/first.bundle";
+  CommandResult exported =
+      RunHubmirror({"export", "--store", store_a_.path(), "--output", bundle, "--since",
+                    inventory_path, "acme/tiny-model", "datasets/acme/tiny-dataset"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  std::set<std::string> all;
+  for (const auto& [key, bytes] : files_) all.insert(Sha256OfString(bytes));
+  EXPECT_EQ(IncludedObjects(bundle), all);
+
+  CommandResult imported = RunHubmirror({"import", "--store", store_b_.path(), bundle});
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  hub_.Stop();
+  Mirror offline(store_b_.path(), hub_.api_url(), {"--offline"});
+  ASSERT_TRUE(offline.ok());
+  for (const auto& [key, bytes] : files_) {
+    const size_t at = key.find('@');
+    const size_t colon = key.find(':');
+    HttpReply file = HttpGet(offline.url(), "/" + key.substr(0, at) + "/resolve/" +
+                                                key.substr(at + 1, colon - at - 1) + "/" +
+                                                key.substr(colon + 1));
+    ASSERT_EQ(file.status, 200) << key;
+    EXPECT_TRUE(file.body == bytes) << key;
+  }
+}
+
 TEST_F(BundleE2eTest, ExportRefusesWhatTheStoreDoesNotFullyHave) {
   {
     Mirror mirror(store_a_.path(), hub_.api_url());

@@ -412,5 +412,15 @@ TEST_F(BundleTest, InventoryFileIsValidated) {
   EXPECT_NE(bad.status().message().find("line 2"), std::string::npos);
 }
 
+TEST_F(BundleTest, EmptyInventoryIsAValidInventoryOfNothing) {
+  const std::string text = EmptyInventory("/srv/new");
+  EXPECT_EQ(text.rfind(std::string(kInventoryHeader) + "\n", 0), 0u) << text;
+  EXPECT_NE(text.find("# objects 0 bytes 0\n"), std::string::npos) << text;
+  WriteFile(dir_ + "/empty.inventory", text);
+  auto listed = ReadInventory(env_.get(), dir_ + "/empty.inventory");
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  EXPECT_TRUE(listed->empty());
+}
+
 }  // namespace
 }  // namespace hubmirror
