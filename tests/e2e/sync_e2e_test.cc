@@ -89,8 +89,12 @@ class SyncE2eTest : public ::testing::Test {
 TEST_F(SyncE2eTest, SyncedRevisionsAreServedOfflineByteForByte) {
   std::vector<FixtureFile> files = FilesOf("model", "acme/tiny-model", "main");
   for (auto& f : FilesOf("model", "acme/tiny-model", "v1")) files.push_back(f);
+  // A second model, sharing some objects with the first (its weights are
+  // tiny-model@v1's): the issue's "two models (one at two revisions) and a
+  // dataset".
+  for (auto& f : FilesOf("model", "acme/tiny-model-ft", "main")) files.push_back(f);
   for (auto& f : FilesOf("dataset", "acme/tiny-dataset", "main")) files.push_back(f);
-  ASSERT_EQ(files.size(), 15u);
+  ASSERT_EQ(files.size(), 20u);
   std::map<std::string, std::string> expected;  // "id@rev/path" -> bytes from the fake hub
   for (const FixtureFile& f : files) {
     std::string bytes = hub_.DirectDownload(f.prefix_and_id, f.revision, f.path);
@@ -99,20 +103,22 @@ TEST_F(SyncE2eTest, SyncedRevisionsAreServedOfflineByteForByte) {
   }
   hub_.ResetStats();
 
-  CommandResult first = RunHubmirror(SyncArgs(
-      {"acme/tiny-model@main", "acme/tiny-model@v1", "datasets/acme/tiny-dataset"}));
+  const std::vector<std::string> repos = {"acme/tiny-model@main", "acme/tiny-model@v1",
+                                          "acme/tiny-model-ft", "datasets/acme/tiny-dataset"};
+  CommandResult first = RunHubmirror(SyncArgs(repos));
   ASSERT_EQ(first.exit_code, 0) << first.output;
   EXPECT_NE(first.output.find("fetched acme/tiny-model/model.safetensors"), std::string::npos)
       << first.output;
   EXPECT_NE(first.output.find("files]"), std::string::npos) << "a total progress line";
   EXPECT_NE(first.output.find("synced acme/tiny-model@v1"), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("synced acme/tiny-model-ft@main"), std::string::npos)
+      << first.output;
   EXPECT_NE(first.output.find("synced datasets/acme/tiny-dataset@main"), std::string::npos);
   EXPECT_GT(hub_.Stats()["cdn_requests"].get<int>(), 0);
 
   // Incremental: nothing changed upstream, so only metadata moves.
   hub_.ResetStats();
-  CommandResult second = RunHubmirror(SyncArgs(
-      {"acme/tiny-model@main", "acme/tiny-model@v1", "datasets/acme/tiny-dataset"}));
+  CommandResult second = RunHubmirror(SyncArgs(repos));
   ASSERT_EQ(second.exit_code, 0) << second.output;
   json stats = hub_.Stats();
   EXPECT_EQ(stats["cdn_requests"], 0) << stats.dump();
@@ -136,6 +142,8 @@ TEST_F(SyncE2eTest, SyncedRevisionsAreServedOfflineByteForByte) {
   EXPECT_EQ(tree_files, FilesOf("model", "acme/tiny-model", "v1").size());
   HttpReply info = HttpGet(mirror.url(), "/api/datasets/acme/tiny-dataset/revision/main");
   EXPECT_EQ(info.status, 200) << info.body;
+  HttpReply ft_info = HttpGet(mirror.url(), "/api/models/acme/tiny-model-ft/revision/main");
+  EXPECT_EQ(ft_info.status, 200) << ft_info.body;
 }
 
 TEST_F(SyncE2eTest, InterruptedSyncResumesAndCompletes) {
