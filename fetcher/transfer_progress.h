@@ -20,6 +20,9 @@ class TransferProgress {
   virtual void FileStarted(const std::string& name, uint64_t size) = 0;
   // `n` more bytes of `name` arrived.
   virtual void BytesTransferred(const std::string& name, uint64_t n) = 0;
+  // `n` bytes of `name` were already on disk from an interrupted run: done,
+  // but not transferred now (no part of the transfer rate).
+  virtual void BytesResumed(const std::string& name, uint64_t n) {}
   // `already_present`: nothing had to be transferred (counted as done).
   virtual void FileFinished(const std::string& name, const Status& status,
                             bool already_present) = 0;
