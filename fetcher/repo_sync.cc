@@ -108,6 +108,7 @@ Result<SyncReport> RepoSyncer::Sync(const SyncTarget& target, TransferProgress* 
   report.repo = target.repo;
   for (const std::string& revision : target.revisions) {
     report.revisions.push_back(SyncRevision(target.repo, revision, target.filter, progress));
+    progress->RevisionFinished();
   }
   return report;
 }

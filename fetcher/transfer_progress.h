@@ -17,6 +17,10 @@ class TransferProgress {
   virtual ~TransferProgress() = default;
   // More work became known: `files` files totalling `bytes` bytes.
   virtual void AddPlanned(uint64_t files, uint64_t bytes) = 0;
+  // A run of several revisions (a sync list): files are planned one revision
+  // at a time, so the total knows how many revisions are still to come.
+  virtual void AddPlannedRevisions(uint64_t n) {}
+  virtual void RevisionFinished() {}
   virtual void FileStarted(const std::string& name, uint64_t size) = 0;
   // `n` more bytes of `name` arrived.
   virtual void BytesTransferred(const std::string& name, uint64_t n) = 0;
