@@ -19,8 +19,12 @@ std::string Shorten(const std::string& name, size_t width) {
 
 }  // namespace
 
-ProgressDisplay::ProgressDisplay(FILE* out, bool is_terminal, Env* env)
-    : out_(out), is_terminal_(is_terminal), env_(env), start_micros_(env->MonotonicMicros()) {}
+ProgressDisplay::ProgressDisplay(FILE* out, bool is_terminal, Env* env, std::string done_verb)
+    : out_(out),
+      is_terminal_(is_terminal),
+      done_verb_(std::move(done_verb)),
+      env_(env),
+      start_micros_(env->MonotonicMicros()) {}
 
 std::string ProgressDisplay::FormatDuration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0 || seconds > 99 * 3600) return "--:--";
@@ -100,8 +104,8 @@ void ProgressDisplay::FileFinished(const std::string& name, const Status& status
       lines_drawn_ = 0;
     }
     if (status.ok()) {
-      std::fprintf(out_, "%s %s (%s)\n", already_present ? "present" : "fetched", name.c_str(),
-                   FormatByteSize(size).c_str());
+      std::fprintf(out_, "%s %s (%s)\n", already_present ? "present" : done_verb_.c_str(),
+                   name.c_str(), FormatByteSize(size).c_str());
     } else {
       std::fprintf(out_, "FAILED %s: %s\n", name.c_str(), status.ToString().c_str());
     }

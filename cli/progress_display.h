@@ -22,7 +22,9 @@ namespace hubmirror {
 class ProgressDisplay : public TransferProgress {
  public:
   // `out` is typically stderr; `env` supplies the monotonic clock.
-  ProgressDisplay(FILE* out, bool is_terminal, Env* env);
+  // `done_verb` starts the plain line of a finished file ("fetched",
+  // "imported", "exported"); one already there is "present".
+  ProgressDisplay(FILE* out, bool is_terminal, Env* env, std::string done_verb = "fetched");
 
   void AddPlanned(uint64_t files, uint64_t bytes) override;
   void AddPlannedRevisions(uint64_t n) override;
@@ -51,6 +53,7 @@ class ProgressDisplay : public TransferProgress {
 
   FILE* out_;
   const bool is_terminal_;
+  const std::string done_verb_;
   Env* env_;
   std::mutex mu_;
   std::map<std::string, Active> active_;

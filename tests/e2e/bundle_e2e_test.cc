@@ -122,6 +122,24 @@ TEST_F(BundleE2eTest, ExportImportServeOfflineSinceAndDamage) {
 
   CommandResult imported = RunHubmirror({"import", "--store", store_b_.path(), bundle});
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  // The output names files, repos and refs, not bare hashes; counts add up.
+  std::set<std::string> all_objects;
+  for (const auto& [key, bytes] : files_) all_objects.insert(Sha256OfString(bytes));
+  const std::string n = std::to_string(all_objects.size());
+  EXPECT_NE(imported.output.find("imported acme/tiny-model/"), std::string::npos)
+      << imported.output;
+  EXPECT_NE(imported.output.find("acme/tiny-model: "), std::string::npos) << imported.output;
+  EXPECT_NE(imported.output.find("datasets/acme/tiny-dataset: main"), std::string::npos)
+      << imported.output;
+  EXPECT_EQ(imported.output.find("[0/0 files]"), std::string::npos) << imported.output;
+  EXPECT_NE(imported.output.find(n + " in the bundle, " + n + " new"), std::string::npos)
+      << imported.output;
+  CommandResult again = RunHubmirror({"import", "--store", store_b_.path(), bundle});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find(n + " in the bundle, 0 new (0 B), " + n + " already stored"),
+            std::string::npos)
+      << again.output;
+  EXPECT_NE(again.output.find("present acme/tiny-model/"), std::string::npos) << again.output;
 
   {
     Mirror offline(store_b_.path(), hub_.api_url(), {"--offline"});
@@ -174,7 +192,13 @@ TEST_F(BundleE2eTest, ExportImportServeOfflineSinceAndDamage) {
   EXPECT_EQ(IncludedObjects(main_bundle), expected);
   CommandResult dry = RunHubmirror({"import", "--dry-run", "--store", store_c.path(), main_bundle});
   EXPECT_EQ(dry.exit_code, 0) << dry.output;
-  EXPECT_NE(dry.output.find(std::to_string(expected.size()) + " object records"), std::string::npos)
+  EXPECT_NE(dry.output.find(std::to_string(expected.size()) + " in the bundle, " +
+                            std::to_string(expected.size()) + " would be new"),
+            std::string::npos)
+      << dry.output;
+  const size_t shared = ObjectsOf("acme/tiny-model@main").size() - expected.size();
+  EXPECT_NE(dry.output.find(std::to_string(shared) + " left out by --since"),
+            std::string::npos)
       << dry.output;
   // Without v1's objects, store B... has them; an empty store does not.
   TempDir empty;

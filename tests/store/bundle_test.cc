@@ -275,6 +275,7 @@ TEST_F(BundleTest, RoundTripCarriesRefsCommitsEntriesAndObjects) {
   auto again = Import(dest_.get(), path);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->objects_added, 0u);
+  EXPECT_EQ(again->objects_present, 6u) << "every carried object is already stored";
   EXPECT_EQ(dest_->Snapshot(), before);
 }
 
@@ -379,6 +380,8 @@ TEST_F(BundleTest, DryRunVerifiesButWritesNothing) {
   auto summary = Import(dest_.get(), path, /*dry_run=*/true);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->object_records, 6u);
+  EXPECT_EQ(summary->objects_added, 6u) << "a dry run counts what it would add";
+  EXPECT_EQ(summary->objects_present, 0u);
   EXPECT_EQ(dest_->Snapshot(), before);
 }
 
