@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "cli/command.h"
@@ -34,12 +36,68 @@ int Fail(const char* command, const Status& status) {
 
 std::string Bytes(uint64_t n) { return FormatByteSize(n); }
 
+// How progress lines name an object: the first file of the manifest made of
+// it ("acme/x/model.safetensors", "+2 more" when others share the bytes),
+// rather than its bare sha256.
+std::unordered_map<std::string, std::string> ObjectFileNames(const BundleManifest& manifest) {
+  std::unordered_map<std::string, std::string> sha256_of_git;
+  for (const BundleObject& o : manifest.objects) {
+    if (!o.git_sha1.empty()) sha256_of_git[o.git_sha1] = o.sha256;
+  }
+  std::unordered_map<std::string, std::pair<std::string, uint64_t>> first_and_count;
+  for (const RepoSnapshot& repo : manifest.repos) {
+    const std::string prefix = std::string(RepoTypeUrlPrefix(repo.repo.type)) + repo.repo.id + "/";
+    for (const CommitSnapshot& commit : repo.commits) {
+      for (const EntryRecord& e : commit.entries) {
+        if (e.is_directory) continue;
+        auto git = sha256_of_git.find(e.oid);
+        const std::string sha256 =
+            e.is_lfs ? e.lfs_sha256 : (git == sha256_of_git.end() ? "" : git->second);
+        auto& [first, count] = first_and_count[sha256];
+        if (count++ == 0) first = prefix + e.path;
+      }
+    }
+  }
+  std::unordered_map<std::string, std::string> names;
+  for (const auto& [sha256, named] : first_and_count) {
+    names[sha256] = named.first;
+    if (named.second > 1) names[sha256] += " (+" + std::to_string(named.second - 1) + " more)";
+  }
+  return names;
+}
+
+// "acme/x: main, v1 (2 commits)" per repo, for the import summary.
+std::string RepoLines(const BundleManifest& manifest) {
+  std::string out;
+  for (const RepoSnapshot& repo : manifest.repos) {
+    std::string refs;
+    for (const NamedRef& ref : repo.refs) refs += (refs.empty() ? "" : ", ") + ref.name;
+    out += "  " + std::string(RepoTypeUrlPrefix(repo.repo.type)) + repo.repo.id + ": " +
+           (refs.empty() ? "no refs (served by commit id)" : refs) + " (" +
+           std::to_string(repo.commits.size()) +
+           (repo.commits.size() == 1 ? " commit)\n" : " commits)\n");
+  }
+  return out;
+}
+
+// Without an index the directory holds no store yet (the air-gapped side
+// before its first import): its inventory lists 0 objects, so that the first
+// bundle can already be made `--since` it. Nothing is created here; the
+// import creates the store.
+Result<std::string> InventoryOf(Env* env, const std::string& store_dir) {
+  if (!env->FileExists(StoreIndexPath(store_dir))) {
+    std::fprintf(stderr,
+                 "hubmirror inventory: %s holds no store yet (no index); listing 0 objects\n",
+                 store_dir.c_str());
+    return EmptyInventory(store_dir);
+  }
+  HM_ASSIGN_OR_RETURN(StoreHandles store, OpenStoreDir(env, store_dir, /*must_exist=*/true));
+  return BuildInventory(store.index.get(), store.objects.get(), store_dir);
+}
+
 int RunInventory(const std::string& store_dir) {
   std::unique_ptr<Env> env = NewPosixEnv();
-  Result<StoreHandles> store = OpenStoreDir(env.get(), store_dir, /*must_exist=*/true);
-  if (!store.ok()) return Fail("inventory", store.status());
-  Result<std::string> text =
-      BuildInventory(store->index.get(), store->objects.get(), store_dir);
+  Result<std::string> text = InventoryOf(env.get(), store_dir);
   if (!text.ok()) return Fail("inventory", text.status());
   if (std::fwrite(text->data(), 1, text->size(), stdout) != text->size() ||
       std::fflush(stdout) != 0) {
@@ -85,13 +143,17 @@ int RunExport(const ExportFlags& flags) {
     planned_bytes += o.size;
   }
   for (const RepoSnapshot& r : manifest->repos) commits += r.commits.size();
-  ProgressDisplay progress(stderr, isatty(STDERR_FILENO) != 0, env.get());
+  ProgressDisplay progress(stderr, isatty(STDERR_FILENO) != 0, env.get(), "exported");
   progress.AddPlanned(planned_objects, planned_bytes);
+  const std::unordered_map<std::string, std::string> names = ObjectFileNames(*manifest);
   Result<BundleWriteStats> stats = WriteBundle(
-      env.get(), store->objects.get(), *manifest, flags.output, [&progress](const BundleObject& o) {
-        progress.FileStarted(o.sha256, o.size);
-        progress.BytesTransferred(o.sha256, o.size);
-        progress.FileFinished(o.sha256, Status::Ok(), /*already_present=*/false);
+      env.get(), store->objects.get(), *manifest, flags.output,
+      [&progress, &names](const BundleObject& o) {
+        auto it = names.find(o.sha256);
+        const std::string& name = it != names.end() ? it->second : o.sha256;
+        progress.FileStarted(name, o.size);
+        progress.BytesTransferred(name, o.size);
+        progress.FileFinished(name, Status::Ok(), /*already_present=*/false);
       });
   if (!stats.ok()) return Fail("export", stats.status());
   progress.Finish();
@@ -117,15 +179,32 @@ int RunImport(const ImportFlags& flags) {
   std::unique_ptr<Env> env = NewPosixEnv();
   Result<StoreHandles> store = OpenStoreDir(env.get(), flags.store, /*must_exist=*/false);
   if (!store.ok()) return Fail("import", store.status());
-  ProgressDisplay progress(stderr, isatty(STDERR_FILENO) != 0, env.get());
+  ProgressDisplay progress(stderr, isatty(STDERR_FILENO) != 0, env.get(),
+                           flags.dry_run ? "verified" : "imported");
   ImportOptions options;
   options.dry_run = flags.dry_run;
+  std::unordered_map<std::string, std::string> names;
+  std::string repo_lines;
+  options.on_manifest = [&](const BundleManifest& manifest) {
+    names = ObjectFileNames(manifest);
+    repo_lines = RepoLines(manifest);
+    uint64_t objects = 0;
+    uint64_t bytes = 0;
+    for (const BundleObject& o : manifest.objects) {
+      if (!o.included) continue;
+      ++objects;
+      bytes += o.size;
+    }
+    progress.AddPlanned(objects, bytes);
+  };
   Result<ImportSummary> summary = ImportBundle(
       env.get(), store->objects.get(), store->index.get(), flags.bundle, options,
-      [&progress](const BundleObject& o, bool added) {
-        progress.FileStarted(o.sha256, o.size);
-        if (added) progress.BytesTransferred(o.sha256, o.size);
-        progress.FileFinished(o.sha256, Status::Ok(), /*already_present=*/!added);
+      [&progress, &names](const BundleObject& o, bool added) {
+        auto it = names.find(o.sha256);
+        const std::string& name = it != names.end() ? it->second : o.sha256;
+        progress.FileStarted(name, o.size);
+        if (added) progress.BytesTransferred(name, o.size);
+        progress.FileFinished(name, Status::Ok(), /*already_present=*/!added);
       });
   if (!summary.ok()) {
     std::fprintf(stderr, "hubmirror import: %s\nhubmirror import: nothing was imported; store %s "
@@ -133,16 +212,21 @@ int RunImport(const ImportFlags& flags) {
     return 1;
   }
   progress.Finish();
-  std::printf(
-      "hubmirror import: %s %s: %llu repos, %llu refs, %llu commits, %llu object records "
-      "(%llu new, %s), %llu objects already here\n",
-      flags.dry_run ? "verified (dry run, nothing written)" : "imported", flags.bundle.c_str(),
-      static_cast<unsigned long long>(summary->repos),
-      static_cast<unsigned long long>(summary->refs),
-      static_cast<unsigned long long>(summary->commits),
-      static_cast<unsigned long long>(summary->object_records),
-      static_cast<unsigned long long>(summary->objects_added), Bytes(summary->bytes_added).c_str(),
-      static_cast<unsigned long long>(summary->objects_expected));
+  std::printf("hubmirror import: %s %s: %llu repos, %llu refs, %llu commits\n%s",
+              flags.dry_run ? "verified (dry run, nothing written)" : "imported",
+              flags.bundle.c_str(), static_cast<unsigned long long>(summary->repos),
+              static_cast<unsigned long long>(summary->refs),
+              static_cast<unsigned long long>(summary->commits), repo_lines.c_str());
+  std::printf("  objects: %llu in the bundle, %llu %s (%s), %llu already stored",
+              static_cast<unsigned long long>(summary->object_records),
+              static_cast<unsigned long long>(summary->objects_added),
+              flags.dry_run ? "would be new" : "new", Bytes(summary->bytes_added).c_str(),
+              static_cast<unsigned long long>(summary->objects_present));
+  if (summary->objects_expected > 0) {
+    std::printf("; %llu left out by --since, found here",
+                static_cast<unsigned long long>(summary->objects_expected));
+  }
+  std::printf("\n");
   return 0;
 }
 

@@ -2,8 +2,10 @@
 
 namespace hubmirror {
 
+std::string StoreIndexPath(const std::string& dir) { return dir + "/index.sqlite"; }
+
 Result<StoreHandles> OpenStoreDir(Env* env, const std::string& dir, bool must_exist) {
-  const std::string index_path = dir + "/index.sqlite";
+  const std::string index_path = StoreIndexPath(dir);
   if (must_exist && !env->FileExists(index_path)) {
     return Status::NotFound("store " + dir + " has no index (" + index_path +
                             "); is --store the directory `hubmirror serve` uses?");

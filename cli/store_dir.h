@@ -18,6 +18,10 @@ struct StoreHandles {
   std::unique_ptr<Index> index;
 };
 
+// Where a store directory keeps its index; a directory without one holds no
+// store yet.
+std::string StoreIndexPath(const std::string& dir);
+
 // With `must_exist`, a directory without an index is refused with a message
 // naming the likely mistake (commands that read a store); without it the
 // directory and an empty store are created (import).

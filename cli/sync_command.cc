@@ -8,7 +8,9 @@
 // when everything synced, 1 when anything failed, 2 for usage errors.
 //
 // The store may be served by a running `serve` meanwhile: sync publishes a
-// revision only when it is complete, and leaves temp-file cleanup to `serve`.
+// revision only when it is complete. At start it removes temp files no live
+// process holds (a crashed run's), keeping the resumable partials of files
+// an interrupted sync had begun: this run continues them with Range.
 #include <unistd.h>
 
 #include <cinttypes>
@@ -110,6 +112,12 @@ int RunSync(const ServerOptions& options, const std::vector<SyncRepoSpec>& specs
   Result<std::unique_ptr<ChunkedObjectStore>> store =
       NewChunkedObjectStore(env.get(), options.store_dir);
   if (!store.ok()) return Fail("cannot open store " + options.store_dir, store.status());
+  // Safe beside a running `serve` or another sync: files their writers hold
+  // (flock) are skipped.
+  if (Status s = (*store)->CleanTemporaryFiles(); !s.ok()) {
+    std::fprintf(stderr, "hubmirror sync: warning: cleaning %s/tmp: %s\n",
+                 options.store_dir.c_str(), s.ToString().c_str());
+  }
   Result<std::unique_ptr<Index>> index = Index::Open(options.store_dir + "/index.sqlite");
   if (!index.ok()) return Fail("cannot open index in " + options.store_dir, index.status());
   std::unique_ptr<Upstream> upstream = NewCurlUpstream(options.upstream);

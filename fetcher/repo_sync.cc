@@ -108,6 +108,7 @@ Result<SyncReport> RepoSyncer::Sync(const SyncTarget& target, TransferProgress* 
   report.repo = target.repo;
   for (const std::string& revision : target.revisions) {
     report.revisions.push_back(SyncRevision(target.repo, revision, target.filter, progress));
+    progress->RevisionFinished();
   }
   return report;
 }
@@ -238,32 +239,39 @@ Status RepoSyncer::FetchFile(const RepoKey& repo, const std::string& commit,
                              const EntryRecord& entry, const std::string& display_name,
                              TransferProgress* progress) {
   progress->FileStarted(display_name, entry.size);
-  Status status;
-  Result<std::unique_ptr<ObjectWriter>> writer = store_->NewWriter(PromiseForEntry(entry));
-  if (!writer.ok()) {
-    status = std::move(writer).status();
-  } else {
-    ObjectWriter* w = writer->get();
-    status = upstream_->Download(
-        repo, commit, entry.path, /*offset=*/0, entry.size,
-        [this, w, progress, &display_name](const char* data, size_t n) -> Status {
-          if (cancelled()) return Status::Unavailable("sync cancelled");
-          HM_RETURN_IF_ERROR(w->Append(data, n));
-          progress->BytesTransferred(display_name, n);
-          return Status::Ok();
-        });
-    if (status.ok()) {
-      Result<ObjectInfo> committed = w->Commit();
-      if (committed.ok()) {
-        status = index_->PutObject(
-            ObjectRecord{committed->sha256, committed->git_sha1, committed->size});
-      } else {
-        status = std::move(committed).status();
-      }
-    }
+  uint64_t resumed = 0;
+  Status status = FetchFileOnce(repo, commit, entry, display_name, progress, &resumed);
+  if (status.code() == StatusCode::kDataLoss && resumed > 0 && !cancelled()) {
+    // The bytes an earlier run left may be what was wrong (a torn write at a
+    // crash); the failed commit removed them, so one fresh download settles
+    // whether the upstream's copy is bad.
+    uint64_t fresh = 0;
+    status = FetchFileOnce(repo, commit, entry, display_name, progress, &fresh);
   }
   progress->FileFinished(display_name, status, /*already_present=*/false);
   return status;
+}
+
+Status RepoSyncer::FetchFileOnce(const RepoKey& repo, const std::string& commit,
+                                 const EntryRecord& entry, const std::string& display_name,
+                                 TransferProgress* progress, uint64_t* resumed_bytes) {
+  // Resumable: when this transfer breaks off (or the process is killed), the
+  // next sync continues from the bytes already written instead of byte 0.
+  HM_ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer,
+                      store_->NewResumableWriter(PromiseForEntry(entry)));
+  ObjectWriter* w = writer.get();
+  *resumed_bytes = w->bytes_written();
+  if (*resumed_bytes > 0) progress->BytesResumed(display_name, *resumed_bytes);
+  HM_RETURN_IF_ERROR(upstream_->Download(
+      repo, commit, entry.path, /*offset=*/*resumed_bytes, entry.size,
+      [this, w, progress, &display_name](const char* data, size_t n) -> Status {
+        if (cancelled()) return Status::Unavailable("sync cancelled");
+        HM_RETURN_IF_ERROR(w->Append(data, n));
+        progress->BytesTransferred(display_name, n);
+        return Status::Ok();
+      }));
+  HM_ASSIGN_OR_RETURN(ObjectInfo committed, w->Commit());
+  return index_->PutObject(ObjectRecord{committed.sha256, committed.git_sha1, committed.size});
 }
 
 }  // namespace hubmirror

@@ -12,7 +12,10 @@
 // the ref (revision -> commit). Until then the index still names the previous
 // commit of that branch, which stays fully served; a failed or interrupted sync
 // publishes nothing. Files that did arrive stay stored (content-addressed), so
-// re-running a sync resumes where it stopped, file by file.
+// re-running a sync resumes where it stopped, file by file; and a file cut
+// off midway (a failed transfer, a killed process) continues from its last
+// byte with a Range request (ObjectStore::NewResumableWriter), verified as a
+// whole by the final hash check.
 //
 // Incremental: when the ref already names the upstream's commit, the tree is
 // complete and all selected objects are stored, a sync makes exactly one
@@ -111,6 +114,10 @@ class RepoSyncer {
   // Downloads, verifies and commits one file; records it in the index.
   Status FetchFile(const RepoKey& repo, const std::string& commit, const EntryRecord& entry,
                    const std::string& display_name, TransferProgress* progress);
+  // One attempt of FetchFile; *resumed_bytes: what an earlier run had left.
+  Status FetchFileOnce(const RepoKey& repo, const std::string& commit, const EntryRecord& entry,
+                       const std::string& display_name, TransferProgress* progress,
+                       uint64_t* resumed_bytes);
   // Runs FetchFile over `jobs` on up to options_.concurrency threads.
   void FetchAll(const RepoKey& repo, const std::string& commit, std::vector<FileJob>* jobs,
                 TransferProgress* progress);

@@ -127,10 +127,18 @@ SyncListReport RunSyncList(const std::vector<SyncRepoSpec>& specs, Upstream* ups
                            RepoSyncer* syncer, TransferProgress* progress, RetentionDb* pins) {
   SyncListReport report;
   std::vector<SyncTarget> targets = ExpandSyncList(specs, upstream, &report.errors);
+  if (progress != nullptr) {
+    uint64_t revisions = 0;
+    for (const SyncTarget& target : targets) revisions += target.revisions.size();
+    progress->AddPlannedRevisions(revisions);
+  }
   for (const SyncTarget& target : targets) {
     Result<SyncReport> repo_report = syncer->Sync(target, progress);
     if (!repo_report.ok()) {
       report.errors.push_back(std::move(repo_report).status());
+      for (size_t i = 0; progress != nullptr && i < target.revisions.size(); ++i) {
+        progress->RevisionFinished();  // refused as a whole: none will come
+      }
       continue;
     }
     for (const RevisionSyncReport& r : repo_report->revisions) {

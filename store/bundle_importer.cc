@@ -88,8 +88,10 @@ Status RequireExcludedObjects(ObjectStore* store, const BundleManifest& manifest
 // when it is new.
 Status ImportObject(BundleReader* reader, ObjectStore* store, const BundleObject& object,
                     bool dry_run, AddedObjects* added, bool* was_added) {
-  *was_added = false;
-  if (dry_run || store->Contains(object.sha256)) {
+  const bool stored = store->Contains(object.sha256);
+  // In a dry run, "added" means the object would be new to the store.
+  *was_added = !stored;
+  if (dry_run || stored) {
     DigestCheck check(object);
     HM_RETURN_IF_ERROR(reader->ReadObject(
         object, [&check](const char* data, size_t n) { return check.Update(data, n); }));
@@ -105,7 +107,6 @@ Status ImportObject(BundleReader* reader, ObjectStore* store, const BundleObject
   HM_ASSIGN_OR_RETURN(ObjectInfo info, writer->Commit());
   (void)info;
   added->Add(object.sha256);
-  *was_added = true;
   return Status::Ok();
 }
 
@@ -133,6 +134,7 @@ Result<ImportSummary> ImportBundle(Env* env, ObjectStore* store, Index* index,
     summary.commits += repo.commits.size();
   }
   HM_RETURN_IF_ERROR(RequireExcludedObjects(store, manifest, bundle_path, &summary));
+  if (options.on_manifest) options.on_manifest(manifest);
 
   AddedObjects added(store);
   for (const BundleObject& object : manifest.objects) {
@@ -144,6 +146,8 @@ Result<ImportSummary> ImportBundle(Env* env, ObjectStore* store, Index* index,
     if (was_added) {
       ++summary.objects_added;
       summary.bytes_added += object.size;
+    } else {
+      ++summary.objects_present;
     }
     if (on_object) on_object(object, was_added);
   }

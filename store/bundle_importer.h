@@ -43,6 +43,9 @@ struct ImportOptions {
   // Verify the whole bundle (every object's digest, the trailer) and report,
   // but write nothing to the store or the index.
   bool dry_run = false;
+  // Called once the manifest is read and validated, before any object (for
+  // progress: what is coming, and which files an object is). May be empty.
+  std::function<void(const BundleManifest&)> on_manifest;
 };
 
 struct ImportSummary {
@@ -50,12 +53,14 @@ struct ImportSummary {
   uint64_t refs = 0;
   uint64_t commits = 0;
   uint64_t object_records = 0;   // objects carried in the bundle
-  uint64_t objects_added = 0;    // of those, new to this store
+  uint64_t objects_added = 0;    // of those, new to this store (dry run: would be)
+  uint64_t objects_present = 0;  // of those, already stored (verified, not written)
   uint64_t objects_expected = 0; // left out by --since, found in the store
   uint64_t bytes_added = 0;      // raw size of objects_added
 };
 
-// Called after each verified object record; may be empty.
+// Called after each verified object record; `added`: new to the store (in a
+// dry run: would be). May be empty.
 using ImportObjectCallback = std::function<void(const BundleObject& object, bool added)>;
 
 Result<ImportSummary> ImportBundle(Env* env, ObjectStore* store, Index* index,

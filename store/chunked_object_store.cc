@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
@@ -11,11 +12,13 @@
 #include <random>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "store/chunk_pack.h"
 #include "store/chunker.h"
 #include "store/file_object_store.h"
 #include "store/hash.h"
+#include "store/temp_files.h"
 #include "store/zstd_context.h"
 
 namespace hubmirror {
@@ -40,6 +43,18 @@ Status ValidateDigest(const std::string& sha256) {
   return Status::Ok();
 }
 
+Status ValidatePromise(const ObjectPromise& promise) {
+  if (promise.sha256.empty() && promise.git_sha1.empty()) {
+    return Status::InvalidArgument("object promise names neither a sha256 nor a git sha1");
+  }
+  if (!promise.sha256.empty()) HM_RETURN_IF_ERROR(ValidateDigest(promise.sha256));
+  if (!promise.git_sha1.empty() && !IsLowerHex(promise.git_sha1, 40)) {
+    return Status::InvalidArgument("not a git sha1 (40 lower-case hex): '" +
+                                   promise.git_sha1.substr(0, 80) + "'");
+  }
+  return Status::Ok();
+}
+
 struct FingerprintHash {
   size_t operator()(const ChunkFingerprint& fp) const { return static_cast<size_t>(fp.low); }
 };
@@ -48,8 +63,10 @@ class ChunkedStore;
 
 class ChunkedObjectWriter final : public ObjectWriter {
  public:
+  // `resumable`: the temp file is a NewResumableWriter partial, kept when
+  // the writer is abandoned mid-write (see Finish()).
   ChunkedObjectWriter(ChunkedStore* store, ObjectPromise promise, std::string temp_path,
-                      std::unique_ptr<WritableFile> file);
+                      std::unique_ptr<WritableFile> file, bool resumable = false);
   ~ChunkedObjectWriter() override;
   ChunkedObjectWriter(const ChunkedObjectWriter&) = delete;
   ChunkedObjectWriter& operator=(const ChunkedObjectWriter&) = delete;
@@ -61,9 +78,16 @@ class ChunkedObjectWriter final : public ObjectWriter {
   Result<ObjectInfo> Commit() override;
   const ObjectPromise& promise() const override { return promise_; }
 
+  // Takes the bytes an earlier writer left in the temp file as if they had
+  // been appended (hashed and chunked; a file longer than the promise is
+  // emptied instead).
+  Status ResumeFromFile(uint64_t existing_size);
+
  private:
   enum class State { kWriting, kPoisoned, kAborted, kCommitted };
 
+  // Hashes and chunks bytes that are already in the temp file.
+  Status Ingest(const char* data, size_t n);
   // Cuts every complete chunk out of the buffer (all of it when at_end).
   Status CutChunks(bool at_end);
   Status AddChunk(const char* data, size_t n);
@@ -88,6 +112,7 @@ class ChunkedObjectWriter final : public ObjectWriter {
   std::atomic<uint64_t> bytes_written_{0};
   State state_ = State::kWriting;
   bool temp_exists_ = true;
+  const bool resumable_;
 
   // Chunking buffer: bytes [buf_start_, buf_end_) are not chunked yet.
   std::unique_ptr<char[]> buf_;
@@ -152,20 +177,16 @@ class ChunkedStore final : public ChunkedObjectStore {
   }
 
   Result<std::unique_ptr<ObjectWriter>> NewWriter(const ObjectPromise& promise) override {
-    if (promise.sha256.empty() && promise.git_sha1.empty()) {
-      return Status::InvalidArgument("object promise names neither a sha256 nor a git sha1");
-    }
-    if (!promise.sha256.empty()) HM_RETURN_IF_ERROR(ValidateDigest(promise.sha256));
-    if (!promise.git_sha1.empty() && !IsLowerHex(promise.git_sha1, 40)) {
-      return Status::InvalidArgument("not a git sha1 (40 lower-case hex): '" +
-                                     promise.git_sha1.substr(0, 80) + "'");
-    }
+    HM_RETURN_IF_ERROR(ValidatePromise(promise));
     Status last;
     for (int attempt = 0; attempt < 8; ++attempt) {
       uint64_t n = counter_.fetch_add(1, std::memory_order_relaxed);
       std::string path = tmp_dir_ + "/" + temp_prefix_ + "-" + std::to_string(n) + ".tmp";
       auto file = env_->NewWritableFile(path);
       if (file.ok()) {
+        // Fresh and exclusively created: nobody else can hold the lock; it
+        // only tells cleaners (CleanTempDir) that the file is in use.
+        (void)TryLockTempFile((*file)->fd());
         return std::unique_ptr<ObjectWriter>(
             new ChunkedObjectWriter(this, promise, std::move(path), std::move(file).value()));
       }
@@ -173,6 +194,28 @@ class ChunkedStore final : public ChunkedObjectStore {
       if (last.code() != StatusCode::kAlreadyExists) return last;
     }
     return last;
+  }
+
+  Result<std::unique_ptr<ObjectWriter>> NewResumableWriter(const ObjectPromise& promise) override {
+    HM_RETURN_IF_ERROR(ValidatePromise(promise));
+    const std::string path = tmp_dir_ + "/" + PartialFileName(promise);
+    Result<std::unique_ptr<WritableFile>> file = env_->OpenAppendableFile(path);
+    if (!file.ok()) {
+      if (file.status().code() == StatusCode::kFailedPrecondition) return NewWriter(promise);
+      return std::move(file).status();
+    }
+    // Locked: another writer continues this object now (two files of one
+    // revision with the same bytes, or a second sync). Unlinked between our
+    // open and our lock: a cleaner judged it stale. Either way, start afresh.
+    if (!TryLockTempFile((*file)->fd()) || !SameFile(path, (*file)->fd())) {
+      return NewWriter(promise);
+    }
+    HM_ASSIGN_OR_RETURN(uint64_t existing, env_->FileSize(path));
+    auto writer = std::make_unique<ChunkedObjectWriter>(this, promise, path,
+                                                        std::move(file).value(),
+                                                        /*resumable=*/true);
+    HM_RETURN_IF_ERROR(writer->ResumeFromFile(existing));
+    return std::unique_ptr<ObjectWriter>(std::move(writer));
   }
 
   Status Remove(const std::string& sha256) override {
@@ -198,12 +241,7 @@ class ChunkedStore final : public ChunkedObjectStore {
   }
 
   Status CleanTemporaryFiles() override {
-    HM_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(tmp_dir_));
-    for (const std::string& name : names) {
-      Status s = env_->RemoveFile(tmp_dir_ + "/" + name);
-      if (!s.ok() && !s.IsNotFound()) return s;
-    }
-    return Status::Ok();
+    return CleanTempDir(env_, tmp_dir_, env_->NowMicros());
   }
 
   Result<ObjectFootprint> Footprint(const std::string& sha256) override {
@@ -289,12 +327,14 @@ class ChunkedStore final : public ChunkedObjectStore {
 };
 
 ChunkedObjectWriter::ChunkedObjectWriter(ChunkedStore* store, ObjectPromise promise,
-                                         std::string temp_path, std::unique_ptr<WritableFile> file)
+                                         std::string temp_path, std::unique_ptr<WritableFile> file,
+                                         bool resumable)
     : store_(store),
       promise_(std::move(promise)),
       temp_path_(std::move(temp_path)),
       file_(std::move(file)),
       sha256_(std::make_unique<Sha256Hasher>()),
+      resumable_(resumable),
       buf_(new char[2 * kChunkMaxSize]),
       cctx_(ZSTD_createCCtx()),
       dctx_(ZSTD_createDCtx()) {
@@ -309,7 +349,11 @@ ChunkedObjectWriter::~ChunkedObjectWriter() {
 }
 
 void ChunkedObjectWriter::Finish() {
-  if (temp_exists_) {
+  // An abandoned resumable writer (a failed or cancelled transfer) leaves its
+  // bytes for the next one; they were appended in order and are verified
+  // again, with the rest, by that writer's Commit().
+  const bool keep = resumable_ && state_ == State::kWriting && bytes_written() > 0;
+  if (temp_exists_ && !keep) {
     // Best effort: a leftover is collected by CleanTemporaryFiles at start-up.
     (void)store_->env()->RemoveFile(temp_path_);
     temp_exists_ = false;
@@ -350,6 +394,41 @@ Status ChunkedObjectWriter::Append(const char* data, size_t n) {
     state_ = State::kPoisoned;
     return s;
   }
+  if (Status s = Ingest(data, n); !s.ok()) {
+    state_ = State::kPoisoned;
+    return s;
+  }
+  bytes_written_.store(written + n, std::memory_order_release);
+  return Status::Ok();
+}
+
+Status ChunkedObjectWriter::ResumeFromFile(uint64_t existing_size) {
+  if (existing_size > promise_.size) {
+    // Longer than the object can be: not a prefix of it.
+    HM_RETURN_IF_ERROR(file_->Truncate(0));
+    return Status::Ok();
+  }
+  std::vector<char> buf(1 << 20);
+  for (uint64_t offset = 0; offset < existing_size;) {
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(buf.size(), existing_size - offset));
+    Result<size_t> got = file_->ReadAt(offset, buf.data(), want);
+    if (!got.ok() || *got == 0) {
+      state_ = State::kPoisoned;  // removed on destruction: start afresh next time
+      return got.ok() ? Status::DataLoss(temp_path_ + " shrank while it was read")
+                      : std::move(got).status();
+    }
+    if (Status s = Ingest(buf.data(), *got); !s.ok()) {
+      state_ = State::kPoisoned;
+      return s;
+    }
+    offset += *got;
+    bytes_written_.store(offset, std::memory_order_release);
+  }
+  return Status::Ok();
+}
+
+Status ChunkedObjectWriter::Ingest(const char* data, size_t n) {
   sha256_->Update(data, n);
   if (git_sha1_) git_sha1_->Update(data, n);
   for (size_t done = 0; done < n;) {
@@ -362,12 +441,8 @@ Status ChunkedObjectWriter::Append(const char* data, size_t n) {
     std::memcpy(buf_.get() + buf_end_, data + done, take);
     buf_end_ += take;
     done += take;
-    if (Status s = CutChunks(/*at_end=*/false); !s.ok()) {
-      state_ = State::kPoisoned;
-      return s;
-    }
+    HM_RETURN_IF_ERROR(CutChunks(/*at_end=*/false));
   }
-  bytes_written_.store(written + n, std::memory_order_release);
   return Status::Ok();
 }
 

@@ -11,6 +11,13 @@
 //   tmp/*.tmp               raw bytes of objects being written (ReadWritten
 //                           serves in-flight downloads from them); removed on
 //                           commit/abort and by CleanTemporaryFiles()
+//   tmp/resume-<sha256 or git-<sha1>>.partial
+//                           the same for a resumable writer: kept when it is
+//                           abandoned, continued by the next one. Every temp
+//                           file is flock()ed by its writer, and
+//                           CleanTemporaryFiles() skips locked ones, so a
+//                           sync and a serve sharing a store never delete
+//                           each other's in-flight files.
 //   objects/sha256/ab/...   a store written before chunking: still served
 //                           (read-only fallback; Remove works on it too)
 //

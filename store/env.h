@@ -54,6 +54,13 @@ class Env {
 
   // Creates `path` exclusively (fails with AlreadyExists if present).
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  // Opens `path` for appending after its current end, creating it if missing
+  // (a partial download continued by a later process). Envs that cannot
+  // reopen files (test doubles) answer FailedPrecondition; callers then fall
+  // back to a fresh NewWritableFile.
+  virtual Result<std::unique_ptr<WritableFile>> OpenAppendableFile(const std::string& path) {
+    return Status::FailedPrecondition("this Env cannot reopen " + path);
+  }
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path) = 0;
   // Atomically replaces `to` with `from`.
@@ -87,6 +94,9 @@ class EnvWrapper : public Env {
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
     return target_->NewWritableFile(p);
+  }
+  Result<std::unique_ptr<WritableFile>> OpenAppendableFile(const std::string& p) override {
+    return target_->OpenAppendableFile(p);
   }
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
     return target_->NewRandomAccessFile(p);

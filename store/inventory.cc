@@ -17,7 +17,17 @@ Status BadLine(const std::string& path, size_t line_number, const std::string& p
                                  ": " + problem);
 }
 
+std::string InventoryText(const std::string& store_path, uint64_t count, uint64_t bytes,
+                          const std::string& lines) {
+  return std::string(kInventoryHeader) + "\n# store " + store_path + "\n# objects " +
+         std::to_string(count) + " bytes " + std::to_string(bytes) + "\n" + lines;
+}
+
 }  // namespace
+
+std::string EmptyInventory(const std::string& store_path) {
+  return InventoryText(store_path, 0, 0, "");
+}
 
 Result<std::string> BuildInventory(Index* index, ObjectStore* store,
                                    const std::string& store_path) {
@@ -31,8 +41,7 @@ Result<std::string> BuildInventory(Index* index, ObjectStore* store,
     ++count;
     bytes += row.size;
   }
-  return std::string(kInventoryHeader) + "\n# store " + store_path + "\n# objects " +
-         std::to_string(count) + " bytes " + std::to_string(bytes) + "\n" + lines;
+  return InventoryText(store_path, count, bytes, lines);
 }
 
 Result<std::unordered_set<std::string>> ReadInventory(Env* env, const std::string& path) {

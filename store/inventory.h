@@ -30,6 +30,11 @@ inline constexpr std::string_view kInventoryHeader = "# hubmirror inventory 1";
 Result<std::string> BuildInventory(Index* index, ObjectStore* store,
                                    const std::string& store_path);
 
+// The inventory of a store that holds nothing yet (a directory that was never
+// served or imported into): the header lines and "# objects 0 bytes 0". The
+// first air-gap bundle is made --since it, so it must be a valid inventory.
+std::string EmptyInventory(const std::string& store_path);
+
 // The sha256s listed by an inventory file. Refuses a file without the header
 // line, and names the line number of anything malformed.
 Result<std::unordered_set<std::string>> ReadInventory(Env* env, const std::string& path);

@@ -96,12 +96,26 @@ class ObjectStore {
   virtual bool Contains(const std::string& sha256) = 0;
   virtual Result<std::unique_ptr<ObjectReader>> Open(const std::string& sha256) = 0;
   virtual Result<std::unique_ptr<ObjectWriter>> NewWriter(const ObjectPromise& promise) = 0;
+  // A writer whose temp data outlives it, and the process, so that a later
+  // writer of the same promise continues where it stopped (`hubmirror sync`
+  // after a kill): bytes_written() is where to resume; the bytes already
+  // there are hashed again and verified by Commit() like appended ones. The
+  // temp data is kept when the writer is destroyed uncommitted while still
+  // writing, and removed on Commit(), DataLoss, or a failed Append. While
+  // another writer (thread or process) continues the same promise, this
+  // returns an ordinary writer. Stores that cannot resume return NewWriter().
+  virtual Result<std::unique_ptr<ObjectWriter>> NewResumableWriter(const ObjectPromise& promise) {
+    return NewWriter(promise);
+  }
   // Removes a committed object (NotFound if it is not stored). Readers that
   // already opened it keep reading their copy. The caller owns the decision:
   // an index row naming the object must go first, or the object must have
   // been added by the caller itself (an import rolling back).
   virtual Status Remove(const std::string& sha256) = 0;
   // Removes leftovers of writes interrupted by a crash. Call once at start-up.
+  // Temp data a live writer (of any process sharing the store) still holds
+  // is left alone, and so is resumable data (NewResumableWriter) until it is
+  // a week old.
   virtual Status CleanTemporaryFiles() = 0;
 };
 

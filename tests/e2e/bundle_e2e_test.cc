@@ -122,6 +122,24 @@ TEST_F(BundleE2eTest, ExportImportServeOfflineSinceAndDamage) {
 
   CommandResult imported = RunHubmirror({"import", "--store", store_b_.path(), bundle});
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  // The output names files, repos and refs, not bare hashes; counts add up.
+  std::set<std::string> all_objects;
+  for (const auto& [key, bytes] : files_) all_objects.insert(Sha256OfString(bytes));
+  const std::string n = std::to_string(all_objects.size());
+  EXPECT_NE(imported.output.find("imported acme/tiny-model/"), std::string::npos)
+      << imported.output;
+  EXPECT_NE(imported.output.find("acme/tiny-model: "), std::string::npos) << imported.output;
+  EXPECT_NE(imported.output.find("datasets/acme/tiny-dataset: main"), std::string::npos)
+      << imported.output;
+  EXPECT_EQ(imported.output.find("[0/0 files]"), std::string::npos) << imported.output;
+  EXPECT_NE(imported.output.find(n + " in the bundle, " + n + " new"), std::string::npos)
+      << imported.output;
+  CommandResult again = RunHubmirror({"import", "--store", store_b_.path(), bundle});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find(n + " in the bundle, 0 new (0 B), " + n + " already stored"),
+            std::string::npos)
+      << again.output;
+  EXPECT_NE(again.output.find("present acme/tiny-model/"), std::string::npos) << again.output;
 
   {
     Mirror offline(store_b_.path(), hub_.api_url(), {"--offline"});
@@ -174,7 +192,13 @@ TEST_F(BundleE2eTest, ExportImportServeOfflineSinceAndDamage) {
   EXPECT_EQ(IncludedObjects(main_bundle), expected);
   CommandResult dry = RunHubmirror({"import", "--dry-run", "--store", store_c.path(), main_bundle});
   EXPECT_EQ(dry.exit_code, 0) << dry.output;
-  EXPECT_NE(dry.output.find(std::to_string(expected.size()) + " object records"), std::string::npos)
+  EXPECT_NE(dry.output.find(std::to_string(expected.size()) + " in the bundle, " +
+                            std::to_string(expected.size()) + " would be new"),
+            std::string::npos)
+      << dry.output;
+  const size_t shared = ObjectsOf("acme/tiny-model@main").size() - expected.size();
+  EXPECT_NE(dry.output.find(std::to_string(shared) + " left out by --since"),
+            std::string::npos)
       << dry.output;
   // Without v1's objects, store B... has them; an empty store does not.
   TempDir empty;
@@ -202,6 +226,48 @@ TEST_F(BundleE2eTest, ExportImportServeOfflineSinceAndDamage) {
   EXPECT_NE(cut.exit_code, 0);
   EXPECT_NE(cut.output.find("truncated"), std::string::npos) << cut.output;
   EXPECT_EQ(StoreListing(store_c.path()), before);
+}
+
+// The README's air-gap workflow on its first use: the air-gapped side has no
+// store yet, its inventory lists nothing, and the first bundle made --since
+// it carries everything and is served offline from the new store.
+TEST_F(BundleE2eTest, FirstBundleSinceTheInventoryOfANewStore) {
+  ASSERT_NO_FATAL_FAILURE(PopulateStoreA());
+  for (const std::string& fresh : {store_b_.path(), store_b_.path() + "/not-yet-created"}) {
+    CommandResult inventory =
+        RunHubmirror({"inventory", "--store", fresh}, {}, /*merge_stderr=*/false);
+    ASSERT_EQ(inventory.exit_code, 0) << fresh << ": " << inventory.output;
+    EXPECT_EQ(inventory.output.rfind("# hubmirror inventory 1\n", 0), 0u) << inventory.output;
+    EXPECT_NE(inventory.output.find("# objects 0 bytes 0\n"), std::string::npos)
+        << inventory.output;
+    EXPECT_TRUE(ListFilesWithSizes(store_b_.path()).empty()) << "inventory creates nothing";
+  }
+  const std::string inventory_path = work_.path() + "/airgap.inventory";
+  WriteFile(inventory_path,
+            RunHubmirror({"inventory", "--store", store_b_.path()}, {}, false).output);
+  const std::string bundle = work_.path() + "/first.bundle";
+  CommandResult exported =
+      RunHubmirror({"export", "--store", store_a_.path(), "--output", bundle, "--since",
+                    inventory_path, "acme/tiny-model", "datasets/acme/tiny-dataset"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  std::set<std::string> all;
+  for (const auto& [key, bytes] : files_) all.insert(Sha256OfString(bytes));
+  EXPECT_EQ(IncludedObjects(bundle), all);
+
+  CommandResult imported = RunHubmirror({"import", "--store", store_b_.path(), bundle});
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  hub_.Stop();
+  Mirror offline(store_b_.path(), hub_.api_url(), {"--offline"});
+  ASSERT_TRUE(offline.ok());
+  for (const auto& [key, bytes] : files_) {
+    const size_t at = key.find('@');
+    const size_t colon = key.find(':');
+    HttpReply file = HttpGet(offline.url(), "/" + key.substr(0, at) + "/resolve/" +
+                                                key.substr(at + 1, colon - at - 1) + "/" +
+                                                key.substr(colon + 1));
+    ASSERT_EQ(file.status, 200) << key;
+    EXPECT_TRUE(file.body == bytes) << key;
+  }
 }
 
 TEST_F(BundleE2eTest, ExportRefusesWhatTheStoreDoesNotFullyHave) {

@@ -89,8 +89,12 @@ class SyncE2eTest : public ::testing::Test {
 TEST_F(SyncE2eTest, SyncedRevisionsAreServedOfflineByteForByte) {
   std::vector<FixtureFile> files = FilesOf("model", "acme/tiny-model", "main");
   for (auto& f : FilesOf("model", "acme/tiny-model", "v1")) files.push_back(f);
+  // A second model, sharing some objects with the first (its weights are
+  // tiny-model@v1's): the issue's "two models (one at two revisions) and a
+  // dataset".
+  for (auto& f : FilesOf("model", "acme/tiny-model-ft", "main")) files.push_back(f);
   for (auto& f : FilesOf("dataset", "acme/tiny-dataset", "main")) files.push_back(f);
-  ASSERT_EQ(files.size(), 15u);
+  ASSERT_EQ(files.size(), 20u);
   std::map<std::string, std::string> expected;  // "id@rev/path" -> bytes from the fake hub
   for (const FixtureFile& f : files) {
     std::string bytes = hub_.DirectDownload(f.prefix_and_id, f.revision, f.path);
@@ -99,20 +103,22 @@ TEST_F(SyncE2eTest, SyncedRevisionsAreServedOfflineByteForByte) {
   }
   hub_.ResetStats();
 
-  CommandResult first = RunHubmirror(SyncArgs(
-      {"acme/tiny-model@main", "acme/tiny-model@v1", "datasets/acme/tiny-dataset"}));
+  const std::vector<std::string> repos = {"acme/tiny-model@main", "acme/tiny-model@v1",
+                                          "acme/tiny-model-ft", "datasets/acme/tiny-dataset"};
+  CommandResult first = RunHubmirror(SyncArgs(repos));
   ASSERT_EQ(first.exit_code, 0) << first.output;
   EXPECT_NE(first.output.find("fetched acme/tiny-model/model.safetensors"), std::string::npos)
       << first.output;
   EXPECT_NE(first.output.find("files]"), std::string::npos) << "a total progress line";
   EXPECT_NE(first.output.find("synced acme/tiny-model@v1"), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("synced acme/tiny-model-ft@main"), std::string::npos)
+      << first.output;
   EXPECT_NE(first.output.find("synced datasets/acme/tiny-dataset@main"), std::string::npos);
   EXPECT_GT(hub_.Stats()["cdn_requests"].get<int>(), 0);
 
   // Incremental: nothing changed upstream, so only metadata moves.
   hub_.ResetStats();
-  CommandResult second = RunHubmirror(SyncArgs(
-      {"acme/tiny-model@main", "acme/tiny-model@v1", "datasets/acme/tiny-dataset"}));
+  CommandResult second = RunHubmirror(SyncArgs(repos));
   ASSERT_EQ(second.exit_code, 0) << second.output;
   json stats = hub_.Stats();
   EXPECT_EQ(stats["cdn_requests"], 0) << stats.dump();
@@ -136,28 +142,45 @@ TEST_F(SyncE2eTest, SyncedRevisionsAreServedOfflineByteForByte) {
   EXPECT_EQ(tree_files, FilesOf("model", "acme/tiny-model", "v1").size());
   HttpReply info = HttpGet(mirror.url(), "/api/datasets/acme/tiny-dataset/revision/main");
   EXPECT_EQ(info.status, 200) << info.body;
+  HttpReply ft_info = HttpGet(mirror.url(), "/api/models/acme/tiny-model-ft/revision/main");
+  EXPECT_EQ(ft_info.status, 200) << ft_info.body;
 }
 
-TEST_F(SyncE2eTest, InterruptedSyncResumesAndCompletes) {
+// The partial a killed sync left in DIR/tmp (0 when there is none).
+uint64_t PartialBytes(const std::string& store) {
+  uint64_t bytes = 0;
+  for (const auto& [path, size] : ListFilesWithSizes(store + "/tmp")) {
+    if (path.ends_with(".partial")) bytes += size;
+  }
+  return bytes;
+}
+
+TEST_F(SyncE2eTest, InterruptedSyncResumesWithRangeAndCompletes) {
   const FixtureFile big = FilesOf("model", "acme/big-model", "main").at(0);
   const std::string bytes = hub_.DirectDownload(big.prefix_and_id, "main", big.path);
   ASSERT_EQ(Sha256OfString(bytes), big.sha256);
+  const uint64_t size = bytes.size();
+  hub_.ResetStats();
 
-  constexpr uint64_t kPauseAfter = 8 << 20;
-  hub_.Control("/_fake/cdn-gate?pause_after=" + std::to_string(kPauseAfter));
+  // Slow enough that the kill lands mid-file (64 MiB take 8 s).
+  constexpr uint64_t kKillAfter = 8 << 20;
+  hub_.Control("/_fake/cdn-rate?bytes_per_sec=" + std::to_string(8 << 20));
   {
     std::vector<std::string> argv = {HUBMIRROR_BIN};
     for (const std::string& a : SyncArgs({"acme/big-model"})) argv.push_back(a);
     ChildProcess sync(argv, {{"HF_TOKEN", ""}});
     ASSERT_TRUE(sync.started());
-    // Wait (bounded) until the transfer is under way, then crash the sync.
-    for (int i = 0; i < 400 && TotalFileBytes(store_.path() + "/tmp") < kPauseAfter / 2; ++i) {
+    for (int i = 0; i < 400 && PartialBytes(store_.path()) < kKillAfter; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    EXPECT_GE(TotalFileBytes(store_.path() + "/tmp"), kPauseAfter / 2);
-    sync.Kill();
+    sync.Kill();  // SIGKILL: no destructor, no cleanup
   }
-  hub_.Control("/_fake/cdn-gate?open=1");
+  const uint64_t partial = PartialBytes(store_.path());
+  ASSERT_GE(partial, kKillAfter);
+  ASSERT_LT(partial, size);
+  const uint64_t first_cdn_bytes = hub_.Stats()["cdn_bytes"].get<uint64_t>();
+  // A leftover of some other crashed writer: not resumable, nobody holds it.
+  WriteFile(store_.path() + "/tmp/0123456789abcdef-1-0.tmp", "stale");
   // Nothing was published by the killed run.
   {
     hub_.Stop();
@@ -165,11 +188,29 @@ TEST_F(SyncE2eTest, InterruptedSyncResumesAndCompletes) {
     ASSERT_TRUE(offline.ok());
     EXPECT_NE(Resolve(offline, big).status, 200);
   }
+  ASSERT_EQ(PartialBytes(store_.path()), partial) << "serve keeps an unheld partial";
+  WriteFile(store_.path() + "/tmp/0123456789abcdef-1-0.tmp", "stale");
+
   FakeHub hub2({"--page-size", "3"});
   ASSERT_TRUE(hub2.ok());
   CommandResult rerun = RunHubmirror({"sync", "--store", store_.path(), "--upstream", hub2.api_url(),
                                   "acme/big-model"});
   ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
+  json stats = hub2.Stats();
+  bool resumed_with_range = false;
+  for (const json& r : stats["requests"]) {
+    if (r["host"] == "cdn" && r["range"] == "bytes=" + std::to_string(partial) + "-") {
+      resumed_with_range = true;
+    }
+  }
+  EXPECT_TRUE(resumed_with_range) << "no CDN request from byte " << partial << ": "
+                                  << stats.dump();
+  const uint64_t second_cdn_bytes = stats["cdn_bytes"].get<uint64_t>();
+  EXPECT_EQ(second_cdn_bytes, size - partial);
+  EXPECT_LT(first_cdn_bytes + second_cdn_bytes, 2 * size);
+  EXPECT_TRUE(ListFilesWithSizes(store_.path() + "/tmp").empty())
+      << "the partial is gone once committed, the stale temp file was cleaned";
+
   hub2.Stop();
   Mirror mirror(store_.path(), hub2.api_url(), {"--offline"});
   ASSERT_TRUE(mirror.ok());

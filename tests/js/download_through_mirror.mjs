@@ -45,10 +45,13 @@ const CHECK_TIMEOUT_MS = 60_000;
 // What to download. `revision` is what the client asks for; the manifest says
 // which commit it must resolve to. refs/pr/1 is included because the client
 // sends it percent-encoded to some endpoints and raw to /tree (hub-protocol §1).
+// acme/tiny-model-ft is a second model whose weights are tiny-model@v1's
+// object (deduplicated in the store, served under both repos).
 const TARGETS = [
   { type: "model", id: "acme/tiny-model", revision: "main" },
   { type: "model", id: "acme/tiny-model", revision: "v1" },
   { type: "model", id: "acme/tiny-model", revision: "refs/pr/1" },
+  { type: "model", id: "acme/tiny-model-ft", revision: "main" },
   { type: "dataset", id: "acme/tiny-dataset", revision: "main" },
 ];
 

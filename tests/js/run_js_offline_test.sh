@@ -3,9 +3,9 @@
 #
 # Usage: run_js_offline_test.sh HUBMIRROR_BIN FAKEHUB_BIN
 #
-#   1. `hubmirror sync` stores acme/tiny-model at main, v1 and refs/pr/1 and
-#      datasets/acme/tiny-dataset from the fake hub (the manifest, the ground
-#      truth for the node script, is fetched first);
+#   1. `hubmirror sync` stores acme/tiny-model at main, v1 and refs/pr/1,
+#      acme/tiny-model-ft and datasets/acme/tiny-dataset from the fake hub
+#      (the manifest, the ground truth for the node script, is fetched first);
 #   2. the fake hub is stopped, `hubmirror serve --offline` serves the store;
 #   3. download_through_mirror.mjs downloads every file of every target
 #      through the offline mirror and checks it against the manifest: what a
@@ -26,7 +26,7 @@ start_fakehub_with_manifest
 
 echo "== hubmirror sync"
 if ! HF_TOKEN="" timeout 300 "$hubmirror_bin" sync --store "$tmp/store" --upstream "$fakehub_url" \
-    acme/tiny-model@main acme/tiny-model@v1 acme/tiny-model@refs/pr/1 \
+    acme/tiny-model@main acme/tiny-model@v1 acme/tiny-model@refs/pr/1 acme/tiny-model-ft \
     datasets/acme/tiny-dataset@main >"$tmp/sync.out" 2>"$tmp/sync.err"; then
   echo "FAIL: hubmirror sync failed"
   cat "$tmp/sync.out"

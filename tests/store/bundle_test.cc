@@ -275,6 +275,7 @@ TEST_F(BundleTest, RoundTripCarriesRefsCommitsEntriesAndObjects) {
   auto again = Import(dest_.get(), path);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->objects_added, 0u);
+  EXPECT_EQ(again->objects_present, 6u) << "every carried object is already stored";
   EXPECT_EQ(dest_->Snapshot(), before);
 }
 
@@ -379,6 +380,8 @@ TEST_F(BundleTest, DryRunVerifiesButWritesNothing) {
   auto summary = Import(dest_.get(), path, /*dry_run=*/true);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->object_records, 6u);
+  EXPECT_EQ(summary->objects_added, 6u) << "a dry run counts what it would add";
+  EXPECT_EQ(summary->objects_present, 0u);
   EXPECT_EQ(dest_->Snapshot(), before);
 }
 
@@ -410,6 +413,16 @@ TEST_F(BundleTest, InventoryFileIsValidated) {
   auto bad = ReadInventory(env_.get(), dir_ + "/bad2.txt");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("line 2"), std::string::npos);
+}
+
+TEST_F(BundleTest, EmptyInventoryIsAValidInventoryOfNothing) {
+  const std::string text = EmptyInventory("/srv/new");
+  EXPECT_EQ(text.rfind(std::string(kInventoryHeader) + "\n", 0), 0u) << text;
+  EXPECT_NE(text.find("# objects 0 bytes 0\n"), std::string::npos) << text;
+  WriteFile(dir_ + "/empty.inventory", text);
+  auto listed = ReadInventory(env_.get(), dir_ + "/empty.inventory");
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  EXPECT_TRUE(listed->empty());
 }
 
 }  // namespace
