@@ -502,8 +502,15 @@ Result<std::unique_ptr<BodySource>> HubServer::OpenBody(const HubRoute& route,
                             " is not stored on this offline mirror")
         .WithHubError(HubError::kEntryNotFound, 404);
   }
-  HM_ASSIGN_OR_RETURN(std::shared_ptr<ObjectFetch> fetch,
-                      pull_through_->StartOrJoin(route.repo, commit, entry));
+  Result<std::shared_ptr<ObjectFetch>> started =
+      pull_through_->StartOrJoin(route.repo, commit, entry);
+  if (started.status().code() == StatusCode::kAlreadyExists) {
+    // Committed since we looked: the store has it now.
+    HM_ASSIGN_OR_RETURN(std::optional<std::string> now_stored,
+                        FindStoredObject(index_, store_, entry));
+    if (now_stored) return OpenBody(route, commit, entry, now_stored, first);
+  }
+  HM_ASSIGN_OR_RETURN(std::shared_ptr<ObjectFetch> fetch, std::move(started));
   // Wait for the upstream to deliver the first byte wanted (or fail): an
   // unreachable upstream then answers 502/504, which clients retry or fall
   // back on, where a 200 that ends at once looks like a broken network.

@@ -135,6 +135,10 @@ Result<std::shared_ptr<ObjectFetch>> PullThrough::StartOrJoin(const RepoKey& rep
   if (stopping_) return Status::Unavailable("server shutting down");
   auto it = running_.find(key);
   if (it != running_.end()) return it->second;
+  // A fetch may have committed the object and left running_ since the caller
+  // looked in the store: starting another would fetch the file twice.
+  HM_ASSIGN_OR_RETURN(std::optional<std::string> stored, FindStoredObject(index_, store_, entry));
+  if (stored) return Status::AlreadyExists("object " + *stored + " is stored now");
 
   // While in flight an object takes its size twice (the temp file readers
   // stream from, and its chunks packed beside it) until the commit drops the
