@@ -414,7 +414,7 @@ Status ChunkedObjectWriter::AddChunk(const char* data, size_t n) {
     AppendingPackView view(pack_->file.get());
     HM_ASSIGN_OR_RETURN(bool same, SameBytes(view, fresh_[it->second].location, data, n));
     if (same) {
-      refs_.push_back(ChunkRef{true, 0, it->second});
+      refs_.push_back(ChunkRef{true, 0, it->second, {}, 0});
       return Status::Ok();
     }
   }
@@ -426,7 +426,7 @@ Status ChunkedObjectWriter::AddChunk(const char* data, size_t n) {
     if (!pack.ok()) continue;
     Result<bool> same = SameBytes(**pack, loc, data, n);
     if (same.ok() && *same) {
-      refs_.push_back(ChunkRef{false, loc.id, 0});
+      refs_.push_back(ChunkRef{false, loc.id, 0, fp, n});
       return Status::Ok();
     }
   }
@@ -458,7 +458,7 @@ Status ChunkedObjectWriter::StoreNewChunk(const ChunkFingerprint& fp, const char
   pack_->size += stored_size;
   if (pack_buf_.size() >= kPackWriteBytes) HM_RETURN_IF_ERROR(FlushPack());
   fresh_by_fp_.emplace(fp, fresh_.size());
-  refs_.push_back(ChunkRef{true, 0, fresh_.size()});
+  refs_.push_back(ChunkRef{true, 0, fresh_.size(), {}, 0});
   fresh_.push_back(chunk);
   return Status::Ok();
 }
