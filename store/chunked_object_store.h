@@ -28,8 +28,10 @@
 // committed stay as unreferenced garbage past the last committed chunk;
 // compaction (pack_compaction.h) reclaims them. Remove() deletes the catalog rows of chunks no
 // other object references and cuts them off a pack's tail when they are its
-// last bytes (an import rolling back, newest first); otherwise their bytes
-// wait for compaction (packs are never rewritten in place).
+// last bytes and no writer holds the pack (an import rolling back, newest
+// first); such a pack is never appended to again, so no offset a reader
+// looked up comes to hold other bytes. Otherwise their bytes wait for
+// compaction (packs are never rewritten in place).
 //
 // ObjectInfo::git_sha1 is computed only when the promise names one (or names
 // no sha256): hashing LFS weights twice would halve the ingest rate, and the

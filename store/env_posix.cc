@@ -81,7 +81,8 @@ Result<size_t> PreadAt(int fd, uint64_t offset, char* buf, size_t n, const std::
 // (pread never touches the file position).
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  PosixWritableFile(std::string path, UniqueFd fd, uint64_t size = 0)
+      : path_(std::move(path)), fd_(std::move(fd)), offset_(size) {}
   ~PosixWritableFile() override = default;
 
   Status Append(const char* data, size_t n) override {
@@ -177,6 +178,15 @@ class PosixEnv final : public Env {
     UniqueFd fd(OpenRetry(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd.valid()) return Status::FromErrno(errno, "create " + path);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, std::move(fd)));
+  }
+
+  Result<std::unique_ptr<WritableFile>> OpenWritableFile(const std::string& path) override {
+    UniqueFd fd(OpenRetry(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd.valid()) return Status::FromErrno(errno, "open " + path);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return Status::FromErrno(errno, "stat " + path);
+    return std::unique_ptr<WritableFile>(
+        new PosixWritableFile(path, std::move(fd), static_cast<uint64_t>(st.st_size)));
   }
 
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {

@@ -79,5 +79,46 @@ TEST_F(ChunkedStoreRacesTest, ReusedChunkRemovedBeforeCommitNeverPublishesForeig
   EXPECT_TRUE(*back == data) << "the object reads back another object's bytes";
 }
 
+// Another process (`hubmirror verify`, `export`) reads an object while the
+// server removes it, cuts its chunks off the pack's tail and stores a new
+// object. The reader may fail, but never serve the new object's bytes.
+TEST_F(ChunkedStoreRacesTest, ReaderInAnotherProcessNeverSeesBytesAppendedAfterAReclaim) {
+  ASSERT_OK(Put(store_.get(), RandomBytes(1 << 20, 4)).status());  // keeps the pack alive
+  const std::string data = RandomBytes(1 << 20, 5);
+  auto victim = Put(store_.get(), data);
+  ASSERT_OK(victim.status());
+
+  std::unique_ptr<ChunkedObjectStore> other_process = OpenStore();
+  ASSERT_NE(other_process, nullptr);
+  auto reader = other_process->Open(victim->sha256);
+  ASSERT_OK(reader.status());
+
+  ASSERT_OK(store_->Remove(victim->sha256));
+  ASSERT_OK(Put(store_.get(), RandomBytes(1 << 20, 6)).status());
+
+  auto back = ReadAll(**reader);
+  if (back.ok()) {
+    EXPECT_TRUE(*back == data) << "the reader got another object's bytes";
+  }
+}
+
+// The first cut retires the pack (no more appends); later removals, as an
+// import rolling back newest first, still cut their chunks off its tail.
+TEST_F(ChunkedStoreRacesTest, RollbackNewestFirstCutsEveryObjectOffARetiredPack) {
+  ASSERT_OK(Put(store_.get(), RandomBytes(1 << 20, 7)).status());
+  const std::string pack = dir_ + "/chunks/packs/00000001.pack";
+  const uint64_t before = *env_->FileSize(pack);
+  auto a = Put(store_.get(), RandomBytes(1 << 20, 8));
+  auto b = Put(store_.get(), RandomBytes(1 << 20, 9));
+  ASSERT_OK(a.status());
+  ASSERT_OK(b.status());
+  ASSERT_OK(store_->Remove(b->sha256));
+  ASSERT_OK(store_->Remove(a->sha256));
+  EXPECT_EQ(*env_->FileSize(pack), before);
+  // New bytes go to a new pack, never to offsets the removed chunks had.
+  ASSERT_OK(Put(store_.get(), RandomBytes(1 << 20, 10)).status());
+  EXPECT_EQ(*env_->FileSize(pack), before);
+}
+
 }  // namespace
 }  // namespace hubmirror
