@@ -80,6 +80,20 @@ class PackSet {
 
 Status ReadFully(const RandomAccessFile& file, uint64_t offset, char* buf, size_t n);
 
+// The pack a writer is appending to, read through its WritableFile (for
+// ReadChunkBytes: comparing a chunk with one the same writer appended).
+class AppendingPackView final : public RandomAccessFile {
+ public:
+  explicit AppendingPackView(const WritableFile* file) : file_(file) {}
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) const override {
+    return file_->ReadAt(offset, buf, n);
+  }
+  Result<uint64_t> Size() const override { return Status::Internal("unused"); }
+
+ private:
+  const WritableFile* file_;
+};
+
 // Reads the raw bytes of one chunk (decompressing if needed) into *out.
 Status ReadChunkBytes(const RandomAccessFile& pack, const ChunkLocation& loc, ZSTD_DCtx* dctx,
                       std::string* scratch, std::string* out);
