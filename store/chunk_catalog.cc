@@ -322,6 +322,17 @@ Result<std::vector<ChunkLocation>> ChunkCatalog::PackChunks(int64_t pack) {
   return ReadLocations(st);
 }
 
+Result<uint64_t> ChunkCatalog::PackEnd(int64_t pack) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Chunks of a pack never overlap: the one at the highest offset ends last.
+  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+                                             "SELECT offset + stored_size FROM chunks WHERE "
+                                             "pack = ?1 ORDER BY offset DESC LIMIT 1"));
+  st.Bind(1, pack);
+  HM_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? static_cast<uint64_t>(st.Int(0)) : uint64_t{0};
+}
+
 Status ChunkCatalog::RelocateChunks(int64_t from_pack, int64_t to_pack,
                                     const std::vector<ChunkMove>& moves) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -115,6 +115,8 @@ class ChunkCatalog {
   Result<std::vector<ChunkedObjectRow>> ListObjects();
   // The chunks stored in `pack`, by offset.
   Result<std::vector<ChunkLocation>> PackChunks(int64_t pack);
+  // Where the last chunk stored in `pack` ends (0 when it holds none).
+  Result<uint64_t> PackEnd(int64_t pack);
   // In ONE transaction, repoints moved chunks from `from_pack` to `to_pack`
   // (a row already removed is skipped). Unavailable, with nothing changed,
   // if any chunk still names `from_pack` afterwards.

@@ -266,6 +266,10 @@ class ChunkedStore final : public ChunkedObjectStore {
 
   void DropIdleReadHandles() override { packs_->DropIdleReadHandles(); }
 
+  Result<std::vector<PackTail>> UnreferencedPackTails(bool trim) override {
+    return ScanPackTails(env_, packs_.get(), catalog_.get(), trim);
+  }
+
   Env* env() const { return env_; }
   ChunkCatalog* catalog() const { return catalog_.get(); }
   PackSet* packs() const { return packs_.get(); }
