@@ -114,6 +114,18 @@ int RunServe(const ServerOptions& options) {
   if (Status s = (*store)->CleanTemporaryFiles(); !s.ok()) {
     return Fail("cannot clean temporary files in " + options.store_dir, s);
   }
+  // The pack bytes of writes a crash interrupted; without this the store
+  // would grow by a partial object per crash until `hubmirror gc`. Not
+  // fatal: the bytes are garbage either way.
+  if (auto tails = (*store)->UnreferencedPackTails(/*trim=*/true); !tails.ok()) {
+    std::fprintf(stderr, "hubmirror: cannot trim pack tails in %s: %s\n",
+                 options.store_dir.c_str(), tails.status().ToString().c_str());
+  } else if (!tails->empty()) {
+    uint64_t bytes = 0;
+    for (const PackTail& tail : *tails) bytes += tail.bytes();
+    std::fprintf(stderr, "hubmirror: cut %llu bytes of interrupted writes off %zu pack(s)\n",
+                 static_cast<unsigned long long>(bytes), tails->size());
+  }
   Result<std::unique_ptr<Index>> index = Index::Open(options.store_dir + "/index.sqlite");
   if (!index.ok()) return Fail("cannot open index in " + options.store_dir, index.status());
 

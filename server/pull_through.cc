@@ -186,14 +186,22 @@ void PullThrough::WorkerLoop() {
 
 void PullThrough::Run(const std::shared_ptr<ObjectFetch>& fetch) {
   const EntryRecord& entry = fetch->entry();
+  bool append_failed = false;
   Status status = upstream_->Download(
       fetch->repo_, fetch->commit_, entry.path, fetch->resume_offset_, entry.size,
-      [this, &fetch](const char* data, size_t n) -> Status {
+      [this, &fetch, &append_failed](const char* data, size_t n) -> Status {
         if (cancelled_.load(std::memory_order_relaxed)) {
           return Status::Unavailable("server shutting down");
         }
-        return fetch->Append(data, n);
+        Status appended = fetch->Append(data, n);
+        append_failed = !appended.ok();
+        return appended;
       });
+  // Only a transfer that broke off can resume, and only with a writer still
+  // able to take bytes: a failed Append poisons the writer, and a failed
+  // Commit finishes it (parked, it would "resume" at its end and fail every
+  // later request the same way).
+  const bool resumable = !status.ok() && status.retryable() && !append_failed;
   if (status.ok()) {
     Result<ObjectInfo> info = fetch->writer_->Commit();
     if (info.ok()) {
@@ -202,11 +210,11 @@ void PullThrough::Run(const std::shared_ptr<ObjectFetch>& fetch) {
       status = std::move(info).status();
     }
   }
-  // After a transient failure the verified-so-far bytes are kept for the next
-  // request of the same object (bounded); readers of this fetch are done with
-  // them once it has failed.
+  // After a transient download failure the bytes received so far are kept
+  // for the next request of the same object (bounded); readers of this fetch
+  // are done with them once it has failed.
   std::unique_ptr<ObjectWriter> leftover;
-  if (!status.ok() && status.retryable()) leftover = fetch->TakeWriter();
+  if (resumable) leftover = fetch->TakeWriter();
   {
     std::lock_guard<std::mutex> lock(mu_);
     const std::string key = KeyOf(entry);

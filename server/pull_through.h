@@ -9,7 +9,9 @@
 // corrupt sees its connection end early, never a clean finish. When a
 // transfer breaks off for a transient reason (upstream down, connection lost
 // past the fetcher's retries), the bytes received so far are kept and the next
-// request for the object resumes from there with a Range request.
+// request for the object resumes from there with a Range request. A transfer
+// whose bytes arrived but could not be stored (Append or Commit failed) is
+// dropped: the next request starts from byte 0 with a new writer.
 //
 // Thread-safe. The destructor stops the pool: running fetches are cancelled
 // and their readers fail.

@@ -15,7 +15,7 @@ using sqlite::Stmt;
 using sqlite::Transaction;
 
 // Bump and append a step to change the schema; a newer database is refused.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 constexpr const char* kMigrations[] = {
     // 0 -> 1
     R"sql(
@@ -48,6 +48,29 @@ CREATE INDEX object_chunks_by_chunk ON object_chunks (chunk_id);
     // can spare objects too new to be referenced by the index yet.
     R"sql(
 ALTER TABLE chunked_objects ADD COLUMN committed_at INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 2 -> 3: chunk ids are never reused (AUTOINCREMENT; sqlite_sequence
+    // starts at the highest id present). A writer that compared chunk K
+    // commits a reference to K later; had K been removed meanwhile, a plain
+    // rowid table hands K to the next new chunk (any process), and the
+    // object would read back that chunk's bytes.
+    R"sql(
+CREATE TABLE chunks_v3 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  fp_high INTEGER NOT NULL,
+  fp_low INTEGER NOT NULL,
+  pack INTEGER NOT NULL,
+  offset INTEGER NOT NULL,
+  stored_size INTEGER NOT NULL,
+  raw_size INTEGER NOT NULL,
+  compression INTEGER NOT NULL
+);
+INSERT INTO chunks_v3 (id, fp_high, fp_low, pack, offset, stored_size, raw_size, compression)
+  SELECT id, fp_high, fp_low, pack, offset, stored_size, raw_size, compression FROM chunks;
+DROP TABLE chunks;
+ALTER TABLE chunks_v3 RENAME TO chunks;
+CREATE INDEX chunks_by_fingerprint ON chunks (fp_high, fp_low);
+CREATE INDEX chunks_by_pack ON chunks (pack, offset);
 )sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
@@ -141,14 +164,21 @@ Result<bool> ChunkCatalog::CommitObject(const ChunkedObjectRow& object,
   {
     // A chunk found by fingerprint may have been removed since (Remove of
     // its last object): refuse rather than publish a dangling reference.
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "SELECT 1 FROM chunks WHERE id = ?1"));
+    // Ids are never reused, so a row with the id is the chunk compared; its
+    // fingerprint and size are checked too, as the last line of defence
+    // against an object naming bytes it was not hashed from.
+    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+                                               "SELECT fp_high, fp_low, raw_size FROM chunks "
+                                               "WHERE id = ?1"));
     int64_t last_checked = 0;
     for (const ChunkRef& ref : refs) {
       if (ref.is_new || ref.id == last_checked) continue;
       st.Reset();
       st.Bind(1, ref.id);
       HM_ASSIGN_OR_RETURN(bool present, st.Step());
-      if (!present) {
+      if (!present || static_cast<uint64_t>(st.Int(0)) != ref.fingerprint.high ||
+          static_cast<uint64_t>(st.Int(1)) != ref.fingerprint.low ||
+          static_cast<uint64_t>(st.Int(2)) != ref.raw_size) {
         return Status::Unavailable("chunk catalog: a reused chunk was removed concurrently; "
                                    "write the object again");
       }
@@ -290,6 +320,17 @@ Result<std::vector<ChunkLocation>> ChunkCatalog::PackChunks(int64_t pack) {
                                                       "c.offset"));
   st.Bind(1, pack);
   return ReadLocations(st);
+}
+
+Result<uint64_t> ChunkCatalog::PackEnd(int64_t pack) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Chunks of a pack never overlap: the one at the highest offset ends last.
+  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+                                             "SELECT offset + stored_size FROM chunks WHERE "
+                                             "pack = ?1 ORDER BY offset DESC LIMIT 1"));
+  st.Bind(1, pack);
+  HM_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? static_cast<uint64_t>(st.Int(0)) : uint64_t{0};
 }
 
 Status ChunkCatalog::RelocateChunks(int64_t from_pack, int64_t to_pack,

@@ -1,7 +1,7 @@
 // ChunkCatalog: where the chunks of a chunked store live, in its own SQLite
 // database (root/chunks/catalog.sqlite, WAL), separate from the repo index.
 //
-//   chunks         id -> fingerprint (XXH3-128), pack, offset, stored size,
+//   chunks         id (never reused) -> fingerprint (XXH3-128), pack, offset, stored size,
 //                  raw size, compression. Fingerprints are NOT unique: xxHash
 //                  is not collision-resistant, so two different chunks may
 //                  share one; the store reuses a chunk only after comparing
@@ -54,12 +54,15 @@ struct NewChunk {
   ChunkLocation location;
 };
 
-// One element of an object's chunk list at commit: an existing chunk (by id)
-// or the index into the NewChunk list of the same commit.
+// One element of an object's chunk list at commit: an existing chunk (by id,
+// with the fingerprint and raw size of the bytes the writer compared) or the
+// index into the NewChunk list of the same commit.
 struct ChunkRef {
   bool is_new = false;
   int64_t id = 0;        // when !is_new
   size_t new_index = 0;  // when is_new
+  ChunkFingerprint fingerprint;  // when !is_new
+  uint64_t raw_size = 0;         // when !is_new
 };
 
 struct ChunkedObjectRow {
@@ -94,7 +97,8 @@ class ChunkCatalog {
   // already present, the object and its chunk list. Returns false when the
   // object was already present (nothing inserted). The caller must have
   // made the packs holding `fresh` durable first. Unavailable when an
-  // existing chunk of `refs` was removed meanwhile (nothing inserted).
+  // existing chunk of `refs` was removed meanwhile, or its row no longer has
+  // the ref's fingerprint and raw size (nothing inserted).
   Result<bool> CommitObject(const ChunkedObjectRow& object, const std::vector<NewChunk>& fresh,
                             const std::vector<ChunkRef>& refs);
   // Forgets an object and deletes the rows of its chunks no other object
@@ -111,6 +115,8 @@ class ChunkCatalog {
   Result<std::vector<ChunkedObjectRow>> ListObjects();
   // The chunks stored in `pack`, by offset.
   Result<std::vector<ChunkLocation>> PackChunks(int64_t pack);
+  // Where the last chunk stored in `pack` ends (0 when it holds none).
+  Result<uint64_t> PackEnd(int64_t pack);
   // In ONE transaction, repoints moved chunks from `from_pack` to `to_pack`
   // (a row already removed is skipped). Unavailable, with nothing changed,
   // if any chunk still names `from_pack` afterwards.

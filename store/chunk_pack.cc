@@ -3,6 +3,7 @@
 #include <sys/file.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -122,8 +123,13 @@ Result<std::unique_ptr<PackAppender>> PackSet::Acquire() {
     const int64_t id = next_id_++;
     auto file = env_->NewWritableFile(dir_ + "/" + PackName(id));
     if (file.ok()) {
-      // A fresh file: nobody else can hold its lock. Held until Close().
-      if ((*file)->fd() >= 0) (void)::flock((*file)->fd(), LOCK_EX | LOCK_NB);
+      // Held until Close(). Blocking: a trim (ReclaimTail, TrimPackTails)
+      // in another process may hold it for a moment on the empty file; a
+      // writer that went on without it could have its appends cut.
+      if ((*file)->fd() >= 0) {
+        while (::flock((*file)->fd(), LOCK_EX) != 0 && errno == EINTR) {
+        }
+      }
       // The new name must survive a crash before any commit relies on it.
       HM_RETURN_IF_ERROR(env_->SyncDir(dir_));
       auto pack = std::make_unique<PackAppender>();
@@ -163,6 +169,15 @@ void PackSet::Rewind(std::unique_ptr<PackAppender>* pack, uint64_t offset) {
 void PackSet::ReclaimTail(int64_t pack, std::vector<ChunkLocation> garbage) {
   std::sort(garbage.begin(), garbage.end(),
             [](const ChunkLocation& a, const ChunkLocation& b) { return a.offset < b.offset; });
+  // Where the pack would end once the garbage contiguous with `end` is gone.
+  auto cut_from = [&garbage](uint64_t end) {
+    for (auto it = garbage.rbegin(); it != garbage.rend(); ++it) {
+      if (it->offset + it->stored_size != end) break;
+      end = it->offset;
+    }
+    return end;
+  };
+  const std::string path = dir_ + "/" + PackName(pack);
   std::unique_ptr<PackAppender> idle;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -172,21 +187,37 @@ void PackSet::ReclaimTail(int64_t pack, std::vector<ChunkLocation> garbage) {
     if (reader != readers_.end() && reader->second.use_count() > 1) return;
     for (auto it = idle_.begin(); it != idle_.end(); ++it) {
       if ((*it)->id == pack) {
+        if (cut_from((*it)->size) == (*it)->size) return;  // stays in rotation
         idle = std::move(*it);
         idle_.erase(it);
         break;
       }
     }
   }
-  if (!idle) return;
-  // Walk back from the end while the garbage is contiguous with it.
-  uint64_t cut = idle->size;
-  for (auto it = garbage.rbegin(); it != garbage.rend(); ++it) {
-    if (it->offset + it->stored_size != cut) break;
-    cut = it->offset;
+  std::unique_ptr<WritableFile> file;
+  uint64_t size = 0;
+  if (idle) {
+    // Retired: appending at offsets a committed chunk had would hand them
+    // new bytes under readers that looked the old chunk up.
+    file = std::move(idle->file);
+    size = idle->size;
+  } else {
+    // A pack no writer of any process holds (a writer keeps its pack's
+    // flock until it closes it, and never appends once it has).
+    auto opened = env_->OpenWritableFile(path);
+    if (!opened.ok() || (*opened)->fd() < 0) return;
+    file = std::move(opened).value();
+    if (::flock(file->fd(), LOCK_EX | LOCK_NB) != 0) return;
+    auto stat = env_->FileSize(path);
+    if (!stat.ok()) return;
+    size = *stat;
   }
-  Rewind(&idle, cut);
-  if (idle) Release(std::move(idle));
+  const uint64_t cut = cut_from(size);
+  if (cut < size && file->Truncate(cut).ok() && cut == 0) {
+    (void)env_->RemoveFile(path);
+    ForgetReader(pack);
+  }
+  (void)file->Close();  // releases the flock
 }
 
 Result<std::shared_ptr<RandomAccessFile>> PackSet::OpenForRead(int64_t id) {

@@ -2,8 +2,11 @@
 //
 // A pack is append-only: bytes once written at an offset never change, so any
 // number of readers may pread a pack while one writer (the holder of its
-// PackAppender) appends. PackSet hands each writer a pack exclusively and
-// caches read handles; it is thread-safe.
+// PackAppender) appends. Only a writer's own uncommitted appends are cut and
+// then written over; once a committed chunk's bytes are cut (ReclaimTail, a
+// tail trim) the pack gets no more appends, so an offset a reader looked up
+// never comes to hold other bytes. PackSet hands each writer a pack
+// exclusively and caches read handles; it is thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -47,10 +50,12 @@ class PackSet {
   // Cuts bytes [offset, end) off a writer's own pack (an aborted write);
   // a pack left empty is deleted.
   void Rewind(std::unique_ptr<PackAppender>* pack, uint64_t offset);
-  // Best effort: if `garbage` (chunks no longer referenced) is exactly the
-  // tail of an idle pack, cuts it off (deleting a pack left empty). A pack
-  // held by a writer, open in an ObjectReader, or already closed is left
-  // alone (a later GC's job).
+  // Best effort: if `garbage` (chunks whose catalog rows are gone) is
+  // exactly the tail of a pack no writer holds, cuts it off (deleting a pack
+  // left empty). Skipped while an ObjectReader of this process has the pack
+  // open. A pack cut this way is never appended to again (an idle one is
+  // retired): a reader elsewhere that looked its chunks up before the
+  // removal may then read short, but never bytes appended after the cut.
   void ReclaimTail(int64_t pack, std::vector<ChunkLocation> garbage);
   Result<std::shared_ptr<RandomAccessFile>> OpenForRead(int64_t id);
   // Drops cached read handles no reader uses, so that the disk space of
@@ -74,6 +79,20 @@ class PackSet {
 };
 
 Status ReadFully(const RandomAccessFile& file, uint64_t offset, char* buf, size_t n);
+
+// The pack a writer is appending to, read through its WritableFile (for
+// ReadChunkBytes: comparing a chunk with one the same writer appended).
+class AppendingPackView final : public RandomAccessFile {
+ public:
+  explicit AppendingPackView(const WritableFile* file) : file_(file) {}
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) const override {
+    return file_->ReadAt(offset, buf, n);
+  }
+  Result<uint64_t> Size() const override { return Status::Internal("unused"); }
+
+ private:
+  const WritableFile* file_;
+};
 
 // Reads the raw bytes of one chunk (decompressing if needed) into *out.
 Status ReadChunkBytes(const RandomAccessFile& pack, const ChunkLocation& loc, ZSTD_DCtx* dctx,

@@ -34,6 +34,8 @@ constexpr size_t kPackWriteBytes = 4 << 20;
 // pread (page cache: >10 GB/s), so a 10-20% saving (BF16 weights) is not
 // worth it; text, JSON and jsonl datasets save 60-90% and always qualify.
 constexpr size_t kMinCompressionSavingDivisor = 4;
+// Catalog commits a writer tries before it gives up (see Commit()).
+constexpr int kCommitAttempts = 3;
 
 Status ValidateDigest(const std::string& sha256) {
   if (!IsLowerHex(sha256, 64)) {
@@ -90,6 +92,11 @@ class ChunkedObjectWriter final : public ObjectWriter {
   Status Ingest(const char* data, size_t n);
   // Cuts every complete chunk out of the buffer (all of it when at_end).
   Status CutChunks(bool at_end);
+  // Adds bytes to the chunking buffer, cutting the chunks it completes.
+  Status Chunk(const char* data, size_t n);
+  // Forgets every chunk and chunks the temp file again (before a commit
+  // retry); the bytes this writer appended to its pack are cut off.
+  Status Rechunk();
   Status AddChunk(const char* data, size_t n);
   // True when the chunk at `loc` (in `pack`) holds exactly data[0, n).
   Result<bool> SameBytes(const RandomAccessFile& pack, const ChunkLocation& loc, const char* data,
@@ -297,6 +304,10 @@ class ChunkedStore final : public ChunkedObjectStore {
 
   void DropIdleReadHandles() override { packs_->DropIdleReadHandles(); }
 
+  Result<std::vector<PackTail>> UnreferencedPackTails(bool trim) override {
+    return ScanPackTails(env_, packs_.get(), catalog_.get(), trim);
+  }
+
   Env* env() const { return env_; }
   ChunkCatalog* catalog() const { return catalog_.get(); }
   PackSet* packs() const { return packs_.get(); }
@@ -431,6 +442,10 @@ Status ChunkedObjectWriter::ResumeFromFile(uint64_t existing_size) {
 Status ChunkedObjectWriter::Ingest(const char* data, size_t n) {
   sha256_->Update(data, n);
   if (git_sha1_) git_sha1_->Update(data, n);
+  return Chunk(data, n);
+}
+
+Status ChunkedObjectWriter::Chunk(const char* data, size_t n) {
   for (size_t done = 0; done < n;) {
     if (buf_end_ == 2 * kChunkMaxSize) {
       std::memmove(buf_.get(), buf_.get() + buf_start_, buf_end_ - buf_start_);
@@ -442,6 +457,23 @@ Status ChunkedObjectWriter::Ingest(const char* data, size_t n) {
     buf_end_ += take;
     done += take;
     HM_RETURN_IF_ERROR(CutChunks(/*at_end=*/false));
+  }
+  return Status::Ok();
+}
+
+Status ChunkedObjectWriter::Rechunk() {
+  // The failed commit published nothing: this writer's appends are its own.
+  pack_buf_.clear();
+  store_->packs()->Rewind(&pack_, pack_start_);
+  ClearChunks();
+  std::string piece(1 << 20, '\0');
+  const uint64_t size = bytes_written();
+  for (uint64_t offset = 0; offset < size;) {
+    HM_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(offset, piece.data(),
+                                                  std::min<uint64_t>(piece.size(), size - offset)));
+    if (got == 0) return Status::DataLoss("temp file " + temp_path_ + " is short");
+    HM_RETURN_IF_ERROR(Chunk(piece.data(), got));
+    offset += got;
   }
   return Status::Ok();
 }
@@ -467,19 +499,6 @@ Result<bool> ChunkedObjectWriter::SameBytes(const RandomAccessFile& pack, const 
   return std::memcmp(compare_.data(), data, n) == 0;
 }
 
-// WritableFile offers ReadAt; adapt it for ReadChunkBytes.
-class AppendingPackView final : public RandomAccessFile {
- public:
-  explicit AppendingPackView(const WritableFile* file) : file_(file) {}
-  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) const override {
-    return file_->ReadAt(offset, buf, n);
-  }
-  Result<uint64_t> Size() const override { return Status::Internal("unused"); }
-
- private:
-  const WritableFile* file_;
-};
-
 Status ChunkedObjectWriter::AddChunk(const char* data, size_t n) {
   const ChunkFingerprint fp = store_->Fingerprint(data, n);
   // Reuse only after a byte compare: a fingerprint match proves nothing.
@@ -489,7 +508,7 @@ Status ChunkedObjectWriter::AddChunk(const char* data, size_t n) {
     AppendingPackView view(pack_->file.get());
     HM_ASSIGN_OR_RETURN(bool same, SameBytes(view, fresh_[it->second].location, data, n));
     if (same) {
-      refs_.push_back(ChunkRef{true, 0, it->second});
+      refs_.push_back(ChunkRef{true, 0, it->second, {}, 0});
       return Status::Ok();
     }
   }
@@ -501,7 +520,7 @@ Status ChunkedObjectWriter::AddChunk(const char* data, size_t n) {
     if (!pack.ok()) continue;
     Result<bool> same = SameBytes(**pack, loc, data, n);
     if (same.ok() && *same) {
-      refs_.push_back(ChunkRef{false, loc.id, 0});
+      refs_.push_back(ChunkRef{false, loc.id, 0, fp, n});
       return Status::Ok();
     }
   }
@@ -533,7 +552,7 @@ Status ChunkedObjectWriter::StoreNewChunk(const ChunkFingerprint& fp, const char
   pack_->size += stored_size;
   if (pack_buf_.size() >= kPackWriteBytes) HM_RETURN_IF_ERROR(FlushPack());
   fresh_by_fp_.emplace(fp, fresh_.size());
-  refs_.push_back(ChunkRef{true, 0, fresh_.size()});
+  refs_.push_back(ChunkRef{true, 0, fresh_.size(), {}, 0});
   fresh_.push_back(chunk);
   return Status::Ok();
 }
@@ -587,14 +606,24 @@ Result<ObjectInfo> ChunkedObjectWriter::Commit() {
   info.sha256 = sha256_->FinishHex();
   if (git_sha1_) info.git_sha1 = git_sha1_->FinishHex();
   if (Status s = VerifyAgainstPromise(promise_, info); !s.ok()) return Abort(std::move(s));
-  if (Status s = CutChunks(/*at_end=*/true); !s.ok()) return Abort(std::move(s));
-  if (!fresh_.empty()) {
-    if (Status s = FlushPack(); !s.ok()) return Abort(std::move(s));
-    if (Status s = pack_->file->Sync(); !s.ok()) return Abort(std::move(s));
+  Result<bool> inserted = false;
+  for (int attempt = 1;; ++attempt) {
+    if (Status s = CutChunks(/*at_end=*/true); !s.ok()) return Abort(std::move(s));
+    if (!fresh_.empty()) {
+      if (Status s = FlushPack(); !s.ok()) return Abort(std::move(s));
+      if (Status s = pack_->file->Sync(); !s.ok()) return Abort(std::move(s));
+    }
+    inserted = store_->catalog()->CommitObject(
+        ChunkedObjectRow{info.sha256, info.git_sha1, info.size}, fresh_, refs_);
+    if (inserted.ok()) break;
+    if (!inserted.status().retryable() || attempt == kCommitAttempts) {
+      return Abort(std::move(inserted).status());
+    }
+    // A chunk reused by compare was removed meanwhile (eviction, gc) or the
+    // catalog was busy: chunk the bytes again from the temp file, storing
+    // what is no longer there, rather than fail a verified download.
+    if (Status s = Rechunk(); !s.ok()) return Abort(std::move(s));
   }
-  Result<bool> inserted = store_->catalog()->CommitObject(
-      ChunkedObjectRow{info.sha256, info.git_sha1, info.size}, fresh_, refs_);
-  if (!inserted.ok()) return Abort(std::move(inserted).status());
   state_ = State::kCommitted;
   if (!*inserted) {
     // The same bytes were stored meanwhile: ours are unreferenced.

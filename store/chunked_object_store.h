@@ -33,10 +33,12 @@
 // nothing is visible and the chunks it appended are cut off its pack again
 // (the pack is exclusively its own). After a crash, chunks appended but not
 // committed stay as unreferenced garbage past the last committed chunk;
-// compaction (pack_compaction.h) reclaims them. Remove() deletes the catalog rows of chunks no
+// UnreferencedPackTails(trim) at the next start (or compaction) reclaims them. Remove() deletes the catalog rows of chunks no
 // other object references and cuts them off a pack's tail when they are its
-// last bytes (an import rolling back, newest first); otherwise their bytes
-// wait for compaction (packs are never rewritten in place).
+// last bytes and no writer holds the pack (an import rolling back, newest
+// first); such a pack is never appended to again, so no offset a reader
+// looked up comes to hold other bytes. Otherwise their bytes wait for
+// compaction (packs are never rewritten in place).
 //
 // ObjectInfo::git_sha1 is computed only when the promise names one (or names
 // no sha256): hashing LFS weights twice would halve the ingest rate, and the
@@ -94,6 +96,11 @@ class ChunkedObjectStore : public ObjectStore {
   virtual Result<CompactionReport> CompactPacks(double min_dead_fraction) = 0;
   // Releases cached read handles no reader uses (see PackSet).
   virtual void DropIdleReadHandles() = 0;
+  // Pack bytes past the last committed chunk, in packs no writer holds
+  // (pack_compaction.h), which writers killed mid-ingest leave behind:
+  // `hubmirror verify` reports them; with `trim` (`serve`, at start-up
+  // beside CleanTemporaryFiles) they are also cut off.
+  virtual Result<std::vector<PackTail>> UnreferencedPackTails(bool trim) = 0;
 };
 
 Result<std::unique_ptr<ChunkedObjectStore>> NewChunkedObjectStore(

@@ -63,6 +63,10 @@ class Env {
   }
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path) = 0;
+  // Opens an existing file for writing, appends going to its end (NotFound
+  // if absent): to cut a file's tail through a descriptor that holds its
+  // flock, so the cut cannot hit a file that replaced it under the name.
+  virtual Result<std::unique_ptr<WritableFile>> OpenWritableFile(const std::string& path) = 0;
   // Atomically replaces `to` with `from`.
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
@@ -100,6 +104,9 @@ class EnvWrapper : public Env {
   }
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
     return target_->NewRandomAccessFile(p);
+  }
+  Result<std::unique_ptr<WritableFile>> OpenWritableFile(const std::string& p) override {
+    return target_->OpenWritableFile(p);
   }
   Status RenameFile(const std::string& f, const std::string& t) override {
     return target_->RenameFile(f, t);

@@ -190,6 +190,15 @@ class PosixEnv final : public Env {
         new PosixWritableFile(path, std::move(fd), static_cast<uint64_t>(st.st_size)));
   }
 
+  Result<std::unique_ptr<WritableFile>> OpenWritableFile(const std::string& path) override {
+    UniqueFd fd(OpenRetry(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd.valid()) return Status::FromErrno(errno, "open " + path);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return Status::FromErrno(errno, "stat " + path);
+    return std::unique_ptr<WritableFile>(
+        new PosixWritableFile(path, std::move(fd), static_cast<uint64_t>(st.st_size)));
+  }
+
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
     UniqueFd fd(OpenRetry(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return Status::FromErrno(errno, "open " + path);

@@ -85,7 +85,8 @@ class ObjectWriter {
   virtual Status Reset() = 0;
   // Verifies size and digests against the promise; on success the object is
   // durable (fsynced, renamed, directory synced) and visible. On DataLoss
-  // nothing becomes visible and the temp data is removed.
+  // nothing becomes visible and the temp data is removed. A failed Commit
+  // may finish the writer (the chunked store's does): use a new one.
   virtual Result<ObjectInfo> Commit() = 0;
   virtual const ObjectPromise& promise() const = 0;
 };

@@ -120,4 +120,63 @@ Result<CompactionReport> CompactPacks(Env* env, PackSet* packs, ChunkCatalog* ca
   return report;
 }
 
+Result<std::vector<PackTail>> ScanPackTails(Env* env, PackSet* packs, ChunkCatalog* catalog,
+                                            bool trim) {
+  std::vector<PackTail> tails;
+  HM_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(packs->dir()));
+  for (const std::string& name : names) {
+    const int64_t id = PackIdOf(name);
+    if (id < 0) continue;
+    const std::string path = packs->dir() + "/" + name;
+    PackTail tail{id, 0, 0};
+    auto measure = [&]() -> Result<bool> {
+      HM_ASSIGN_OR_RETURN(tail.size, env->FileSize(path));
+      HM_ASSIGN_OR_RETURN(tail.referenced_end, catalog->PackEnd(id));
+      return tail.size > tail.referenced_end;
+    };
+    // A first look without the lock: most packs end with a committed chunk,
+    // and a pack just created (empty) is never locked here.
+    auto worth = measure();
+    if (worth.status().IsNotFound()) continue;  // compacted meanwhile
+    HM_RETURN_IF_ERROR(worth.status());
+    if (!*worth) continue;
+    // The cut goes through the descriptor holding the lock (see
+    // Env::OpenWritableFile); a scan only needs a shared lock.
+    std::unique_ptr<WritableFile> writable;
+    std::unique_ptr<RandomAccessFile> readable;
+    int fd = -1;
+    if (trim) {
+      auto opened = env->OpenWritableFile(path);
+      if (opened.status().IsNotFound()) continue;
+      HM_RETURN_IF_ERROR(opened.status());
+      writable = std::move(opened).value();
+      fd = writable->fd();
+    } else {
+      auto opened = env->NewRandomAccessFile(path);
+      if (opened.status().IsNotFound()) continue;
+      HM_RETURN_IF_ERROR(opened.status());
+      readable = std::move(opened).value();
+      fd = readable->fd();
+    }
+    // No descriptor (a test double) proves nothing about writers: skip.
+    if (fd < 0 || ::flock(fd, (trim ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) continue;
+    // Under the lock no chunk can be committed into the pack; rows may
+    // still go (Remove), which only makes the cut more cautious.
+    worth = measure();
+    if (worth.status().IsNotFound()) continue;
+    HM_RETURN_IF_ERROR(worth.status());
+    if (!*worth) continue;
+    if (trim) {
+      HM_RETURN_IF_ERROR(writable->Truncate(tail.referenced_end));
+      if (tail.referenced_end == 0) {
+        HM_RETURN_IF_ERROR(env->RemoveFile(path));
+        packs->ForgetReader(id);
+      }
+    }
+    tails.push_back(tail);
+  }  // each descriptor closes here, releasing its lock
+  if (trim && !tails.empty()) HM_RETURN_IF_ERROR(env->SyncDir(packs->dir()));
+  return tails;
+}
+
 }  // namespace hubmirror

@@ -35,4 +35,23 @@ struct CompactionReport {
 Result<CompactionReport> CompactPacks(Env* env, PackSet* packs, ChunkCatalog* catalog,
                                       double min_dead_fraction);
 
+// Bytes of a pack past its last committed chunk: what a writer killed
+// mid-ingest (SIGKILL, power loss) appended and never committed, or the
+// chunks of removed objects at its end.
+struct PackTail {
+  int64_t pack = 0;
+  uint64_t size = 0;            // of the pack file
+  uint64_t referenced_end = 0;  // end of its last committed chunk
+  uint64_t bytes() const { return size - referenced_end; }
+};
+
+// The packs with such a tail that no writer holds (every writer keeps its
+// pack's flock until it closes it for good, so an unlocked pack is never
+// appended to again). Read-only. With `trim`, the tails are also cut off
+// (a pack left empty is deleted); a reader that looked up a removed
+// object's chunks before may then read short, never other bytes. Meant for
+// start-up, before any reader of this process exists.
+Result<std::vector<PackTail>> ScanPackTails(Env* env, PackSet* packs, ChunkCatalog* catalog,
+                                            bool trim);
+
 }  // namespace hubmirror

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "store/chunk_pack.h"
 #include "store/hash.h"
 
 namespace hubmirror {
@@ -44,7 +45,7 @@ std::string CheckObject(ObjectStore* store, const ObjectRecord& object, std::vec
 
 }  // namespace
 
-Result<VerifyReport> VerifyStore(Index* index, ObjectStore* store) {
+Result<VerifyReport> VerifyStore(Index* index, ChunkedObjectStore* store) {
   VerifyReport report;
   std::vector<char> buf(kReadBytes);
   HM_ASSIGN_OR_RETURN(std::vector<ObjectRecord> objects, index->ListObjects());
@@ -64,6 +65,17 @@ Result<VerifyReport> VerifyStore(Index* index, ObjectStore* store) {
         report.problems.push_back(repo.ToString() + "@" + ref.name + " names commit " +
                                   ref.record.commit + ", which the index does not hold");
       }
+    }
+  }
+  Result<std::vector<PackTail>> tails = store->UnreferencedPackTails(/*trim=*/false);
+  if (!tails.ok()) {
+    report.warnings.push_back("cannot check pack tails: " + tails.status().ToString());
+  } else {
+    for (const PackTail& tail : *tails) {
+      report.warnings.push_back(
+          "pack " + PackSet::PackName(tail.pack) + ": " + std::to_string(tail.bytes()) +
+          " bytes past its last committed chunk (left by an interrupted write; the next "
+          "`hubmirror serve` start or `hubmirror gc` reclaims them)");
     }
   }
   return report;

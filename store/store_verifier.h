@@ -4,16 +4,19 @@
 // Every object the index lists is read back in full and its size, SHA-256 and
 // (when recorded) git blob SHA-1 recomputed; every ref must name a commit the
 // index holds. Problems are collected, not fatal, so one run lists them all.
-// Read-only; safe while a server runs on the same store (objects being
-// written are not in the index yet).
+// Pack bytes no committed chunk references (the tail a writer killed
+// mid-ingest left) are warnings, not problems: nothing reads them, and the
+// next `serve` start or `hubmirror gc` reclaims them. Read-only; safe while
+// a server runs on the same store (objects being written are not in the
+// index yet, and packs being written are locked, so never reported).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "store/chunked_object_store.h"
 #include "store/index.h"
-#include "store/object_store.h"
 
 namespace hubmirror {
 
@@ -23,9 +26,11 @@ struct VerifyReport {
   uint64_t refs_checked = 0;
   // One line per problem, naming the object or repo/ref and what is wrong.
   std::vector<std::string> problems;
+  // One line per pack with unreferenced tail bytes.
+  std::vector<std::string> warnings;
 };
 
 // An error only when the check itself cannot run (index unreadable).
-Result<VerifyReport> VerifyStore(Index* index, ObjectStore* store);
+Result<VerifyReport> VerifyStore(Index* index, ChunkedObjectStore* store);
 
 }  // namespace hubmirror

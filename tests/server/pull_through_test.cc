@@ -158,6 +158,80 @@ TEST_F(PullThroughTest, RoomIsCountedTwicePerObjectAndForTransfersInFlight) {
   upstream_.Release();
 }
 
+// A store whose next writer's Commit fails transiently once and finishes
+// that writer, as the chunked store's does when it cannot commit.
+class FlakyCommitStore : public ObjectStore {
+ public:
+  explicit FlakyCommitStore(ObjectStore* target) : target_(target) {}
+  bool Contains(const std::string& sha256) override { return target_->Contains(sha256); }
+  Result<std::unique_ptr<ObjectReader>> Open(const std::string& sha256) override {
+    return target_->Open(sha256);
+  }
+  Result<std::unique_ptr<ObjectWriter>> NewWriter(const ObjectPromise& promise) override {
+    ++writers;
+    HM_ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer, target_->NewWriter(promise));
+    return std::unique_ptr<ObjectWriter>(new Writer(std::move(writer), writers == 1));
+  }
+  Status Remove(const std::string& sha256) override { return target_->Remove(sha256); }
+  Status CleanTemporaryFiles() override { return target_->CleanTemporaryFiles(); }
+  int writers = 0;
+
+ private:
+  class Writer : public ObjectWriter {
+   public:
+    Writer(std::unique_ptr<ObjectWriter> w, bool fail) : w_(std::move(w)), fail_(fail) {}
+    Status Append(const char* d, size_t n) override {
+      return finished_ ? Status::FailedPrecondition("writer finished") : w_->Append(d, n);
+    }
+    uint64_t bytes_written() const override { return w_->bytes_written(); }
+    Result<size_t> ReadWritten(uint64_t o, char* b, size_t n) const override {
+      return w_->ReadWritten(o, b, n);
+    }
+    Status Reset() override { return w_->Reset(); }
+    Result<ObjectInfo> Commit() override {
+      if (finished_) return Status::FailedPrecondition("writer was aborted");
+      if (fail_) {
+        finished_ = true;
+        return Status::Unavailable("a reused chunk was removed concurrently");
+      }
+      return w_->Commit();
+    }
+    const ObjectPromise& promise() const override { return w_->promise(); }
+
+   private:
+    std::unique_ptr<ObjectWriter> w_;
+    const bool fail_;
+    bool finished_ = false;
+  };
+  ObjectStore* target_;
+};
+
+TEST_F(PullThroughTest, AFailedCommitIsNotResumedTheNextRequestStartsOver) {
+  FlakyCommitStore flaky(store_.get());
+  PullThrough pull(options_, env_.get(), index_.get(), &flaky, &upstream_);
+  const EntryRecord entry = Entry(GitBlobSha1Hex(kContent));
+  auto first = pull.StartOrJoin(repo_, commit_, entry);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(ReadAll(**first).status().retryable());
+  // The failed fetch leaves (it is finished before its readers are told).
+  std::shared_ptr<ObjectFetch> second;
+  for (int i = 0; i < 500; ++i) {
+    auto next = pull.StartOrJoin(repo_, commit_, entry);
+    ASSERT_TRUE(next.ok());
+    if (next->get() != first->get()) {
+      second = *next;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_NE(second, nullptr);
+  auto bytes = ReadAll(*second);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_EQ(*bytes, kContent);
+  EXPECT_EQ(flaky.writers, 2);  // a new writer, not the finished one resumed
+  EXPECT_TRUE(store_->Contains(Sha256Hex(kContent)));
+}
+
 TEST_F(PullThroughTest, UnreachableUpstreamFailsTheFetch) {
   upstream_.unreachable = true;
   auto fetch = pull_->StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent)));
