@@ -79,6 +79,22 @@ TEST_F(PullThroughTest, ConcurrentRequestsShareOneFetchAndStoreTheObject) {
   EXPECT_EQ((*object)->sha256, sha);
 }
 
+TEST_F(PullThroughTest, AnObjectStoredSinceTheCallerLookedIsNotFetchedAgain) {
+  auto first = pull_->StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent)));
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(ReadAll(**first).ok());
+  // The fetch has committed; wait (bounded) until it has left the running set.
+  Result<std::shared_ptr<ObjectFetch>> again = *first;
+  for (int i = 0; i < 500; ++i) {
+    again = pull_->StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent)));
+    if (!again.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(pull_->fetches_started(), 1u);
+  EXPECT_EQ(upstream_.download_calls, 1);
+}
+
 TEST_F(PullThroughTest, LastByteIsHeldBackUntilVerified) {
   upstream_.HoldDownloadsAfter(kContent.size());
   auto fetch = pull_->StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent)));
