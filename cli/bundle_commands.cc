@@ -17,6 +17,7 @@
 #include "cli/command.h"
 #include "cli/progress_display.h"
 #include "cli/store_dir.h"
+#include "fetcher/path_filter.h"
 #include "store/bundle_importer.h"
 #include "store/bundle_plan.h"
 #include "store/bundle_writer.h"
@@ -110,6 +111,8 @@ struct ExportFlags {
   std::string store;
   std::string output;
   std::string since;
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
   std::vector<std::string> repos;
 };
 
@@ -129,9 +132,17 @@ int RunExport(const ExportFlags& flags) {
   }
   Result<StoreHandles> store = OpenStoreDir(env.get(), flags.store, /*must_exist=*/true);
   if (!store.ok()) return Fail("export", store.status());
+  // The matcher sync uses, so the same --include/--exclude select the same
+  // files on both sides of the air gap.
+  BundleFileFilter carry;
+  if (!flags.include.empty() || !flags.exclude.empty()) {
+    carry = [filter = PathFilter(flags.include, flags.exclude)](const std::string& path) {
+      return filter.Matches(path);
+    };
+  }
   Result<BundleManifest> manifest =
       PlanBundle(store->index.get(), store->objects.get(), specs,
-                 flags.since.empty() ? nullptr : &destination_has);
+                 flags.since.empty() ? nullptr : &destination_has, carry);
   if (!manifest.ok()) return Fail("export", manifest.status());
 
   uint64_t planned_objects = 0;
@@ -166,6 +177,10 @@ int RunExport(const ExportFlags& flags) {
       static_cast<unsigned long long>(stats->zstd_chunks),
       static_cast<unsigned long long>(stats->zstd_chunks + stats->raw_chunks),
       Bytes(stats->bundle_bytes).c_str());
+  if (uint64_t left_out = manifest->CountLeftOut(); left_out > 0) {
+    std::printf("  %llu files listed but left out by --include/--exclude (no bytes carried)\n",
+                static_cast<unsigned long long>(left_out));
+  }
   return 0;
 }
 
@@ -227,6 +242,11 @@ int RunImport(const ImportFlags& flags) {
                 static_cast<unsigned long long>(summary->objects_expected));
   }
   std::printf("\n");
+  if (summary->files_left_out > 0) {
+    std::printf("  files: %llu listed without their bytes (left out by export "
+                "--include/--exclude; not served offline)\n",
+                static_cast<unsigned long long>(summary->files_left_out));
+  }
   return 0;
 }
 
@@ -247,6 +267,13 @@ void AddExportCommand(CLI::App* app, CommandRegistry* registry) {
   cmd->add_option("--output", flags->output, "Bundle file to write")->required();
   cmd->add_option("--since", flags->since,
                   "Inventory of the destination store: leave out objects it already has");
+  cmd->add_option("--include", flags->include,
+                  "Carry only files matching this glob (repeatable), as sync's --include; the "
+                  "others stay listed without their bytes")
+      ->allow_extra_args(false);
+  cmd->add_option("--exclude", flags->exclude,
+                  "Do not carry files matching this glob (repeatable), as sync's --exclude")
+      ->allow_extra_args(false);
   cmd->add_option("repos", flags->repos,
                   "org/name[@rev] (model), datasets/org/name[@rev] (dataset); without @rev "
                   "every branch and tag the store knows")

@@ -25,8 +25,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/index.h"
@@ -34,8 +37,15 @@
 
 namespace hubmirror {
 
+// The magic's "1" is the framing (records, chunks, trailer), unchanged since
+// the first release; the manifest's own "version" says what the JSON may hold.
 inline constexpr std::string_view kBundleMagic = "hubmirror-bundle 1\n";
-inline constexpr int kBundleFormatVersion = 1;
+// Manifest versions: 1 = every file's object is listed; 2 adds per-commit
+// "files_left_out". The writer emits 2 only when a file is left out, so a
+// bundle that leaves nothing out stays importable by version-1 releases; the
+// reader accepts both.
+inline constexpr int kBundleFormatVersion = 2;
+inline constexpr int kBundleFormatVersionWithoutLeftOut = 1;
 
 inline constexpr uint64_t kMaxBundleManifestBytes = uint64_t{256} << 20;
 inline constexpr uint32_t kBundleChunkBytes = uint32_t{4} << 20;
@@ -66,16 +76,32 @@ struct BundleObject {
   bool operator==(const BundleObject&) const = default;
 };
 
+// Files of a commit whose objects the bundle deliberately does not carry
+// (export --include/--exclude), keyed by (RepoKey::ToString(), commit). They
+// stay in the commit's file list, so the destination lists them in trees and
+// paths-info; it just has no bytes for them (offline: EntryNotFound, online:
+// pulled through like any file it does not store).
+using BundleFilesLeftOut =
+    std::map<std::pair<std::string, std::string>, std::set<std::string>>;
+
 // What a bundle holds. Invariants (checked by DecodeBundleManifest, relied on
 // by the importer):
 //   - every commit has tree_complete = true and a validated file list;
 //   - every ref names a commit of the same repo in the bundle;
-//   - every file entry maps to exactly one object: an LFS file by its
-//     lfs_sha256, a regular file by git_sha1 == its oid; sizes agree;
+//   - every file entry not in files_left_out maps to exactly one object: an
+//     LFS file by its lfs_sha256, a regular file by git_sha1 == its oid;
+//     sizes agree (for a left-out file too when its object happens to be
+//     listed, e.g. shared with a carried file);
+//   - every files_left_out path is a file entry of its commit;
 //   - object sha256s are unique.
 struct BundleManifest {
   std::vector<RepoSnapshot> repos;
   std::vector<BundleObject> objects;
+  BundleFilesLeftOut files_left_out;
+
+  bool IsLeftOut(const RepoKey& repo, const std::string& commit, const std::string& path) const;
+  // Number of left-out file entries over all commits.
+  uint64_t CountLeftOut() const;
 };
 
 // Compact JSON (see docs/bundle-format.md for the schema).

@@ -133,6 +133,7 @@ Result<ImportSummary> ImportBundle(Env* env, ObjectStore* store, Index* index,
     summary.refs += repo.refs.size();
     summary.commits += repo.commits.size();
   }
+  summary.files_left_out = manifest.CountLeftOut();
   HM_RETURN_IF_ERROR(RequireExcludedObjects(store, manifest, bundle_path, &summary));
   if (options.on_manifest) options.on_manifest(manifest);
 

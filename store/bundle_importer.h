@@ -5,7 +5,10 @@
 //   1. The manifest is read and validated. Objects the bundle leaves out
 //      (export --since) must already be in the store; otherwise the import
 //      is refused (FailedPrecondition, naming the first missing objects)
-//      before anything is written.
+//      before anything is written. Files the manifest marks as left out
+//      (export --include/--exclude) need no object: they are imported as
+//      entries only, and the store serves them as any file it lacks. Every
+//      other file must have its object listed, or the manifest is refused.
 //   2. Every object record is streamed into an ObjectWriter promising its
 //      sha256, size and git sha1, so a record becomes a store object only
 //      once its own bytes are verified; objects already stored are verified
@@ -57,6 +60,7 @@ struct ImportSummary {
   uint64_t objects_present = 0;  // of those, already stored (verified, not written)
   uint64_t objects_expected = 0; // left out by --since, found in the store
   uint64_t bytes_added = 0;      // raw size of objects_added
+  uint64_t files_left_out = 0;   // file entries carried without their bytes
 };
 
 // Called after each verified object record; `added`: new to the store (in a

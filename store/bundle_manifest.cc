@@ -87,7 +87,9 @@ struct ObjectLookup {
   std::unordered_map<std::string, const BundleObject*> by_git_sha1;
 };
 
-Status CheckEntryHasObject(const ObjectLookup& lookup, const EntryRecord& e,
+// `left_out`: the bundle deliberately carries no object for this file; one
+// listed anyway (shared with a carried file) must still agree in size.
+Status CheckEntryHasObject(const ObjectLookup& lookup, const EntryRecord& e, bool left_out,
                            const std::string& where) {
   if (e.is_directory) return Status::Ok();
   const BundleObject* object = nullptr;
@@ -98,7 +100,11 @@ Status CheckEntryHasObject(const ObjectLookup& lookup, const EntryRecord& e,
     auto it = lookup.by_git_sha1.find(e.oid);
     if (it != lookup.by_git_sha1.end()) object = it->second;
   }
-  if (object == nullptr) return Bad(where + " path '" + e.path + "'", "no object listed for this file");
+  if (object == nullptr) {
+    if (left_out) return Status::Ok();
+    return Bad(where + " path '" + e.path + "'",
+               "no object listed for this file, and it is not in the commit's files_left_out");
+  }
   if (object->size != e.size) {
     return Bad(where + " path '" + e.path + "'", "size " + std::to_string(e.size) +
                                                     " differs from its object's size " +
@@ -128,7 +134,29 @@ Status DecodeObjects(const json& array, std::vector<BundleObject>* out) {
   return Status::Ok();
 }
 
-Status DecodeRepo(const json& j, const ObjectLookup& lookup, RepoSnapshot* repo) {
+// The optional "files_left_out" of a commit (manifest version 2): unique,
+// valid paths; that each is a file entry is checked once the entries are read.
+Status DecodeLeftOut(const json& c, uint64_t version, const std::string& at,
+                     std::set<std::string>* out) {
+  auto it = c.find("files_left_out");
+  if (it == c.end()) return Status::Ok();
+  if (version < static_cast<uint64_t>(kBundleFormatVersion)) {
+    return Bad(at, "'files_left_out' needs manifest version " + std::to_string(kBundleFormatVersion));
+  }
+  if (!it->is_array()) return Bad(at, "'files_left_out' is not an array");
+  for (const json& p : *it) {
+    if (!p.is_string()) return Bad(at, "'files_left_out' holds a non-string");
+    const std::string path = p.get<std::string>();
+    if (Status s = ValidateRepoPath(path); !s.ok()) {
+      return Bad(at + " left-out path '" + path + "'", s.message());
+    }
+    if (!out->insert(path).second) return Bad(at, "left-out path '" + path + "' listed twice");
+  }
+  return Status::Ok();
+}
+
+Status DecodeRepo(const json& j, const ObjectLookup& lookup, uint64_t version,
+                  RepoSnapshot* repo, BundleFilesLeftOut* files_left_out) {
   if (!j.is_object()) return Bad("repo", "not an object");
   std::string type;
   HM_RETURN_IF_ERROR(GetString(j, "type", "repo", &type));
@@ -150,15 +178,33 @@ Status DecodeRepo(const json& j, const ObjectLookup& lookup, RepoSnapshot* repo)
     if (!commit_ids.insert(commit.commit).second) return Bad(at, "listed twice");
     HM_RETURN_IF_ERROR(GetString(c, "info_json", at, &commit.record.info_json));
     commit.record.tree_complete = true;
+    std::set<std::string> left_out;
+    HM_RETURN_IF_ERROR(DecodeLeftOut(c, version, at, &left_out));
     const json* entries = nullptr;
     HM_RETURN_IF_ERROR(GetArray(c, "entries", at, &entries));
     std::set<std::string> paths;
+    size_t left_out_files = 0;
     for (const json& e : *entries) {
       EntryRecord entry;
       HM_RETURN_IF_ERROR(DecodeEntry(e, at, &entry));
       if (!paths.insert(entry.path).second) return Bad(at, "path '" + entry.path + "' listed twice");
-      HM_RETURN_IF_ERROR(CheckEntryHasObject(lookup, entry, at));
+      const bool is_left_out = left_out.count(entry.path) != 0;
+      if (is_left_out && entry.is_directory) {
+        return Bad(at, "left-out path '" + entry.path + "' is a directory, not a file");
+      }
+      left_out_files += is_left_out ? 1 : 0;
+      HM_RETURN_IF_ERROR(CheckEntryHasObject(lookup, entry, is_left_out, at));
       commit.entries.push_back(std::move(entry));
+    }
+    if (left_out_files != left_out.size()) {
+      for (const std::string& path : left_out) {
+        if (paths.count(path) == 0) {
+          return Bad(at, "left-out path '" + path + "' is not a file of this commit");
+        }
+      }
+    }
+    if (!left_out.empty()) {
+      (*files_left_out)[{repo->repo.ToString(), commit.commit}] = std::move(left_out);
     }
     repo->commits.push_back(std::move(commit));
   }
@@ -196,9 +242,14 @@ std::string EncodeBundleManifest(const BundleManifest& manifest) {
     for (const CommitSnapshot& commit : repo.commits) {
       json entries = json::array();
       for (const EntryRecord& e : commit.entries) entries.push_back(EncodeEntry(e));
-      commits.push_back({{"commit", commit.commit},
-                         {"info_json", commit.record.info_json},
-                         {"entries", std::move(entries)}});
+      json c = {{"commit", commit.commit},
+                {"info_json", commit.record.info_json},
+                {"entries", std::move(entries)}};
+      auto left_out = manifest.files_left_out.find({repo.repo.ToString(), commit.commit});
+      if (left_out != manifest.files_left_out.end() && !left_out->second.empty()) {
+        c["files_left_out"] = left_out->second;  // a std::set: sorted, deterministic
+      }
+      commits.push_back(std::move(c));
     }
     repos.push_back({{"type", RepoTypeName(repo.repo.type)},
                      {"id", repo.repo.id},
@@ -210,8 +261,11 @@ std::string EncodeBundleManifest(const BundleManifest& manifest) {
     objects.push_back(
         {{"sha256", o.sha256}, {"git_sha1", o.git_sha1}, {"size", o.size}, {"included", o.included}});
   }
+  // Version 1 whenever it suffices, so older importers still read the bundle.
+  const int version = manifest.CountLeftOut() > 0 ? kBundleFormatVersion
+                                                  : kBundleFormatVersionWithoutLeftOut;
   json doc = {{"format", kFormatName},
-              {"version", kBundleFormatVersion},
+              {"version", version},
               {"repos", std::move(repos)},
               {"objects", std::move(objects)}};
   // Every string came out of the index, where it arrived as valid UTF-8 JSON
@@ -228,10 +282,13 @@ Result<BundleManifest> DecodeBundleManifest(std::string_view text) {
   HM_RETURN_IF_ERROR(GetString(doc, "format", "header", &format));
   uint64_t version = 0;
   HM_RETURN_IF_ERROR(GetUint(doc, "version", "header", &version));
-  if (format != kFormatName || version != kBundleFormatVersion) {
+  if (format != kFormatName || version < kBundleFormatVersionWithoutLeftOut ||
+      version > kBundleFormatVersion) {
     return Bad("header", "format '" + format + "' version " + std::to_string(version) +
                              " is not supported (expected " + kFormatName + " version " +
-                             std::to_string(kBundleFormatVersion) + ")");
+                             std::to_string(kBundleFormatVersionWithoutLeftOut) + " to " +
+                             std::to_string(kBundleFormatVersion) +
+                             "; a newer hubmirror may have written it)");
   }
   BundleManifest manifest;
   const json* objects = nullptr;
@@ -247,13 +304,25 @@ Result<BundleManifest> DecodeBundleManifest(std::string_view text) {
   std::set<std::string> repo_names;
   for (const json& r : *repos) {
     RepoSnapshot repo;
-    HM_RETURN_IF_ERROR(DecodeRepo(r, lookup, &repo));
+    HM_RETURN_IF_ERROR(DecodeRepo(r, lookup, version, &repo, &manifest.files_left_out));
     if (!repo_names.insert(repo.repo.ToString()).second) {
       return Bad(repo.repo.ToString(), "listed twice");
     }
     manifest.repos.push_back(std::move(repo));
   }
   return manifest;
+}
+
+bool BundleManifest::IsLeftOut(const RepoKey& repo, const std::string& commit,
+                               const std::string& path) const {
+  auto it = files_left_out.find({repo.ToString(), commit});
+  return it != files_left_out.end() && it->second.count(path) != 0;
+}
+
+uint64_t BundleManifest::CountLeftOut() const {
+  uint64_t n = 0;
+  for (const auto& [key, paths] : files_left_out) n += paths.size();
+  return n;
 }
 
 void AppendLittleEndian(uint64_t value, size_t bytes, std::string* out) {

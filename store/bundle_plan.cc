@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 namespace hubmirror {
@@ -52,12 +53,18 @@ Status SelectCommits(Index* index, const BundleRepoSpec& spec, std::vector<Named
   return Status::Ok();
 }
 
-// Finds the stored object of every file of a commit and adds it to `objects`.
+// Finds the stored object of every carried file of a commit and adds it to
+// `objects`; files `carry` does not select go to `left_out` instead.
 Status CollectObjects(Index* index, ObjectStore* store, const BundleRepoSpec& spec,
                       const PlannedCommit& planned, const std::vector<EntryRecord>& entries,
-                      std::map<std::string, BundleObject>* objects) {
+                      const BundleFileFilter& carry, std::map<std::string, BundleObject>* objects,
+                      std::set<std::string>* left_out) {
   for (const EntryRecord& e : entries) {
     if (e.is_directory) continue;
+    if (carry && !carry(e.path)) {
+      left_out->insert(e.path);
+      continue;
+    }
     const std::string where = "file '" + e.path + "' of " + spec.repo.ToString() + " at " +
                               planned.revision + " (commit " + planned.commit + ")";
     std::optional<ObjectRecord> row;
@@ -68,8 +75,13 @@ Status CollectObjects(Index* index, ObjectStore* store, const BundleRepoSpec& sp
       HM_ASSIGN_OR_RETURN(row, index->FindObjectByGitSha1(e.oid));
     }
     if (!row || !store->Contains(row->sha256)) {
-      return Status::FailedPrecondition(where + " is not in this store; " +
-                                        SyncHint(spec, planned.revision));
+      // Typically a revision synced with --include/--exclude: say how to
+      // export just the part that is here.
+      return Status::FailedPrecondition(
+          where + " is not in this store; " + SyncHint(spec, planned.revision) +
+          (carry ? ", or change export's --include/--exclude to leave it out"
+                 : ", or export with --include/--exclude (as the sync used) to leave out the "
+                   "files this store does not have"));
     }
     if (row->size != e.size) {
       return Status::DataLoss(where + " is listed with " + std::to_string(e.size) +
@@ -87,8 +99,9 @@ Status CollectObjects(Index* index, ObjectStore* store, const BundleRepoSpec& sp
 }
 
 // Adds a spec's refs and commits to `repo`, skipping commits already there.
-Status PlanSpec(Index* index, ObjectStore* store, const BundleRepoSpec& spec, RepoSnapshot* repo,
-                std::map<std::string, BundleObject>* objects) {
+Status PlanSpec(Index* index, ObjectStore* store, const BundleRepoSpec& spec,
+                const BundleFileFilter& carry, RepoSnapshot* repo,
+                std::map<std::string, BundleObject>* objects, BundleFilesLeftOut* files_left_out) {
   std::vector<NamedRef> refs;
   std::vector<PlannedCommit> commits;
   HM_RETURN_IF_ERROR(SelectCommits(index, spec, &refs, &commits));
@@ -108,7 +121,12 @@ Status PlanSpec(Index* index, ObjectStore* store, const BundleRepoSpec& spec, Re
     snapshot.record = *record;
     HM_ASSIGN_OR_RETURN(snapshot.entries,
                         index->ListEntries(spec.repo, planned.commit, "", /*recursive=*/true));
-    HM_RETURN_IF_ERROR(CollectObjects(index, store, spec, planned, snapshot.entries, objects));
+    std::set<std::string> left_out;
+    HM_RETURN_IF_ERROR(
+        CollectObjects(index, store, spec, planned, snapshot.entries, carry, objects, &left_out));
+    if (!left_out.empty()) {
+      (*files_left_out)[{spec.repo.ToString(), planned.commit}] = std::move(left_out);
+    }
     repo->commits.push_back(std::move(snapshot));
   }
   for (NamedRef& ref : refs) {
@@ -153,7 +171,8 @@ Result<BundleRepoSpec> ParseBundleRepoSpec(std::string_view text) {
 
 Result<BundleManifest> PlanBundle(Index* index, ObjectStore* store,
                                   const std::vector<BundleRepoSpec>& specs,
-                                  const std::unordered_set<std::string>* destination_has) {
+                                  const std::unordered_set<std::string>* destination_has,
+                                  const BundleFileFilter& carry) {
   if (specs.empty()) return Status::InvalidArgument("no repo to export");
   BundleManifest manifest;
   std::map<std::string, BundleObject> objects;  // sorted: deterministic bundles
@@ -164,7 +183,8 @@ Result<BundleManifest> PlanBundle(Index* index, ObjectStore* store,
       manifest.repos.push_back(RepoSnapshot{spec.repo, {}, {}});
       it = manifest.repos.end() - 1;
     }
-    HM_RETURN_IF_ERROR(PlanSpec(index, store, spec, &*it, &objects));
+    HM_RETURN_IF_ERROR(
+        PlanSpec(index, store, spec, carry, &*it, &objects, &manifest.files_left_out));
   }
   for (auto& [sha256, object] : objects) {
     object.included = destination_has == nullptr || destination_has->count(sha256) == 0;

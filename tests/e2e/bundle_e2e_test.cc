@@ -270,6 +270,90 @@ TEST_F(BundleE2eTest, FirstBundleSinceTheInventoryOfANewStore) {
   }
 }
 
+// The issue's own example: a store synced with only *.safetensors and *.json
+// crosses the air gap when exported with the same filters. The destination
+// lists every file (repo info, tree) and serves the carried ones offline; the
+// others are answered as any file it does not store, and pulled through
+// online.
+TEST_F(BundleE2eTest, FilteredSyncCrossesWithTheSameFilters) {
+  const std::vector<std::string> filters = {"--include", "*.safetensors", "--include", "*.json"};
+  auto with_filters = [&](std::vector<std::string> args, const std::string& repo) {
+    args.insert(args.end(), filters.begin(), filters.end());
+    args.push_back(repo);
+    return args;
+  };
+  CommandResult synced = RunHubmirror(
+      with_filters({"sync", "--store", store_a_.path(), "--upstream", hub_.api_url()},
+                   "acme/tiny-model"));
+  ASSERT_EQ(synced.exit_code, 0) << synced.output;
+
+  const std::string bundle = work_.path() + "/filtered.bundle";
+  CommandResult plain = RunHubmirror(
+      {"export", "--store", store_a_.path(), "--output", bundle, "acme/tiny-model@main"});
+  EXPECT_EQ(plain.exit_code, 1) << plain.output;
+  EXPECT_NE(plain.output.find("--include/--exclude"), std::string::npos) << plain.output;
+  CommandResult exported = RunHubmirror(
+      with_filters({"export", "--store", store_a_.path(), "--output", bundle}, "acme/tiny-model@main"));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  EXPECT_NE(exported.output.find("left out by --include/--exclude"), std::string::npos)
+      << exported.output;
+  CommandResult imported = RunHubmirror({"import", "--store", store_b_.path(), bundle});
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  EXPECT_NE(imported.output.find("without their bytes"), std::string::npos) << imported.output;
+
+  const std::string tree_target = "/api/models/acme/tiny-model/tree/main?recursive=true";
+  const std::string info_target = "/api/models/acme/tiny-model/revision/main";
+  auto files_of_tree = [](const json& tree) {
+    std::set<std::string> out;
+    for (const json& e : tree) {
+      if (e["type"] == "file") out.insert(e["path"].get<std::string>() + " " + e["oid"].get<std::string>());
+    }
+    return out;
+  };
+  auto siblings_of = [](const json& info) {
+    std::set<std::string> out;
+    for (const json& s : info["siblings"]) out.insert(s["rfilename"]);
+    return out;
+  };
+  const json upstream_tree = Get(hub_.api_url(), tree_target);
+  const json upstream_info = Get(hub_.api_url(), info_target);
+  std::map<std::string, std::string> upstream_files;  // path -> bytes
+  for (const json& e : upstream_tree) {
+    if (e["type"] != "file") continue;
+    const std::string path = e["path"];
+    upstream_files[path] = hub_.DirectDownload("acme/tiny-model", "main", path);
+  }
+  size_t carried = 0;
+  {
+    Mirror offline(store_b_.path(), hub_.api_url(), {"--offline"});
+    ASSERT_TRUE(offline.ok());
+    EXPECT_EQ(files_of_tree(Get(offline.url(), tree_target)), files_of_tree(upstream_tree));
+    json info = Get(offline.url(), info_target);
+    EXPECT_EQ(info["sha"], upstream_info["sha"]);
+    EXPECT_EQ(siblings_of(info), siblings_of(upstream_info));
+    for (const auto& [path, bytes] : upstream_files) {
+      HttpReply file = HttpGet(offline.url(), "/acme/tiny-model/resolve/main/" + path);
+      if (path.ends_with(".safetensors") || path.ends_with(".json")) {
+        ++carried;
+        EXPECT_EQ(file.status, 200) << path;
+        EXPECT_TRUE(file.body == bytes) << path;
+      } else {
+        EXPECT_EQ(file.status, 404) << path;
+        EXPECT_EQ(file.Header("X-Error-Code"), "EntryNotFound") << path;
+      }
+    }
+  }
+  EXPECT_GE(carried, 2u);
+  EXPECT_LT(carried, upstream_files.size()) << "the fake repo has files the filter leaves out";
+
+  // Online, the same store pulls a left-out file through like any other.
+  Mirror online(store_b_.path(), hub_.api_url());
+  ASSERT_TRUE(online.ok());
+  HttpReply readme = HttpGet(online.url(), "/acme/tiny-model/resolve/main/README.md");
+  EXPECT_EQ(readme.status, 200);
+  EXPECT_TRUE(readme.body == upstream_files["README.md"]);
+}
+
 TEST_F(BundleE2eTest, ExportRefusesWhatTheStoreDoesNotFullyHave) {
   {
     Mirror mirror(store_a_.path(), hub_.api_url());

@@ -1,6 +1,7 @@
 // Bundles: export from one store, import into another, and refusal of every
 // damaged bundle with the destination left exactly as it was.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -56,6 +57,12 @@ std::string ReadFile(const std::string& path) {
 void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// The manifest JSON of a bundle's bytes (magic, u64 length, JSON).
+nlohmann::json ManifestJson(const std::string& bundle) {
+  const uint64_t length = ReadLittleEndian(bundle.data() + kBundleMagic.size(), 8);
+  return nlohmann::json::parse(bundle.substr(kBundleMagic.size() + 8, length));
 }
 
 // A store directory: object files plus index, opened through the real Env.
@@ -206,6 +213,12 @@ class BundleTest : public testing::TempDirTest {
     EXPECT_TRUE(stats.ok()) << stats.status().ToString();
     if (stats_out != nullptr && stats.ok()) *stats_out = *stats;
     return path;
+  }
+
+  // Plans `spec` from the source store carrying only files `carry` selects.
+  Result<BundleManifest> PlanFiltered(const std::string& spec, const BundleFileFilter& carry) {
+    return PlanBundle(source_->index.get(), source_->objects.get(), {*ParseBundleRepoSpec(spec)},
+                      nullptr, carry);
   }
 
   Result<ImportSummary> Import(TestStore* into, const std::string& path, bool dry_run = false) {
@@ -404,6 +417,103 @@ TEST_F(BundleTest, ExportRefusesIncompleteTreesAndMissingObjects) {
   EXPECT_FALSE(ParseBundleRepoSpec("acme/../x").ok());
   EXPECT_FALSE(ParseBundleRepoSpec("acme/model@").ok());
   EXPECT_EQ(ParseBundleRepoSpec("datasets/acme/data@v2")->repo, kDataset);
+}
+
+// A revision synced with --include holds only some files' bytes: export
+// without a filter says how to get a bundle, with one it carries the selected
+// files, lists the rest as left out, and the destination imports the whole
+// file list with only the carried bytes.
+TEST_F(BundleTest, FilteredExportListsEveryFileButCarriesOnlySelectedOnes) {
+  ASSERT_OK(source_->objects->Remove(Sha256Hex(readme_)));  // as a sync --include '*.json' ...
+  auto unfiltered = PlanFiltered("acme/model@main", nullptr);
+  ASSERT_FALSE(unfiltered.ok());
+  EXPECT_NE(unfiltered.status().message().find("README.md"), std::string::npos);
+  EXPECT_NE(unfiltered.status().message().find("--include/--exclude"), std::string::npos)
+      << unfiltered.status().message();
+
+  const BundleFileFilter carry = [](const std::string& path) {
+    return path != "README.md" && path != "sub/notes.txt";
+  };
+  auto manifest = PlanFiltered("acme/model@main", carry);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  EXPECT_EQ(manifest->CountLeftOut(), 2u);
+  EXPECT_TRUE(manifest->IsLeftOut(kModel, kCommitMain, "README.md"));
+  EXPECT_TRUE(manifest->IsLeftOut(kModel, kCommitMain, "sub/notes.txt"));
+  std::set<std::string> listed;
+  for (const BundleObject& o : manifest->objects) listed.insert(o.sha256);
+  EXPECT_EQ(listed, (std::set<std::string>{Sha256Hex(config_v2_), Sha256Hex(random_)}));
+  // notes.txt is still stored: a filter leaves out what it does not select.
+  const std::string path = dir_ + "/filtered.bundle";
+  ASSERT_TRUE(WriteBundle(env_.get(), source_->objects.get(), *manifest, path).ok());
+  const nlohmann::json json = ManifestJson(ReadFile(path));
+  EXPECT_EQ(json["version"], 2);
+  EXPECT_EQ(json["repos"][0]["commits"][0]["files_left_out"],
+            nlohmann::json::array({"README.md", "sub/notes.txt"}));
+
+  auto summary = Import(dest_.get(), path);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->object_records, 2u);
+  EXPECT_EQ(summary->files_left_out, 2u);
+  Index* index = dest_->index.get();
+  EXPECT_TRUE((*index->GetCommit(kModel, kCommitMain))->tree_complete);
+  EXPECT_EQ(*index->ListEntries(kModel, kCommitMain, "", true),
+            *source_->index->ListEntries(kModel, kCommitMain, "", true));
+  EXPECT_FALSE(index->FindObjectByGitSha1(GitBlobSha1Hex(readme_))->has_value());
+  EXPECT_FALSE(dest_->objects->Contains(Sha256Hex(notes_)));
+  EXPECT_TRUE(dest_->objects->Contains(Sha256Hex(random_)));
+
+  // A bundle that leaves nothing out stays version 1, readable by older
+  // importers.
+  source_->Put(readme_);
+  EXPECT_EQ(ManifestJson(ReadFile(Export({"datasets/acme/data"}, "v1.bundle")))["version"], 1);
+}
+
+// The left-out list relaxes nothing else: a manifest whose object for a file
+// is gone is refused unless that file is marked, even with a correct trailer
+// (as a careless or hostile rewrite would produce), and a damaged filtered
+// bundle is refused like any other.
+TEST_F(BundleTest, ManifestDroppingAnUnmarkedObjectIsRefused) {
+  auto manifest =
+      PlanFiltered("acme/model@main", [](const std::string& p) { return p != "README.md"; });
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  BundleManifest dropped = *manifest;
+  std::erase_if(dropped.objects,
+                [&](const BundleObject& o) { return o.sha256 == Sha256Hex(config_v2_); });
+  const std::string path = dir_ + "/dropped.bundle";
+  ASSERT_TRUE(WriteBundle(env_.get(), source_->objects.get(), dropped, path).ok());
+  const std::string before = dest_->Snapshot();
+  auto refused = Import(dest_.get(), path);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("config.json"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(dest_->Snapshot(), before);
+
+  const std::string filtered = dir_ + "/filtered.bundle";
+  ASSERT_TRUE(WriteBundle(env_.get(), source_->objects.get(), *manifest, filtered).ok());
+  const std::string bytes = ReadFile(filtered);
+  const size_t list = bytes.find("files_left_out");
+  ASSERT_NE(list, std::string::npos);
+  for (size_t i = list; i < list + 40; ++i) {
+    std::string damaged = bytes;
+    damaged[i] = static_cast<char>(damaged[i] ^ 0x01);
+    ExpectRefused(damaged, "flip at byte " + std::to_string(i));
+  }
+
+  // Marks the manifest cannot hold: in version 1, on a directory, on a path
+  // the commit does not have.
+  nlohmann::json json = nlohmann::json::parse(EncodeBundleManifest(*manifest));
+  auto decode_with = [&](int version, std::vector<std::string> left_out) {
+    nlohmann::json edited = json;
+    edited["version"] = version;
+    edited["repos"][0]["commits"][0]["files_left_out"] = left_out;
+    return DecodeBundleManifest(edited.dump());
+  };
+  EXPECT_TRUE(decode_with(2, {"README.md"}).ok());
+  EXPECT_FALSE(decode_with(1, {"README.md"}).ok());
+  EXPECT_FALSE(decode_with(2, {"README.md", "sub"}).ok());
+  EXPECT_FALSE(decode_with(2, {"README.md", "nope.txt"}).ok());
+  EXPECT_FALSE(decode_with(2, {"README.md", "README.md"}).ok());
+  EXPECT_FALSE(decode_with(3, {"README.md"}).ok());
 }
 
 TEST_F(BundleTest, InventoryFileIsValidated) {
