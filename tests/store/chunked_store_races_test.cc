@@ -4,33 +4,15 @@
 
 #include <string>
 
-#include "store/chunked_object_store.h"
-#include "store/hash.h"
-#include "tests/store/store_test_util.h"
+#include "tests/store/chunked_store_test_base.h"
 
 namespace hubmirror {
 namespace {
 
 using testing::RandomBytes;
 
-class ChunkedStoreRacesTest : public testing::TempDirTest {
+class ChunkedStoreRacesTest : public testing::ChunkedStoreTestBase {
  protected:
-  void SetUp() override {
-    TempDirTest::SetUp();
-    env_ = NewPosixEnv();
-    store_ = OpenStore();
-  }
-  std::unique_ptr<ChunkedObjectStore> OpenStore() {
-    auto store = NewChunkedObjectStore(env_.get(), dir_);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    return store.ok() ? std::move(store).value() : nullptr;
-  }
-  static Result<ObjectInfo> Put(ChunkedObjectStore* store, const std::string& data) {
-    HM_ASSIGN_OR_RETURN(auto writer,
-                        store->NewWriter(ObjectPromise{data.size(), Sha256Hex(data), ""}));
-    HM_RETURN_IF_ERROR(writer->Append(data.data(), data.size()));
-    return writer->Commit();
-  }
   // The object's bytes, or the error that stopped reading them.
   static Result<std::string> ReadAll(const ObjectReader& reader) {
     std::string out(reader.size(), '\0');
@@ -41,9 +23,6 @@ class ChunkedStoreRacesTest : public testing::TempDirTest {
     }
     return out;
   }
-
-  std::unique_ptr<Env> env_;
-  std::unique_ptr<ChunkedObjectStore> store_;
 };
 
 // A writer byte-compares chunks of a stored object and decides to reuse

@@ -10,31 +10,15 @@
 #include "store/hash.h"
 #include "store/index.h"
 #include "store/store_verifier.h"
-#include "tests/store/store_test_util.h"
+#include "tests/store/chunked_store_test_base.h"
 
 namespace hubmirror {
 namespace {
 
 using testing::RandomBytes;
 
-class PackTailsTest : public testing::TempDirTest {
+class PackTailsTest : public testing::ChunkedStoreTestBase {
  protected:
-  void SetUp() override {
-    TempDirTest::SetUp();
-    env_ = NewPosixEnv();
-    store_ = OpenStore();
-  }
-  std::unique_ptr<ChunkedObjectStore> OpenStore() {
-    auto store = NewChunkedObjectStore(env_.get(), dir_);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    return store.ok() ? std::move(store).value() : nullptr;
-  }
-  Result<ObjectInfo> Put(const std::string& data) {
-    HM_ASSIGN_OR_RETURN(auto writer,
-                        store_->NewWriter(ObjectPromise{data.size(), Sha256Hex(data), ""}));
-    HM_RETURN_IF_ERROR(writer->Append(data.data(), data.size()));
-    return writer->Commit();
-  }
   std::string Pack(int id) const {
     return dir_ + "/chunks/packs/" + (id == 1 ? "00000001" : "00000002") + ".pack";
   }
@@ -45,9 +29,6 @@ class PackTailsTest : public testing::TempDirTest {
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
   uint64_t Size(const std::string& path) { return env_->FileSize(path).value(); }
-
-  std::unique_ptr<Env> env_;
-  std::unique_ptr<ChunkedObjectStore> store_;
 };
 
 TEST_F(PackTailsTest, InterruptedWritesAreAWarningForVerifyAndCutAtStartUp) {
