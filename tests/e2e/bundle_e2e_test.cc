@@ -95,6 +95,19 @@ class BundleE2eTest : public ::testing::Test {
     EXPECT_EQ(mirror.Stop() & 0x7f, 0);
   }
 
+  // Every populated file, downloaded from `base`, is byte-identical.
+  void ExpectEveryFileServed(const std::string& base) {
+    for (const auto& [key, bytes] : files_) {
+      const size_t at = key.find('@');
+      const size_t colon = key.find(':');
+      HttpReply file = HttpGet(base, "/" + key.substr(0, at) + "/resolve/" +
+                                         key.substr(at + 1, colon - at - 1) + "/" +
+                                         key.substr(colon + 1));
+      ASSERT_EQ(file.status, 200) << key;
+      EXPECT_TRUE(file.body == bytes) << key;
+    }
+  }
+
   // The sha256s of every file of one populated revision.
   std::set<std::string> ObjectsOf(const std::string& prefix_id_rev) {
     std::set<std::string> out;
@@ -155,15 +168,7 @@ TEST_F(BundleE2eTest, ExportImportServeOfflineSinceAndDamage) {
       EXPECT_EQ(paths_info.status, 200) << paths_info.body;
       EXPECT_NE(paths_info.body.find("README.md"), std::string::npos);
     }
-    for (const auto& [key, bytes] : files_) {
-      const size_t at = key.find('@');
-      const size_t colon = key.find(':');
-      HttpReply file = HttpGet(offline.url(), "/" + key.substr(0, at) + "/resolve/" +
-                                                  key.substr(at + 1, colon - at - 1) + "/" +
-                                                  key.substr(colon + 1));
-      ASSERT_EQ(file.status, 200) << key;
-      EXPECT_TRUE(file.body == bytes) << key;
-    }
+    ExpectEveryFileServed(offline.url());
   }
 
   // --since: store C has v1 only; a main bundle made against its inventory
@@ -259,15 +264,7 @@ TEST_F(BundleE2eTest, FirstBundleSinceTheInventoryOfANewStore) {
   hub_.Stop();
   Mirror offline(store_b_.path(), hub_.api_url(), {"--offline"});
   ASSERT_TRUE(offline.ok());
-  for (const auto& [key, bytes] : files_) {
-    const size_t at = key.find('@');
-    const size_t colon = key.find(':');
-    HttpReply file = HttpGet(offline.url(), "/" + key.substr(0, at) + "/resolve/" +
-                                                key.substr(at + 1, colon - at - 1) + "/" +
-                                                key.substr(colon + 1));
-    ASSERT_EQ(file.status, 200) << key;
-    EXPECT_TRUE(file.body == bytes) << key;
-  }
+  ExpectEveryFileServed(offline.url());
 }
 
 // The issue's own example: a store synced with only *.safetensors and *.json
