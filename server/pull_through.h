@@ -92,9 +92,9 @@ class PullThrough {
 
   // AlreadyExists when the object was committed since the caller looked in
   // the store (serve it from there). ResourceExhausted, before anything is
-  // fetched, when the store's
-  // filesystem cannot hold the file while in flight (twice its size) plus what
-  // running transfers still need and options.min_free_bytes.
+  // fetched, when the store's filesystem cannot hold the file while in flight
+  // (twice its size) plus what running transfers still need and
+  // options.min_free_bytes.
   Result<std::shared_ptr<ObjectFetch>> StartOrJoin(const RepoKey& repo, const std::string& commit,
                                                    const EntryRecord& entry);
 
