@@ -9,6 +9,21 @@
 #include <vector>
 
 namespace hubmirror {
+namespace {
+
+// Closes a descriptor this file opened itself when the scope ends.
+class ClosesOnExit {
+ public:
+  explicit ClosesOnExit(int fd) : fd_(fd) {}
+  ~ClosesOnExit() { ::close(fd_); }
+  ClosesOnExit(const ClosesOnExit&) = delete;
+  ClosesOnExit& operator=(const ClosesOnExit&) = delete;
+
+ private:
+  const int fd_;
+};
+
+}  // namespace
 
 bool TryLockTempFile(int fd) {
   if (fd < 0) return true;
@@ -37,7 +52,7 @@ Status CleanTempDir(Env* env, const std::string& dir, int64_t now_micros) {
     // Our own descriptor, locked while we decide and unlink: a writer that
     // opens the file meanwhile cannot lock it, and one that had it open
     // keeps us from locking it at all.
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
       if (errno == ENOENT) continue;  // its writer finished meanwhile
       // Not a file we can open (a symlink, a directory): not ours to judge
@@ -46,6 +61,7 @@ Status CleanTempDir(Env* env, const std::string& dir, int64_t now_micros) {
       if (!s.ok() && !s.IsNotFound()) return s;
       continue;
     }
+    const ClosesOnExit closer(fd);  // after the unlink: the lock covers it
     bool remove = false;
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
       struct stat st;
@@ -56,7 +72,6 @@ Status CleanTempDir(Env* env, const std::string& dir, int64_t now_micros) {
       remove = !partial || age > kStalePartialMicros;
     }
     Status s = remove ? env->RemoveFile(path) : Status::Ok();
-    ::close(fd);
     if (!s.ok() && !s.IsNotFound()) return s;
   }
   return Status::Ok();
