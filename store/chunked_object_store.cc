@@ -21,26 +21,6 @@
 namespace hubmirror {
 namespace {
 
-Status ValidateDigest(const std::string& sha256) {
-  if (!IsLowerHex(sha256, 64)) {
-    return Status::InvalidArgument("not a sha256 digest (64 lower-case hex): '" +
-                                   sha256.substr(0, 80) + "'");
-  }
-  return Status::Ok();
-}
-
-Status ValidatePromise(const ObjectPromise& promise) {
-  if (promise.sha256.empty() && promise.git_sha1.empty()) {
-    return Status::InvalidArgument("object promise names neither a sha256 nor a git sha1");
-  }
-  if (!promise.sha256.empty()) HM_RETURN_IF_ERROR(ValidateDigest(promise.sha256));
-  if (!promise.git_sha1.empty() && !IsLowerHex(promise.git_sha1, 40)) {
-    return Status::InvalidArgument("not a git sha1 (40 lower-case hex): '" +
-                                   promise.git_sha1.substr(0, 80) + "'");
-  }
-  return Status::Ok();
-}
-
 class ChunkedStore final : public ChunkedObjectStore {
  public:
   ChunkedStore(Env* env, std::string root, ChunkedStoreOptions options)
@@ -64,14 +44,14 @@ class ChunkedStore final : public ChunkedObjectStore {
   }
 
   bool Contains(const std::string& sha256) override {
-    if (!ValidateDigest(sha256).ok()) return false;
+    if (!ValidateObjectDigest(sha256).ok()) return false;
     auto row = catalog_->GetObject(sha256);
     if (row.ok() && row->has_value()) return true;
     return legacy_ && legacy_->Contains(sha256);
   }
 
   Result<std::unique_ptr<ObjectReader>> Open(const std::string& sha256) override {
-    HM_RETURN_IF_ERROR(ValidateDigest(sha256));
+    HM_RETURN_IF_ERROR(ValidateObjectDigest(sha256));
     HM_ASSIGN_OR_RETURN(std::optional<ChunkedObjectRow> row, catalog_->GetObject(sha256));
     if (!row) {
       if (legacy_) return legacy_->Open(sha256);
@@ -87,7 +67,7 @@ class ChunkedStore final : public ChunkedObjectStore {
   }
 
   Result<std::unique_ptr<ObjectWriter>> NewWriter(const ObjectPromise& promise) override {
-    HM_RETURN_IF_ERROR(ValidatePromise(promise));
+    HM_RETURN_IF_ERROR(ValidateObjectPromise(promise));
     Status last;
     for (int attempt = 0; attempt < 8; ++attempt) {
       uint64_t n = counter_.fetch_add(1, std::memory_order_relaxed);
@@ -107,7 +87,7 @@ class ChunkedStore final : public ChunkedObjectStore {
   }
 
   Result<std::unique_ptr<ObjectWriter>> NewResumableWriter(const ObjectPromise& promise) override {
-    HM_RETURN_IF_ERROR(ValidatePromise(promise));
+    HM_RETURN_IF_ERROR(ValidateObjectPromise(promise));
     const std::string path = tmp_dir_ + "/" + PartialFileName(promise);
     Result<std::unique_ptr<WritableFile>> file = env_->OpenAppendableFile(path);
     if (!file.ok()) {
@@ -133,7 +113,7 @@ class ChunkedStore final : public ChunkedObjectStore {
   }
 
   Result<uint64_t> RemoveReportingFreed(const std::string& sha256) override {
-    HM_RETURN_IF_ERROR(ValidateDigest(sha256));
+    HM_RETURN_IF_ERROR(ValidateObjectDigest(sha256));
     auto orphans = catalog_->RemoveObject(sha256);
     if (orphans.status().IsNotFound() && legacy_) {
       HM_RETURN_IF_ERROR(legacy_->Remove(sha256));
@@ -155,7 +135,7 @@ class ChunkedStore final : public ChunkedObjectStore {
   }
 
   Result<ObjectFootprint> Footprint(const std::string& sha256) override {
-    HM_RETURN_IF_ERROR(ValidateDigest(sha256));
+    HM_RETURN_IF_ERROR(ValidateObjectDigest(sha256));
     HM_ASSIGN_OR_RETURN(std::optional<ChunkedObjectRow> row, catalog_->GetObject(sha256));
     ObjectFootprint out;
     if (!row) {

@@ -16,14 +16,6 @@ namespace {
 
 constexpr int kMaxTempNameAttempts = 8;
 
-Status ValidateDigest(const std::string& sha256) {
-  if (!IsLowerHex(sha256, 64)) {
-    return Status::InvalidArgument("not a sha256 digest (64 lower-case hex): '" +
-                                   sha256.substr(0, 80) + "'");
-  }
-  return Status::Ok();
-}
-
 std::string DirName(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
@@ -111,11 +103,11 @@ class FileObjectStore final : public ObjectStore {
   }
 
   bool Contains(const std::string& sha256) override {
-    return ValidateDigest(sha256).ok() && env_->FileExists(FileObjectPath(root_, sha256));
+    return ValidateObjectDigest(sha256).ok() && env_->FileExists(FileObjectPath(root_, sha256));
   }
 
   Result<std::unique_ptr<ObjectReader>> Open(const std::string& sha256) override {
-    HM_RETURN_IF_ERROR(ValidateDigest(sha256));
+    HM_RETURN_IF_ERROR(ValidateObjectDigest(sha256));
     auto file = env_->NewRandomAccessFile(FileObjectPath(root_, sha256));
     if (!file.ok()) {
       if (file.status().IsNotFound()) return Status::NotFound("object " + sha256 + " not stored");
@@ -126,14 +118,7 @@ class FileObjectStore final : public ObjectStore {
   }
 
   Result<std::unique_ptr<ObjectWriter>> NewWriter(const ObjectPromise& promise) override {
-    if (promise.sha256.empty() && promise.git_sha1.empty()) {
-      return Status::InvalidArgument("object promise names neither a sha256 nor a git sha1");
-    }
-    if (!promise.sha256.empty()) HM_RETURN_IF_ERROR(ValidateDigest(promise.sha256));
-    if (!promise.git_sha1.empty() && !IsLowerHex(promise.git_sha1, 40)) {
-      return Status::InvalidArgument("not a git sha1 (40 lower-case hex): '" +
-                                     promise.git_sha1.substr(0, 80) + "'");
-    }
+    HM_RETURN_IF_ERROR(ValidateObjectPromise(promise));
     // O_EXCL makes a collision an error rather than a shared file; retry with
     // a fresh counter value in the (unlikely) event one happens.
     Status last;
@@ -151,7 +136,7 @@ class FileObjectStore final : public ObjectStore {
   }
 
   Status Remove(const std::string& sha256) override {
-    HM_RETURN_IF_ERROR(ValidateDigest(sha256));
+    HM_RETURN_IF_ERROR(ValidateObjectDigest(sha256));
     const std::string path = FileObjectPath(root_, sha256);
     Status removed = env_->RemoveFile(path);
     if (removed.IsNotFound()) return Status::NotFound("object " + sha256 + " not stored");

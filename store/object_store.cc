@@ -1,6 +1,28 @@
 #include "store/object_store.h"
 
+#include "store/hash.h"
+
 namespace hubmirror {
+
+Status ValidateObjectDigest(const std::string& sha256) {
+  if (!IsLowerHex(sha256, 64)) {
+    return Status::InvalidArgument("not a sha256 digest (64 lower-case hex): '" +
+                                   sha256.substr(0, 80) + "'");
+  }
+  return Status::Ok();
+}
+
+Status ValidateObjectPromise(const ObjectPromise& promise) {
+  if (promise.sha256.empty() && promise.git_sha1.empty()) {
+    return Status::InvalidArgument("object promise names neither a sha256 nor a git sha1");
+  }
+  if (!promise.sha256.empty()) HM_RETURN_IF_ERROR(ValidateObjectDigest(promise.sha256));
+  if (!promise.git_sha1.empty() && !IsLowerHex(promise.git_sha1, 40)) {
+    return Status::InvalidArgument("not a git sha1 (40 lower-case hex): '" +
+                                   promise.git_sha1.substr(0, 80) + "'");
+  }
+  return Status::Ok();
+}
 
 Status VerifyAgainstPromise(const ObjectPromise& promise, const ObjectInfo& actual) {
   if (actual.size != promise.size) {

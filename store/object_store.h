@@ -49,6 +49,13 @@ struct RawFileSpan {
   uint64_t length = 0;       // object bytes available from there, contiguously
 };
 
+// InvalidArgument unless `sha256` is 64 lower-case hex: an object's name,
+// checked before it becomes part of a path.
+Status ValidateObjectDigest(const std::string& sha256);
+// InvalidArgument unless the promise names a well-formed sha256, git sha1 or
+// both (NewWriter checks it before anything is written).
+Status ValidateObjectPromise(const ObjectPromise& promise);
+
 // DataLoss naming expected and actual values when the bytes' size or digests
 // (`actual`) differ from what was promised; every ObjectWriter checks this
 // before an object becomes visible. An empty digest in `actual` is compared
