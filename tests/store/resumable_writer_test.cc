@@ -9,23 +9,18 @@
 #include <map>
 #include <string>
 
-#include "store/chunked_object_store.h"
-#include "store/hash.h"
-#include "tests/store/store_test_util.h"
+#include "tests/store/chunked_store_test_base.h"
 
 namespace hubmirror {
 namespace {
 
 using testing::RandomBytes;
 
-class ResumableWriterTest : public testing::TempDirTest {
+class ResumableWriterTest : public testing::ChunkedStoreTestBase {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
-    env_ = NewPosixEnv();
-    auto store = NewChunkedObjectStore(env_.get(), dir_);
-    ASSERT_OK(store.status());
-    store_ = std::move(store).value();
+    ChunkedStoreTestBase::SetUp();
+    ASSERT_NE(store_, nullptr);
     data_ = RandomBytes(3 << 20, 7);
     promise_ = ObjectPromise{data_.size(), Sha256Hex(data_), ""};
     partial_path_ = dir_ + "/tmp/resume-" + promise_.sha256 + ".partial";
@@ -51,8 +46,6 @@ class ResumableWriterTest : public testing::TempDirTest {
     return Status::Ok();
   }
 
-  std::unique_ptr<Env> env_;
-  std::unique_ptr<ChunkedObjectStore> store_;
   std::string data_;
   ObjectPromise promise_;
   std::string partial_path_;

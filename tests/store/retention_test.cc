@@ -6,12 +6,10 @@
 
 #include <filesystem>
 
-#include "store/chunked_object_store.h"
-#include "store/hash.h"
 #include "store/index.h"
 #include "store/retention_db.h"
 #include "store/store_verifier.h"
-#include "tests/store/store_test_util.h"
+#include "tests/store/chunked_store_test_base.h"
 
 namespace hubmirror {
 namespace {
@@ -22,14 +20,11 @@ constexpr size_t kObjectBytes = 512 << 10;
 
 RepoKey Model(const std::string& id) { return RepoKey{RepoType::kModel, id}; }
 
-class RetentionTest : public testing::TempDirTest {
+class RetentionTest : public testing::ChunkedStoreTestBase {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
-    env_ = NewPosixEnv();
-    auto store = NewChunkedObjectStore(env_.get(), dir_);
-    ASSERT_OK(store.status());
-    store_ = std::move(store).value();
+    ChunkedStoreTestBase::SetUp();
+    ASSERT_NE(store_, nullptr);
     auto index = Index::Open(dir_ + "/index.sqlite");
     ASSERT_OK(index.status());
     index_ = std::move(index).value();
@@ -83,8 +78,6 @@ class RetentionTest : public testing::TempDirTest {
     return total;
   }
 
-  std::unique_ptr<Env> env_;
-  std::unique_ptr<ChunkedObjectStore> store_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<RetentionDb> retention_;
 };
