@@ -1,6 +1,7 @@
 #include "server/pull_through.h"
 
 #include <chrono>
+#include <functional>
 
 #include "store/entry_objects.h"
 
@@ -22,15 +23,11 @@ uint64_t ObjectFetch::ReadableLocked() const {
   return written_ < entry_.size ? written_ : entry_.size - 1;
 }
 
-Result<uint64_t> ObjectFetch::WaitReadable(uint64_t offset, int64_t stall_timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
+Status ObjectFetch::WaitLocked(std::unique_lock<std::mutex>& lock, int64_t stall_timeout_ms,
+                               const std::function<bool()>& ready) {
   uint64_t last_written = written_;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(stall_timeout_ms);
-  while (true) {
-    if (done_ && !final_status_.ok()) return final_status_;
-    uint64_t readable = ReadableLocked();
-    if (readable > offset) return readable - offset;
-    if (done_) return Status::InvalidArgument("read past the end of the object");
+  while (!ready()) {
     if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
       if (written_ == last_written) {
         return Status::DeadlineExceeded("upstream transfer of " + entry_.path + " stalled");
@@ -39,21 +36,22 @@ Result<uint64_t> ObjectFetch::WaitReadable(uint64_t offset, int64_t stall_timeou
       deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(stall_timeout_ms);
     }
   }
+  return Status::Ok();
+}
+
+Result<uint64_t> ObjectFetch::WaitReadable(uint64_t offset, int64_t stall_timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  HM_RETURN_IF_ERROR(WaitLocked(lock, stall_timeout_ms,
+                                [&] { return done_ || ReadableLocked() > offset; }));
+  if (done_ && !final_status_.ok()) return final_status_;
+  const uint64_t readable = ReadableLocked();
+  if (readable <= offset) return Status::InvalidArgument("read past the end of the object");
+  return readable - offset;
 }
 
 Status ObjectFetch::WaitVerified(int64_t stall_timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
-  uint64_t last_written = written_;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(stall_timeout_ms);
-  while (!done_) {
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      if (written_ == last_written) {
-        return Status::DeadlineExceeded("upstream transfer of " + entry_.path + " stalled");
-      }
-      last_written = written_;
-      deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(stall_timeout_ms);
-    }
-  }
+  HM_RETURN_IF_ERROR(WaitLocked(lock, stall_timeout_ms, [this] { return done_; }));
   return final_status_;
 }
 

@@ -21,6 +21,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,6 +65,10 @@ class ObjectFetch {
   std::unique_ptr<ObjectWriter> TakeWriter();
   void Finish(Status status);
   uint64_t ReadableLocked() const;
+  // Waits on cv_ (mu_ held through `lock`) until `ready()`; DeadlineExceeded
+  // when no byte arrives for `stall_timeout_ms`.
+  Status WaitLocked(std::unique_lock<std::mutex>& lock, int64_t stall_timeout_ms,
+                    const std::function<bool()>& ready);
 
   const RepoKey repo_;
   const std::string commit_;
