@@ -10,6 +10,8 @@
 #include "tests/fakehub/control_routes.h"
 #include "tests/fakehub/hub_errors.h"
 #include "tests/fakehub/hub_json.h"
+#include "tests/fakehub/listing_routes.h"
+#include "tests/fakehub/pagination.h"
 #include "tests/fakehub/repo_target.h"
 #include "tests/fakehub/resolve_route.h"
 #include "tests/fakehub/url.h"
@@ -20,7 +22,6 @@ namespace {
 using nlohmann::json;
 
 constexpr char kJsonType[] = "application/json; charset=utf-8";
-constexpr std::string_view kCursorPrefix = "offset:";
 
 void SetJson(httplib::Response& res, const json& body) {
   res.status = 200;
@@ -29,38 +30,6 @@ void SetJson(httplib::Response& res, const json& body) {
 
 bool IsGetOrHead(const httplib::Request& req) {
   return req.method == "GET" || req.method == "HEAD";
-}
-
-std::string EncodeCursor(size_t offset) {
-  return Base64UrlEncode(std::string(kCursorPrefix) + std::to_string(offset));
-}
-
-std::optional<size_t> DecodeCursor(std::string_view cursor) {
-  std::optional<std::string> text = Base64UrlDecode(cursor);
-  if (!text || text->compare(0, kCursorPrefix.size(), kCursorPrefix) != 0) return std::nullopt;
-  size_t offset = 0;
-  const char* begin = text->data() + kCursorPrefix.size();
-  const char* end = text->data() + text->size();
-  auto [ptr, ec] = std::from_chars(begin, end, offset);
-  if (begin == end || ec != std::errc() || ptr != end) return std::nullopt;
-  return offset;
-}
-
-// The next-page URL: same path and parameters, with a new cursor.
-std::string NextPageUrl(const ServerState& state, const RawTarget& raw, size_t offset) {
-  std::string query;
-  size_t start = 0;
-  while (start < raw.query.size()) {
-    size_t amp = raw.query.find('&', start);
-    std::string_view pair = std::string_view(raw.query).substr(
-        start, amp == std::string::npos ? std::string::npos : amp - start);
-    if (!pair.empty() && pair.substr(0, pair.find('=')) != "cursor") {
-      query += std::string(pair) + "&";
-    }
-    if (amp == std::string::npos) break;
-    start = amp + 1;
-  }
-  return state.api_base_url() + raw.path + "?" + query + "cursor=" + EncodeCursor(offset);
 }
 
 void HandleRepoInfo(httplib::Response& res, const Repo& repo, const std::string& revision,
@@ -92,9 +61,7 @@ void HandleTree(const ServerState& state, httplib::Response& res, const Repo& re
   json page = json::array();
   for (size_t i = offset; i < end; ++i)
     page.push_back(TreeEntryJson((*entries)[i], *commit, expand));
-  if (end < entries->size()) {
-    res.set_header("Link", "<" + NextPageUrl(state, raw, end) + ">; rel=\"next\"");
-  }
+  LinkNextCursor(state, raw, end, entries->size(), res);
   SetJson(res, page);
 }
 
@@ -148,40 +115,6 @@ void HandlePathsInfo(const httplib::Request& req, httplib::Response& res, const 
   SetJson(res, entries);
 }
 
-// GET /api/{models,datasets}[?author=X]: summaries of the repos of that type
-// (of that author), in fixture order, paginated like the tree.
-void HandleRepoList(const ServerState& state, httplib::Response& res, RepoType type,
-                    const RawTarget& raw, const QueryParams& query) {
-  std::optional<std::string> author = ParamValue(query, "author");
-  std::vector<const Repo*> repos;
-  for (const Repo& repo : state.hub().repos()) {
-    if (repo.type() == type && (!author || repo.card().author == *author)) repos.push_back(&repo);
-  }
-  size_t offset = 0;
-  if (std::optional<std::string> cursor = ParamValue(query, "cursor")) {
-    std::optional<size_t> decoded = DecodeCursor(*cursor);
-    if (!decoded || *decoded > repos.size()) return SetJsonError(res, 400, "Invalid cursor");
-    offset = *decoded;
-  }
-  size_t end = std::min(repos.size(), offset + state.options().page_size);
-  json page = json::array();
-  for (size_t i = offset; i < end; ++i) {
-    const Repo& repo = *repos[i];
-    page.push_back({{"_id", repo.mongo_id()},
-                    {"id", repo.id()},
-                    {"author", repo.card().author},
-                    {"private", false},
-                    {"gated", repo.gated() ? json("manual") : json(false)},
-                    {"downloads", repo.card().downloads},
-                    {"likes", repo.card().likes},
-                    {"createdAt", repo.card().created_at}});
-  }
-  if (end < repos.size()) {
-    res.set_header("Link", "<" + NextPageUrl(state, raw, end) + ">; rel=\"next\"");
-  }
-  SetJson(res, page);
-}
-
 void HandleWhoami(const httplib::Request& req, httplib::Response& res) {
   if (BearerToken(req).empty()) {
     return SetJsonError(res, 401, "Invalid credentials in Authorization header");
@@ -204,10 +137,11 @@ void HandleApi(ServerState& state, const httplib::Request& req, httplib::Respons
     if (!IsGetOrHead(req)) return SetJsonError(res, 405, "Method not allowed");
     return HandleWhoami(req, res);
   }
-  if (segments.size() == 1 && (segments[0] == "models" || segments[0] == "datasets")) {
-    if (!IsGetOrHead(req)) return SetJsonError(res, 405, "Method not allowed");
-    RepoType type = segments[0] == "models" ? RepoType::kModel : RepoType::kDataset;
-    return HandleRepoList(state, res, type, raw, query);
+  for (RepoType type : {RepoType::kModel, RepoType::kDataset, RepoType::kSpace}) {
+    if (segments.size() == 1 && segments[0] == RepoTypePlural(type)) {
+      if (!IsGetOrHead(req)) return SetJsonError(res, 405, "Method not allowed");
+      return HandleRepoList(state, res, type, raw, query);
+    }
   }
   std::optional<RepoRequest> request = ParseApiRepoRequest(state.hub(), segments);
   if (!request) return SetJsonError(res, 404, "Not Found");
@@ -226,6 +160,11 @@ void HandleApi(ServerState& state, const httplib::Request& req, httplib::Respons
     return HandleRepoInfo(res, *repo, JoinSegments(request->args, 0, request->args.size()), query);
   }
   if (request->action == "tree") return HandleTree(state, res, *repo, *request, raw, query);
+  if (request->action == "refs" && request->args.empty()) return HandleRefs(res, *repo, query);
+  if (request->action == "commits" && !request->args.empty()) {
+    return HandleCommits(state, res, *repo, JoinSegments(request->args, 0, request->args.size()),
+                         raw, query);
+  }
   SetJsonError(res, 404, "Not Found");
 }
 

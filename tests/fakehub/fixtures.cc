@@ -94,12 +94,17 @@ Repo TinyModel(const SharedBlobs& shared) {
   pr.push_back(File("notes.txt", notes));
 
   // "main" first: the first ref added is the default branch.
+  // History: C1 (tag v1) <- C2 (main) <- C3 (refs/pr/1).
   repo.AddCommit("main", Commit(CommitId("acme/tiny-model C2"), "Update weights",
-                                "2024-02-03T04:05:06.000Z", std::move(main)));
-  repo.AddCommit("v1", Commit(CommitId("acme/tiny-model C1"), "Initial commit",
-                              "2024-01-02T03:04:05.000Z", std::move(v1)));
+                                "2024-02-03T04:05:06.000Z", std::move(main),
+                                CommitId("acme/tiny-model C1"), "alice"));
+  repo.AddCommit("v1",
+                 Commit(CommitId("acme/tiny-model C1"), "Initial commit",
+                        "2024-01-02T03:04:05.000Z", std::move(v1), "", "alice"),
+                 /*tag=*/true);
   repo.AddCommit("refs/pr/1", Commit(CommitId("acme/tiny-model C3"), "Add notes",
-                                     "2024-03-04T05:06:07.000Z", std::move(pr)));
+                                     "2024-03-04T05:06:07.000Z", std::move(pr),
+                                     CommitId("acme/tiny-model C2"), "bob"));
   return repo;
 }
 
@@ -182,6 +187,13 @@ Repo TinyDataset() {
                                  MakeBlob(GenerateBytes("tiny-dataset parquet", 2 * kMiB))),
                             File("data/test.jsonl", MakeBlob(JsonLines("test", 5))),
                         }));
+  // What the Hub's parquet converter leaves on a dataset.
+  repo.AddCommit("refs/convert/parquet",
+                 Commit(CommitId("acme/tiny-dataset parquet"), "Update parquet files",
+                        "2024-01-05T00:00:00.000Z",
+                        {File("default/train/0000.parquet",
+                              MakeBlob(GenerateBytes("tiny-dataset converted", 64 * kKiB)))},
+                        "", "parquet-converter"));
   return repo;
 }
 
@@ -204,6 +216,55 @@ Repo BigModel() {
   return repo;
 }
 
+// A model transformers can load (AutoConfig, AutoTokenizer) without torch.
+Repo TinyBert() {
+  Repo repo(RepoType::kModel, "acme/tiny-bert",
+            RepoCard{"acme",
+                     "2024-06-01T00:00:00.000Z",
+                     {"transformers", "bert", "fill-mask"},
+                     "fill-mask",
+                     "transformers",
+                     77,
+                     2},
+            /*gated=*/false);
+  repo.AddCommit(
+      "main",
+      Commit(CommitId("acme/tiny-bert main"), "Add tiny bert", "2024-06-01T00:00:00.000Z",
+             {
+                 File("config.json",
+                      MakeBlob("{\"model_type\": \"bert\", \"vocab_size\": 6, \"hidden_size\": 8, "
+                               "\"num_hidden_layers\": 1, \"num_attention_heads\": 2, "
+                               "\"intermediate_size\": 16, \"max_position_embeddings\": 32}\n")),
+                 File("tokenizer_config.json",
+                      MakeBlob("{\"tokenizer_class\": \"PreTrainedTokenizerFast\", \"unk_token\": "
+                               "\"[UNK]\", \"pad_token\": \"[PAD]\", \"model_max_length\": 32}\n")),
+                 File("tokenizer.json",
+                      MakeBlob("{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,"
+                               "\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":{"
+                               "\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
+                               "\"model\":{\"type\":\"WordLevel\",\"vocab\":{\"[UNK]\":0,"
+                               "\"[PAD]\":1,\"hello\":2,\"world\":3,\"mirror\":4,\"tiny\":5},"
+                               "\"unk_token\":\"[UNK]\"}}\n")),
+             }));
+  return repo;
+}
+
+Repo TinySpace() {
+  RepoCard card{"acme", "2024-07-01T00:00:00.000Z", {"gradio"}, "", "", 0, 9};
+  card.sdk = "gradio";
+  Repo repo(RepoType::kSpace, "acme/tiny-space", std::move(card), /*gated=*/false);
+  repo.AddCommit(
+      "main",
+      Commit(CommitId("acme/tiny-space main"), "Add app", "2024-07-02T00:00:00.000Z",
+             {
+                 File("README.md", MakeBlob("---\nsdk: gradio\n---\n# tiny-space\n")),
+                 File("app.py", MakeBlob("import gradio as gr\n\ngr.Interface(lambda x: x, "
+                                         "\"text\", \"text\").launch()\n")),
+                 File("requirements.txt", MakeBlob("gradio\n")),
+             }));
+  return repo;
+}
+
 }  // namespace
 
 Hub BuildFixtures() {
@@ -215,6 +276,8 @@ Hub BuildFixtures() {
   hub.AddRepo(GatedModel());
   hub.AddRepo(TinyDataset());
   hub.AddRepo(BigModel());
+  hub.AddRepo(TinyBert());
+  hub.AddRepo(TinySpace());
   return hub;
 }
 

@@ -44,6 +44,10 @@ json RepoInfoJson(const Repo& repo, const Commit& commit, bool blobs,
     info["pipeline_tag"] = card.pipeline_tag;
   }
   if (!card.library_name.empty()) info["library_name"] = card.library_name;
+  if (repo.type() == RepoType::kSpace) {
+    info["sdk"] = card.sdk;
+    info["runtime"] = {{"stage", "RUNNING"}, {"hardware", {{"current", "cpu-basic"}}}};
+  }
   info["siblings"] = std::move(siblings);
   info["xetEnabled"] = true;
   if (expand.empty()) return info;
@@ -87,7 +91,7 @@ json ManifestJson(const Hub& hub) {
                          {"lfs", file.lfs},
                          {"etag", file.lfs ? file.blob->sha256 : file.blob->git_oid}});
       }
-      commits.push_back({{"id", id}, {"files", std::move(files)}});
+      commits.push_back({{"id", id}, {"parent", commit.parent()}, {"files", std::move(files)}});
     }
     repos.push_back({{"type", RepoTypeName(repo.type())},
                      {"id", repo.id()},

@@ -57,7 +57,30 @@ std::shared_ptr<const BlobBytes> MemoryBytes(std::string bytes) {
 }
 
 std::string_view RepoTypeName(RepoType type) {
-  return type == RepoType::kModel ? "model" : "dataset";
+  switch (type) {
+    case RepoType::kModel: return "model";
+    case RepoType::kDataset: return "dataset";
+    case RepoType::kSpace: return "space";
+  }
+  return "model";
+}
+
+std::string_view RepoTypePlural(RepoType type) {
+  switch (type) {
+    case RepoType::kModel: return "models";
+    case RepoType::kDataset: return "datasets";
+    case RepoType::kSpace: return "spaces";
+  }
+  return "models";
+}
+
+std::string_view RepoTypeUrlPrefix(RepoType type) {
+  switch (type) {
+    case RepoType::kModel: return "";
+    case RepoType::kDataset: return "datasets/";
+    case RepoType::kSpace: return "spaces/";
+  }
+  return "";
 }
 
 std::shared_ptr<const Blob> MakeBlob(std::string bytes) {
@@ -85,8 +108,13 @@ bool IsLfsPath(std::string_view path, uint64_t size) {
          EndsWith(path, ".parquet");
 }
 
-Commit::Commit(std::string id, std::string title, std::string date, std::vector<CommitFile> files)
-    : id_(std::move(id)), title_(std::move(title)), date_(std::move(date)) {
+Commit::Commit(std::string id, std::string title, std::string date, std::vector<CommitFile> files,
+               std::string parent, std::string author)
+    : id_(std::move(id)),
+      title_(std::move(title)),
+      date_(std::move(date)),
+      parent_(std::move(parent)),
+      author_(std::move(author)) {
   for (CommitFile& file : files) {
     std::string path = file.path;
     files_.emplace(std::move(path), std::move(file));
@@ -162,11 +190,32 @@ Repo::Repo(RepoType type, std::string id, RepoCard card, bool gated)
       card_(std::move(card)),
       gated_(gated) {}
 
-void Repo::AddCommit(const std::string& ref, Commit commit) {
-  if (default_branch_.empty()) default_branch_ = ref;
-  refs_[ref] = commit.id();
+void Repo::AddCommit(const std::string& ref, Commit commit, bool tag) {
   std::string id = commit.id();
-  commits_.emplace(std::move(id), std::move(commit));
+  commits_.emplace(id, std::move(commit));
+  AddRef(ref, id, tag);
+}
+
+void Repo::AddRef(const std::string& ref, const std::string& commit_id, bool tag) {
+  if (default_branch_.empty()) default_branch_ = ref;
+  refs_[ref] = commit_id;
+  if (tag) tags_[ref] = true;
+}
+
+RefKind Repo::KindOf(const std::string& ref) const {
+  if (ref.rfind("refs/pr/", 0) == 0) return RefKind::kPullRequest;
+  if (ref.rfind("refs/convert/", 0) == 0) return RefKind::kConvert;
+  return tags_.count(ref) > 0 ? RefKind::kTag : RefKind::kBranch;
+}
+
+std::vector<const Commit*> Repo::History(const Commit& commit) const {
+  std::vector<const Commit*> history;
+  for (const Commit* c = &commit; c != nullptr && history.size() <= commits_.size();) {
+    history.push_back(c);
+    auto parent = commits_.find(c->parent());
+    c = parent == commits_.end() ? nullptr : &parent->second;
+  }
+  return history;
 }
 
 const Commit* Repo::Resolve(std::string_view revision) const {

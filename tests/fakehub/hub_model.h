@@ -16,10 +16,14 @@
 
 namespace fakehub {
 
-enum class RepoType { kModel, kDataset };
+enum class RepoType { kModel, kDataset, kSpace };
 
-// "model" / "dataset".
+// "model" / "dataset" / "space".
 std::string_view RepoTypeName(RepoType type);
+// "models" / "datasets" / "spaces", as in /api/{plural}/...
+std::string_view RepoTypePlural(RepoType type);
+// "" / "datasets/" / "spaces/", as in /{prefix}{id}/resolve/...
+std::string_view RepoTypeUrlPrefix(RepoType type);
 
 // The bytes of one content: held in memory (fixtures) or read on demand from
 // a local file (--extra-file), so multi-GiB files never sit in RAM.
@@ -79,13 +83,17 @@ struct TreeEntry {
   const CommitFile* file = nullptr;  // Null for directories.
 };
 
-// A commit: a full snapshot of the repository's files.
+// A commit: a full snapshot of the repository's files, and its place in the
+// history (the parent it was made on, "" for a first commit).
 class Commit {
  public:
-  Commit(std::string id, std::string title, std::string date, std::vector<CommitFile> files);
+  Commit(std::string id, std::string title, std::string date, std::vector<CommitFile> files,
+         std::string parent = "", std::string author = "acme-bot");
 
   const std::string& id() const { return id_; }
   const std::string& title() const { return title_; }
+  const std::string& parent() const { return parent_; }
+  const std::string& author() const { return author_; }
   // ISO-8601 with milliseconds and "Z", as the Hub prints dates.
   const std::string& date() const { return date_; }
   // All files, sorted by path.
@@ -105,6 +113,8 @@ class Commit {
   std::string id_;
   std::string title_;
   std::string date_;
+  std::string parent_;
+  std::string author_;
   std::map<std::string, CommitFile> files_;
   std::map<std::string, std::string> directory_oids_;  // Folder path -> tree oid.
 };
@@ -118,7 +128,12 @@ struct RepoCard {
   std::string library_name;  // May be empty.
   int64_t downloads = 0;
   int64_t likes = 0;
+  std::string sdk;           // Spaces only ("gradio", "static", ...).
 };
+
+// What a ref is: a branch (refs/heads/NAME), a tag (refs/tags/NAME), a
+// pull request (refs/pr/N) or a convert (refs/convert/NAME).
+enum class RefKind { kBranch, kTag, kPullRequest, kConvert };
 
 // A repository with its refs and commits.
 class Repo {
@@ -137,8 +152,15 @@ class Repo {
   const std::map<std::string, Commit>& commits() const { return commits_; }
 
   // Adds a commit and points `ref` at it. The first ref added is the default
-  // branch. Used only while building fixtures.
-  void AddCommit(const std::string& ref, Commit commit);
+  // branch. A ref named "refs/pr/N" is a pull request, "refs/convert/X" a
+  // convert, any other a branch unless `tag`. Used only while building
+  // fixtures.
+  void AddCommit(const std::string& ref, Commit commit, bool tag = false);
+  // Points another ref at a commit already added.
+  void AddRef(const std::string& ref, const std::string& commit_id, bool tag = false);
+  RefKind KindOf(const std::string& ref) const;
+  // The commits reachable from `commit` by parents, newest first.
+  std::vector<const Commit*> History(const Commit& commit) const;
   // Resolves a revision: a ref name, "HEAD" (the default branch) or a commit
   // id of this repository. Null when unknown.
   const Commit* Resolve(std::string_view revision) const;
@@ -151,6 +173,7 @@ class Repo {
   bool gated_;
   std::string default_branch_;
   std::map<std::string, std::string> refs_;
+  std::map<std::string, bool> tags_;  // ref names that are tags
   std::map<std::string, Commit> commits_;
 };
 

@@ -9,8 +9,8 @@
 namespace fakehub {
 namespace {
 
-constexpr std::array<std::string_view, 6> kApiActions = {"revision", "tree",           "paths-info",
-                                                         "resolve",  "xet-read-token", "commits"};
+constexpr std::array<std::string_view, 7> kApiActions = {
+    "revision", "tree", "paths-info", "resolve", "xet-read-token", "commits", "refs"};
 
 // How many leading segments form the repo id (1 or 2).
 size_t RepoIdLength(const Hub& hub, RepoType type, const std::vector<std::string>& segments,
@@ -46,15 +46,12 @@ RepoRequest MakeRequest(RepoType type, const std::vector<std::string>& segments,
 std::optional<RepoRequest> ParseApiRepoRequest(const Hub& hub,
                                                const std::vector<std::string>& segments) {
   if (segments.size() < 2) return std::nullopt;
-  RepoType type;
-  if (segments[0] == "models") {
-    type = RepoType::kModel;
-  } else if (segments[0] == "datasets") {
-    type = RepoType::kDataset;
-  } else {
-    return std::nullopt;
+  for (RepoType type : {RepoType::kModel, RepoType::kDataset, RepoType::kSpace}) {
+    if (segments[0] == RepoTypePlural(type)) {
+      return MakeRequest(type, segments, 1, RepoIdLength(hub, type, segments, 1));
+    }
   }
-  return MakeRequest(type, segments, 1, RepoIdLength(hub, type, segments, 1));
+  return std::nullopt;
 }
 
 std::optional<RepoRequest> ParseResolveRequest(const Hub& hub,
@@ -64,7 +61,10 @@ std::optional<RepoRequest> ParseResolveRequest(const Hub& hub,
   if (!segments.empty() && segments[0] == "datasets") {
     type = RepoType::kDataset;
     first = 1;
-  } else if (!segments.empty() && (segments[0] == "spaces" || segments[0] == "api")) {
+  } else if (!segments.empty() && segments[0] == "spaces") {
+    type = RepoType::kSpace;
+    first = 1;
+  } else if (!segments.empty() && segments[0] == "api") {
     return std::nullopt;
   }
   if (segments.size() <= first) return std::nullopt;

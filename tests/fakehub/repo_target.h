@@ -26,11 +26,12 @@ struct RepoRequest {
 };
 
 // `segments` are the decoded segments after "/api/"; the first one must be
-// "models" or "datasets". Nullopt when the target names no repository.
+// "models", "datasets" or "spaces". Nullopt when the target names no
+// repository.
 std::optional<RepoRequest> ParseApiRepoRequest(const Hub& hub,
                                                const std::vector<std::string>& segments);
 
-// `segments` are all decoded segments of a "/[datasets/]{id}/resolve/..."
+// `segments` are all decoded segments of a "/[datasets/|spaces/]{id}/resolve/..."
 // target. Nullopt when it is not a resolve URL of a supported repo type.
 std::optional<RepoRequest> ParseResolveRequest(const Hub& hub,
                                                const std::vector<std::string>& segments);

@@ -36,7 +36,7 @@ std::string SignedCdnUrl(ServerState& state, const Blob& blob) {
 void SetLfsHeaders(ServerState& state, httplib::Response& res, const Repo& repo,
                    const Commit& commit, const CommitFile& file) {
   const Blob& blob = *file.blob;
-  std::string api_type = repo.type() == RepoType::kModel ? "models" : "datasets";
+  std::string api_type(RepoTypePlural(repo.type()));
   res.set_header("X-Linked-Etag", Quoted(blob.sha256));
   const bool wrong_size = state.faults().Take(Fault::kWrongSize);
   res.set_header("X-Linked-Size", std::to_string(blob.size() + (wrong_size ? 1 : 0)));
@@ -57,7 +57,7 @@ void ServeRegularFile(httplib::Request const& req, httplib::Response& res, const
 
 void ServeXetFileInfo(const ServerState& state, httplib::Response& res, const Repo& repo,
                       const Commit& commit, const CommitFile& file) {
-  std::string api_type = repo.type() == RepoType::kModel ? "models" : "datasets";
+  std::string api_type(RepoTypePlural(repo.type()));
   nlohmann::json info = {{"casUrl", state.api_base_url() + "/cas"},
                          {"hash", file.blob->xet_hash},
                          {"refreshUrl", state.api_base_url() + "/api/" + api_type + "/" +

@@ -120,21 +120,57 @@ pass "errors, gating, whoami"
 # --- Repo listing by author (hubmirror sync org/*) ---------------------------
 url="$API/api/models?author=acme" pages=0
 : >"$WORK/ids"
-while [[ -n "$url" && $pages -lt 10 ]]; do  # 4 repos, 2 per page
+while [[ -n "$url" && $pages -lt 10 ]]; do  # 5 repos, 2 per page
   fetch "$url"
   expect_status 200 "models of acme, page $pages"
   jq -r '.[].id' "$WORK/body" >>"$WORK/ids"
   url=$(header Link | sed -n 's/^<\(http[^>]*\)>; rel="next"$/\1/p')
   pages=$((pages + 1))
 done
-[[ $pages == 2 ]] || fail "models of acme: $pages pages, want 2"
-[[ "$(sort "$WORK/ids" | tr '\n' ' ')" == "acme/big-model acme/gated-model acme/tiny-model acme/tiny-model-ft " ]] ||
+[[ $pages == 3 ]] || fail "models of acme: $pages pages, want 3"
+[[ "$(sort "$WORK/ids" | tr '\n' ' ')" == "acme/big-model acme/gated-model acme/tiny-bert acme/tiny-model acme/tiny-model-ft " ]] ||
   fail "models of acme: $(tr '\n' ' ' <"$WORK/ids")"
 fetch "$API/api/datasets?author=acme"
 expect_jq '[.[].id]' '["acme/tiny-dataset"]' "datasets of acme"
 fetch "$API/api/models?author=nobody"
 expect_jq 'length' '0' "models of nobody"
+fetch "$API/api/models?search=TINY&sort=downloads&limit=10"
+expect_jq '[.[].id]' '["acme/tiny-model","acme/tiny-bert","acme/tiny-model-ft"]' "search, sort"
+fetch "$API/api/models?search=tiny&sort=downloads&direction=1&limit=10&filter=transformers"
+expect_jq '[.[].id]' '["acme/tiny-model-ft","acme/tiny-bert","acme/tiny-model"]' "ascending, filter"
+fetch "$API/api/models?filter=fill-mask&expand=downloads"
+expect_jq '[.[] | keys, .id, .downloads]' '[["_id","downloads","id"],"acme/tiny-bert",77]' "expand"
+fetch "$API/api/models?author=gpt-mini&full=true"
+expect_jq '.[0].siblings | length' '2' "full listing"
+fetch "$API/api/spaces"
+expect_jq '[.[].id, .[].sdk]' '["acme/tiny-space","gradio"]' "spaces"
+fetch "$API/api/models?sort=likes&direction=2"
+expect_status 400 "bad direction"
 pass "repo listing"
+
+# --- Refs and commits ---------------------------------------------------------
+fetch "$API/api/models/acme/tiny-model/refs"
+expect_jq '[.branches[].ref, .tags[].ref, (.converts | length), has("pullRequests")]' \
+  '["refs/heads/main","refs/tags/v1",0,false]' "refs"
+fetch "$API/api/models/acme/tiny-model/refs?include_prs=1"
+expect_jq '[.pullRequests[].ref]' '["refs/pr/1"]' "refs with PRs"
+fetch "$API/api/datasets/acme/tiny-dataset/refs"
+expect_jq '[.converts[] | [.name, .ref]]' '[["parquet","refs/convert/parquet"]]' "converts"
+fetch "$API/api/models/acme/tiny-model/commits/refs%2Fpr%2F1?limit=2"
+expect_jq '[.[].title, .[0].authors[0].user]' '["Add notes","Update weights","bob"]' "commits"
+expect_header X-Total-Count 3 "commit count"
+next=$(header Link | sed -n 's/^<\(http[^>]*\)>; rel="next"$/\1/p')
+[[ -n "$next" ]] || fail "commits: no next page"
+fetch "$next"
+expect_jq '[.[].title]' '["Initial commit"]' "commits page 2"
+[[ -z "$(header Link)" ]] || fail "commits: a page after the last"
+fetch "$API/api/models/acme/tiny-model/commits/main?expand%5B%5D=formatted"
+expect_jq '[.[].formatted.title]' '["<p>Update weights</p>","<p>Initial commit</p>"]' "formatted"
+fetch "$API/api/models/acme/tiny-model/commits/nope"
+expect_header X-Error-Code RevisionNotFound "commits of an unknown revision"
+fetch "$API/spaces/acme/tiny-space/resolve/main/app.py"
+expect_status 200 "space file"
+pass "refs, commits, spaces"
 
 # --- Tree, pagination, paths-info -------------------------------------------
 collect_tree() {  # collect_tree URL: follows Link rel="next", prints paths.
