@@ -69,6 +69,7 @@ class CurlUpstream final : public Upstream {
   Status Download(const RepoKey& repo, const std::string& commit, const std::string& path,
                   uint64_t offset, uint64_t expected_size, const ByteSink& sink) override;
   Result<std::vector<std::string>> ListRepos(RepoType type, const std::string& author) override;
+  Result<ApiPage> GetApiPage(const std::string& path_and_query) override;
 
  private:
   // Receives the body of one page of a paginated listing.
@@ -254,6 +255,41 @@ Result<std::vector<std::string>> CurlUpstream::ListRepos(RepoType type,
     return Status::Ok();
   }));
   return ids;
+}
+
+Result<ApiPage> CurlUpstream::GetApiPage(const std::string& path_and_query) {
+  if (path_and_query.rfind("/api/", 0) != 0) {
+    return Status::InvalidArgument("not an API path: " + path_and_query);
+  }
+  HM_ASSIGN_OR_RETURN(CurlEasyPtr curl, MakeHandle());
+  Request req;
+  req.url = options_.endpoint + path_and_query;
+  HM_ASSIGN_OR_RETURN(Response r, Fetch(curl.get(), req, RedirectPolicy::kFollow));
+  const std::string what = DescribeRequest("GET", req.url);
+  if (!IsJsonDocument(r.body)) {
+    return BadUpstreamAnswer(StatusCode::kInvalidArgument, what + ": the answer is not JSON");
+  }
+  ApiPage page;
+  page.body = std::move(r.body);
+  if (const std::string* total = r.Header("x-total-count")) {
+    uint64_t n = 0;
+    if (ParseUint(*total, &n) && n < (uint64_t{1} << 62)) page.total_count = static_cast<int64_t>(n);
+  }
+  std::optional<std::string> next = ParseNextLink(r.JoinedHeader("link"));
+  if (next) {
+    const std::string base = options_.endpoint + "/api/";
+    if (next->rfind(base, 0) != 0) {
+      return BadUpstreamAnswer(StatusCode::kInvalidArgument,
+                               what + ": next page link points outside the upstream's API: " +
+                                   DescribeRequest("GET", *next).substr(4));
+    }
+    page.next = next->substr(options_.endpoint.size());
+    if (page.next == path_and_query) {
+      return BadUpstreamAnswer(StatusCode::kInvalidArgument,
+                               what + ": next page link repeats the page");
+    }
+  }
+  return page;
 }
 
 Result<std::vector<EntryRecord>> CurlUpstream::PathsInfo(const RepoKey& repo,

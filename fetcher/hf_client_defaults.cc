@@ -29,14 +29,7 @@ EnvLookup ProcessEnvLookup() {
 
 Result<RepoKey> ParseRepoSpec(std::string_view spec) {
   RepoKey repo;
-  constexpr std::string_view kDatasets = "datasets/";
-  constexpr std::string_view kModels = "models/";
-  if (spec.substr(0, kDatasets.size()) == kDatasets) {
-    repo.type = RepoType::kDataset;
-    spec.remove_prefix(kDatasets.size());
-  } else if (spec.substr(0, kModels.size()) == kModels) {
-    spec.remove_prefix(kModels.size());
-  }
+  repo.type = TakeRepoTypePrefix(&spec);
   repo.id = std::string(spec);
   if (Status valid = ValidateRepoId(repo.id); !valid.ok()) {
     return Status::InvalidArgument("bad repo '" + std::string(spec) + "' (expected org/name, " +

@@ -139,6 +139,46 @@ Result<RevisionInfo> ParseRevisionInfoImpl(std::string_view text) {
   return info;
 }
 
+Result<std::vector<EntryRecord>> ParseSiblingFilesImpl(std::string_view text) {
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return Status::InvalidArgument("repo info is not a JSON object");
+  auto siblings = j.find("siblings");
+  if (siblings == j.end() || !siblings->is_array()) {
+    return Status::InvalidArgument("repo info lists no siblings");
+  }
+  std::vector<EntryRecord> files;
+  files.reserve(siblings->size());
+  for (size_t i = 0; i < siblings->size(); ++i) {
+    const Json& s = (*siblings)[i];
+    auto bad = [i](const std::string& why) {
+      return Status::InvalidArgument("sibling #" + std::to_string(i) + ": " + why);
+    };
+    if (!s.is_object()) return bad("not an object");
+    const std::string* path = GetString(s, "rfilename");
+    const std::string* oid = GetString(s, "blobId");
+    EntryRecord e;
+    if (path == nullptr || oid == nullptr || !IsHex(*oid, 40) || !GetSize(s, "size", &e.size)) {
+      return bad("no rfilename, blobId and size (repo info without blobs=true)");
+    }
+    if (Status st = ValidateRepoPath(*path); !st.ok()) return bad(st.message());
+    e.path = *path;
+    e.oid = ToLower(*oid);
+    auto lfs = s.find("lfs");
+    if (lfs != s.end() && !lfs->is_null()) {
+      const std::string* sha = lfs->is_object() ? GetString(*lfs, "sha256") : nullptr;
+      uint64_t lfs_size = 0;
+      if (sha == nullptr || !IsHex(*sha, 64) || !GetSize(*lfs, "size", &lfs_size) ||
+          lfs_size != e.size || !GetSize(*lfs, "pointerSize", &e.lfs_pointer_size)) {
+        return bad("malformed 'lfs' of '" + *path + "'");
+      }
+      e.is_lfs = true;
+      e.lfs_sha256 = ToLower(*sha);
+    }
+    files.push_back(std::move(e));
+  }
+  return files;
+}
+
 Result<std::vector<std::string>> ParseRepoIdsImpl(std::string_view text) {
   Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::InvalidArgument("upstream repo list is not valid JSON");
@@ -198,6 +238,19 @@ Result<RevisionInfo> ParseRevisionInfo(std::string_view json) {
   } catch (const std::exception& e) {
     return Status::Internal(std::string("parsing upstream repo info: ") + e.what());
   }
+}
+
+Result<std::vector<EntryRecord>> ParseSiblingFiles(std::string_view info_json) {
+  try {
+    return ParseSiblingFilesImpl(info_json);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("parsing repo info siblings: ") + e.what());
+  }
+}
+
+bool IsJsonDocument(std::string_view text) {
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return !j.is_discarded() && (j.is_object() || j.is_array());
 }
 
 Result<std::vector<std::string>> ParseRepoIds(std::string_view json) {

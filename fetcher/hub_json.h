@@ -28,10 +28,19 @@ Result<std::vector<EntryRecord>> ParseTreeEntries(std::string_view json);
 // the top-level "xetEnabled" and "xetHash" in each of "siblings".
 Result<RevisionInfo> ParseRevisionInfo(std::string_view json);
 
+// The files a repo-info object (fetched with blobs=true) lists in its
+// "siblings": {"rfilename", "size", "blobId", "lfs": {"sha256", "size",
+// "pointerSize"}} as file entries. InvalidArgument when a sibling lacks that
+// metadata (repo info without blobs=true) or is malformed.
+Result<std::vector<EntryRecord>> ParseSiblingFiles(std::string_view info_json);
+
 // An array of repo summaries, as /api/models?author=X answers:
 //   [{"_id":"...","id":"org/name",...}, ...]
 // Returns the "id" of each; every id must pass ValidateRepoId().
 Result<std::vector<std::string>> ParseRepoIds(std::string_view json);
+
+// Whether `text` is one well-formed JSON value (object or array).
+bool IsJsonDocument(std::string_view text);
 
 // Percent-encodes each '/'-separated segment of a repo path (RFC 3986
 // unreserved characters stay), keeping the '/' separators.

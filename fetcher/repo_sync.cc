@@ -15,7 +15,7 @@ constexpr int kMaxConcurrency = 64;
 // "acme/x@main" / "datasets/acme/x@main": how a revision is named in messages
 // (the same spelling the `sync` command accepts).
 std::string Describe(const RepoKey& repo, const std::string& revision) {
-  return std::string(RepoTypeUrlPrefix(repo.type)) + repo.id + "@" + revision;
+  return repo.DisplayId() + "@" + revision;
 }
 
 // Prefixes a failure with what was being synced and appends how to fix it.
@@ -161,7 +161,7 @@ RevisionSyncReport RepoSyncer::SyncRevision(const RepoKey& repo, const std::stri
     ++report.files_selected;
     Result<bool> stored = IsStored(entry);
     if (!stored.ok()) return fail(entry.path, stored.status());
-    std::string name = std::string(RepoTypeUrlPrefix(repo.type)) + repo.id + "/" + entry.path;
+    std::string name = repo.DisplayId() + "/" + entry.path;
     if (*stored) {
       progress->AddPlanned(1, entry.size);
       progress->FileStarted(name, entry.size);

@@ -7,7 +7,8 @@ namespace hubmirror {
 namespace {
 
 constexpr char kForms[] =
-    "expected org/name[@rev], datasets/org/name[@rev] or org/* (datasets/org/*)";
+    "expected org/name[@rev], datasets/org/name[@rev], spaces/org/name[@rev] or org/* "
+    "(datasets/org/*, spaces/org/*)";
 
 void AppendUnique(const std::vector<std::string>& from, std::vector<std::string>* to) {
   for (const std::string& s : from) {
@@ -42,7 +43,7 @@ void AddTarget(const RepoKey& repo, const SyncRepoSpec& spec, std::vector<SyncTa
 }  // namespace
 
 std::string SyncRepoSpec::ToString() const {
-  return std::string(RepoTypeUrlPrefix(type)) + id + (whole_author ? "/*" : "");
+  return RepoKey{type, id}.DisplayId() + (whole_author ? "/*" : "");
 }
 
 Result<SyncRepoSpec> ParseSyncRepoSpec(std::string_view text) {
@@ -58,14 +59,7 @@ Result<SyncRepoSpec> ParseSyncRepoSpec(std::string_view text) {
     spec.revisions.push_back(std::move(revision));
     rest = rest.substr(0, at);
   }
-  if (rest.rfind("datasets/", 0) == 0) {
-    spec.type = RepoType::kDataset;
-    rest.remove_prefix(9);
-  } else if (rest.rfind("models/", 0) == 0) {
-    rest.remove_prefix(7);
-  } else if (rest.rfind("spaces/", 0) == 0) {
-    return bad("spaces are not mirrored");
-  }
+  spec.type = TakeRepoTypePrefix(&rest);
   if (rest.size() >= 2 && rest.substr(rest.size() - 2) == "/*") {
     spec.whole_author = true;
     rest.remove_suffix(2);

@@ -38,6 +38,9 @@ struct UpstreamOptions {
   long backoff_initial_ms = 200;
   long backoff_max_ms = 5'000;
   int max_redirects = 5;
+  // In a chain of upstreams: after this upstream could not be reached, the
+  // next one is asked instead for this long (UpstreamChain).
+  int64_t hold_off_seconds = 30;
 };
 
 // Repo info at one revision.
@@ -52,6 +55,17 @@ struct FileHead {
   std::string etag;    // X-Linked-Etag or ETag, normalized (no W/, no quotes)
   uint64_t size = 0;   // X-Linked-Size or Content-Length
   bool is_lfs = false; // the resolve answered with a redirect to a CDN
+};
+
+// One page of a read-only API document the mirror passes on to clients:
+// the refs of a repo, its commit history, a listing of repos.
+struct ApiPage {
+  std::string body;  // the upstream's JSON (checked to be JSON), otherwise unchanged
+  // The next page as a path and query relative to the endpoint
+  // ("/api/models?author=x&cursor=..."), or "" on the last page.
+  std::string next;
+  // The upstream's X-Total-Count (the number of commits), or -1.
+  int64_t total_count = -1;
 };
 
 // Receives body bytes in order; a non-OK status stops the transfer.
@@ -90,6 +104,14 @@ class Upstream {
   // upstreams (test fakes) that cannot list.
   virtual Result<std::vector<std::string>> ListRepos(RepoType type, const std::string& author) {
     return Status::FailedPrecondition("this upstream cannot list the repos of '" + author + "'");
+  }
+  // GET {endpoint}{path_and_query}: one page of a JSON document under /api/
+  // (refs, commits, listings). `path_and_query` starts with "/api/" and is
+  // built by the caller from validated, percent-encoded parts. A next-page
+  // link that leaves the endpoint is a bad upstream answer (502). The default
+  // answers FailedPrecondition, for upstreams (test fakes) without it.
+  virtual Result<ApiPage> GetApiPage(const std::string& path_and_query) {
+    return Status::FailedPrecondition("this upstream cannot answer " + path_and_query);
   }
 };
 

@@ -161,7 +161,7 @@ Status DecodeRepo(const json& j, const ObjectLookup& lookup, uint64_t version,
   std::string type;
   HM_RETURN_IF_ERROR(GetString(j, "type", "repo", &type));
   HM_RETURN_IF_ERROR(GetString(j, "id", "repo", &repo->repo.id));
-  if (type != "model" && type != "dataset") return Bad("repo " + repo->repo.id, "type must be model or dataset");
+  if (!IsRepoTypeName(type)) return Bad("repo " + repo->repo.id, "type must be model, dataset or space");
   repo->repo.type = RepoTypeFromName(type);
   const std::string where = repo->repo.ToString();
   if (Status s = ValidateRepoId(repo->repo.id); !s.ok()) return Bad(where, s.message());

@@ -9,8 +9,6 @@
 namespace hubmirror {
 namespace {
 
-constexpr std::string_view kDatasetPrefix = "datasets/";
-
 // What one selected commit needs, while planning.
 struct PlannedCommit {
   std::string revision;  // as asked for (ref name or commit), for messages
@@ -18,7 +16,7 @@ struct PlannedCommit {
 };
 
 std::string SyncHint(const BundleRepoSpec& spec, const std::string& revision) {
-  std::string id = spec.repo.type == RepoType::kDataset ? "datasets/" + spec.repo.id : spec.repo.id;
+  const std::string id = spec.repo.DisplayId();
   return "run `hubmirror sync " + id + "@" + revision + "` first";
 }
 
@@ -141,7 +139,7 @@ Status PlanSpec(Index* index, ObjectStore* store, const BundleRepoSpec& spec,
 }  // namespace
 
 std::string BundleRepoSpec::ToString() const {
-  std::string text = repo.type == RepoType::kDataset ? "datasets/" + repo.id : repo.id;
+  std::string text = repo.DisplayId();
   return revision.empty() ? text : text + "@" + revision;
 }
 
@@ -156,10 +154,7 @@ Result<BundleRepoSpec> ParseBundleRepoSpec(std::string_view text) {
                                      (s.ok() ? std::string("empty") : s.message()));
     }
   }
-  if (id.substr(0, kDatasetPrefix.size()) == kDatasetPrefix) {
-    spec.repo.type = RepoType::kDataset;
-    id.remove_prefix(kDatasetPrefix.size());
-  }
+  spec.repo.type = TakeRepoTypePrefix(&id);
   spec.repo.id = std::string(id);
   if (Status s = ValidateRepoId(spec.repo.id); !s.ok()) {
     return Status::InvalidArgument("'" + std::string(text) +

@@ -69,6 +69,15 @@ std::string GitBlobSha1Hex(std::string_view data) {
   return h.FinishHex();
 }
 
+std::string GitObjectSha1Hex(std::string_view type, std::string_view content) {
+  EvpCtx ctx(EVP_sha1());
+  std::string header = std::string(type) + " " + std::to_string(content.size());
+  header.push_back('\0');
+  ctx.Update(header.data(), header.size());
+  ctx.Update(content.data(), content.size());
+  return ctx.FinishHex();
+}
+
 bool IsLowerHex(std::string_view s, size_t digits) {
   if (s.size() != digits) return false;
   for (char c : s) {

@@ -48,6 +48,8 @@ class GitBlobHasher {
 
 std::string Sha256Hex(std::string_view data);
 std::string GitBlobSha1Hex(std::string_view data);
+// The id of a git object: sha1("<type> <size>\0" + content), lower-case hex.
+std::string GitObjectSha1Hex(std::string_view type, std::string_view content);
 // True for exactly `digits` lower-case hex characters.
 bool IsLowerHex(std::string_view s, size_t digits);
 

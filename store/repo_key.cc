@@ -65,14 +65,55 @@ Status ValidateSlashPath(std::string_view s, const char* what, size_t max_len) {
 
 std::string RepoKey::ToString() const { return std::string(RepoTypePlural(type)) + "/" + id; }
 
-const char* RepoTypeName(RepoType t) { return t == RepoType::kDataset ? "dataset" : "model"; }
+std::string RepoKey::DisplayId() const { return std::string(RepoTypeUrlPrefix(type)) + id; }
 
-RepoType RepoTypeFromName(std::string_view name) {
-  return name == "dataset" ? RepoType::kDataset : RepoType::kModel;
+const char* RepoTypeName(RepoType t) {
+  switch (t) {
+    case RepoType::kModel: return "model";
+    case RepoType::kDataset: return "dataset";
+    case RepoType::kSpace: return "space";
+  }
+  return "model";
 }
 
-const char* RepoTypePlural(RepoType t) { return t == RepoType::kDataset ? "datasets" : "models"; }
-const char* RepoTypeUrlPrefix(RepoType t) { return t == RepoType::kDataset ? "datasets/" : ""; }
+RepoType RepoTypeFromName(std::string_view name) {
+  if (name == "dataset") return RepoType::kDataset;
+  if (name == "space") return RepoType::kSpace;
+  return RepoType::kModel;
+}
+
+bool IsRepoTypeName(std::string_view name) {
+  return name == "model" || name == "dataset" || name == "space";
+}
+
+const char* RepoTypePlural(RepoType t) {
+  switch (t) {
+    case RepoType::kModel: return "models";
+    case RepoType::kDataset: return "datasets";
+    case RepoType::kSpace: return "spaces";
+  }
+  return "models";
+}
+
+const char* RepoTypeUrlPrefix(RepoType t) {
+  switch (t) {
+    case RepoType::kModel: return "";
+    case RepoType::kDataset: return "datasets/";
+    case RepoType::kSpace: return "spaces/";
+  }
+  return "";
+}
+
+RepoType TakeRepoTypePrefix(std::string_view* text) {
+  for (RepoType t : kAllRepoTypes) {
+    const std::string prefix = std::string(RepoTypePlural(t)) + "/";
+    if (text->substr(0, prefix.size()) == prefix) {
+      text->remove_prefix(prefix.size());
+      return t;
+    }
+  }
+  return RepoType::kModel;
+}
 
 Status ValidateRepoId(std::string_view id) {
   if (id.size() > kMaxRepoIdLength) {

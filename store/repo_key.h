@@ -1,4 +1,4 @@
-// RepoKey names a repository on the Hub (a model or a dataset), and the
+// RepoKey names a repository on the Hub (a model, a dataset or a space), and the
 // validators here are the single gate every repo id, revision and file path
 // passes before it reaches the index, the store or an upstream URL.
 //
@@ -17,25 +17,38 @@
 
 namespace hubmirror {
 
-enum class RepoType { kModel, kDataset };
+enum class RepoType { kModel, kDataset, kSpace };
 
 struct RepoKey {
   RepoType type = RepoType::kModel;
   std::string id;  // "org/name", or a legacy "name" without namespace
 
   bool operator==(const RepoKey&) const = default;
-  // "models/org/name" or "datasets/org/name": unique, for logs and keys.
+  // "models/org/name", "datasets/org/name" or "spaces/org/name": unique, for
+  // logs and keys.
   std::string ToString() const;
+  // How users and the Hub's URLs name it: "org/name" for a model,
+  // "datasets/org/name", "spaces/org/name" (what access patterns match).
+  std::string DisplayId() const;
 };
 
-// "model" / "dataset": how the index, bundles, logs and JSON documents
-// spell a type; RepoTypeFromName reads it back (anything else is a model).
+// "model" / "dataset" / "space": how the index, bundles, logs and JSON
+// documents spell a type; RepoTypeFromName reads it back (anything else is a
+// model; use IsRepoTypeName to refuse unknown names).
 const char* RepoTypeName(RepoType t);
 RepoType RepoTypeFromName(std::string_view name);
-// "models" / "datasets", as in /api/{plural}/...
+bool IsRepoTypeName(std::string_view name);
+// "models" / "datasets" / "spaces", as in /api/{plural}/...
 const char* RepoTypePlural(RepoType t);
-// "" / "datasets/", as in /{prefix}{id}/resolve/...
+// "" / "datasets/" / "spaces/", as in /{prefix}{id}/resolve/...
 const char* RepoTypeUrlPrefix(RepoType t);
+// Every type, in the order listings show them.
+inline constexpr RepoType kAllRepoTypes[] = {RepoType::kModel, RepoType::kDataset,
+                                             RepoType::kSpace};
+
+// Removes a leading "models/", "datasets/" or "spaces/" from `*text` and
+// returns the type it names; a text without one is a model.
+RepoType TakeRepoTypePrefix(std::string_view* text);
 
 constexpr size_t kMaxRepoIdLength = 96 * 2 + 1;
 constexpr size_t kMaxRevisionLength = 256;

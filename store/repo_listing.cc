@@ -92,7 +92,7 @@ std::string RepoListingTable(const std::vector<RepoListing>& repos, int64_t now_
     }
     const std::string files = std::to_string(r.files_stored) + "/" + std::to_string(r.files);
     std::snprintf(line, sizeof(line), "%-44s %-24s %11s %12s %12s %-8s %s\n",
-                  ((r.repo.type == RepoType::kDataset ? "datasets/" : "") + r.repo.id).c_str(),
+                  r.repo.DisplayId().c_str(),
                   revisions.c_str(), files.c_str(), FormatByteSize(r.usage.logical_bytes).c_str(),
                   FormatByteSize(r.usage.stored_bytes).c_str(), pinned.c_str(), access.c_str());
     out += line;

@@ -117,7 +117,7 @@ std::string StorageUsageTable(const StorageUsage& usage) {
                 "logical", "file-dedup", "stored", "saving");
   std::string out = header;
   for (const RepoUsage& r : usage.repos) {
-    out += Row((r.repo.type == RepoType::kDataset ? "datasets/" : "") + r.repo.id, r.figures);
+    out += Row(r.repo.DisplayId(), r.figures);
   }
   out += Row("total", usage.total);
   return out;
