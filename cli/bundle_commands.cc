@@ -47,7 +47,7 @@ std::unordered_map<std::string, std::string> ObjectFileNames(const BundleManifes
   }
   std::unordered_map<std::string, std::pair<std::string, uint64_t>> first_and_count;
   for (const RepoSnapshot& repo : manifest.repos) {
-    const std::string prefix = std::string(RepoTypeUrlPrefix(repo.repo.type)) + repo.repo.id + "/";
+    const std::string prefix = repo.repo.DisplayId() + "/";
     for (const CommitSnapshot& commit : repo.commits) {
       for (const EntryRecord& e : commit.entries) {
         if (e.is_directory) continue;
@@ -73,7 +73,7 @@ std::string RepoLines(const BundleManifest& manifest) {
   for (const RepoSnapshot& repo : manifest.repos) {
     std::string refs;
     for (const NamedRef& ref : repo.refs) refs += (refs.empty() ? "" : ", ") + ref.name;
-    out += "  " + std::string(RepoTypeUrlPrefix(repo.repo.type)) + repo.repo.id + ": " +
+    out += "  " + repo.repo.DisplayId() + ": " +
            (refs.empty() ? "no refs (served by commit id)" : refs) + " (" +
            std::to_string(repo.commits.size()) +
            (repo.commits.size() == 1 ? " commit)\n" : " commits)\n");

@@ -4,12 +4,17 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "server/options.h"
 
 namespace hubmirror {
 
+// `upstreams` (the --upstream flags, in order), when not empty, replace the
+// configured list: the first keeps the settings of the first configured
+// upstream (timeouts, token), the others its timeouts but no token. HF_TOKEN
+// is the first upstream's token.
 Result<ServerOptions> LoadCommonOptions(const std::string& config_path, const std::string& store,
-                                        const std::string& upstream);
+                                        const std::vector<std::string>& upstreams);
 
 }  // namespace hubmirror

@@ -13,6 +13,8 @@
 #include "cli/common_options.h"
 
 #include "fetcher/upstream.h"
+#include "server/upstreams.h"
+#include "server/api_documents.h"
 #include "server/health_endpoints.h"
 #include "server/hub_server.h"
 #include "server/metered_upstream.h"
@@ -24,6 +26,7 @@
 #include "server/sync_scheduler.h"
 #include "server/web_ui.h"
 #include "store/env.h"
+#include "store/api_document_cache.h"
 #include "store/index.h"
 #include "store/chunked_object_store.h"
 #include "store/retention_db.h"
@@ -41,7 +44,7 @@ struct ServeFlags {
   std::string config;
   std::string listen;
   std::string store;
-  std::string upstream;
+  std::vector<std::string> upstreams;
   bool offline = false;
   int64_t revision_ttl = -1;
   std::string access_log;
@@ -51,7 +54,7 @@ struct ServeFlags {
 // Defaults, then the config file, then flags, then HF_TOKEN; validated once.
 Result<ServerOptions> ResolveServeOptions(const ServeFlags& flags) {
   HM_ASSIGN_OR_RETURN(ServerOptions options,
-                      LoadCommonOptions(flags.config, flags.store, flags.upstream));
+                      LoadCommonOptions(flags.config, flags.store, flags.upstreams));
   if (!flags.listen.empty()) HM_RETURN_IF_ERROR(ParseListenAddress(flags.listen, &options));
   if (flags.offline) options.offline = true;
   if (flags.revision_ttl >= 0) options.revision_ttl_seconds = flags.revision_ttl;
@@ -71,8 +74,10 @@ void AddServeCommand(CLI::App* app, CommandRegistry* registry) {
   serve->add_option("--config", flags->config, "TOML config file (flags override it)");
   serve->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   serve->add_option("--store", flags->store, "Store directory (default ./data)");
-  serve->add_option("--upstream", flags->upstream,
-                    "Upstream hub URL (default https://huggingface.co)");
+  serve->add_option("--upstream", flags->upstreams,
+                    "Upstream hub URL (default https://huggingface.co); repeat for fallbacks, "
+                    "asked in order")
+      ->allow_extra_args(false);
   serve->add_flag("--offline", flags->offline, "Never contact the upstream");
   serve->add_option("--revision-ttl", flags->revision_ttl,
                     "Seconds a branch/tag resolution is trusted (default 300)");
@@ -131,17 +136,26 @@ int RunServe(const ServerOptions& options) {
 
   MetricsRegistry registry;
   ServerMetrics metrics(&registry);
-  std::unique_ptr<Upstream> curl_upstream;
+  std::unique_ptr<UpstreamChain> upstreams;
   std::unique_ptr<MeteredUpstream> upstream;
   std::unique_ptr<PullThrough> pull_through;
   if (!options.offline) {
-    curl_upstream = NewCurlUpstream(options.upstream);
-    upstream = std::make_unique<MeteredUpstream>(curl_upstream.get(), &metrics, env.get());
+    upstreams = NewUpstreams(options, env.get());
+    ObserveUpstreamChain(upstreams.get(), &metrics);
+    upstream = std::make_unique<MeteredUpstream>(upstreams.get(), &metrics, env.get());
     pull_through = std::make_unique<PullThrough>(options, env.get(), index->get(), store->get(),
                                                  upstream.get());
   }
   RepoCatalog catalog(options, env.get(), index->get(), upstream.get());
   AccessPolicy access(options.access);
+  Result<std::unique_ptr<ApiDocumentCache>> document_cache =
+      ApiDocumentCache::Open(options.store_dir + "/api-cache.sqlite");
+  if (!document_cache.ok()) {
+    return Fail("cannot open the API document cache in " + options.store_dir,
+                document_cache.status());
+  }
+  ApiDocuments documents(options, env.get(), index->get(), document_cache->get(), &catalog,
+                         &access);
   std::unique_ptr<AuditLog> audit;
   if (!options.access.audit_log_path.empty()) {
     Result<std::unique_ptr<AuditLog>> opened =
@@ -169,6 +183,7 @@ int RunServe(const ServerOptions& options) {
       [&governor](const RepoKey& repo, const std::string&, const std::string& sha256) {
         governor.RecordDownload(repo, sha256);
       });
+  server.set_api_documents(&documents);
   server.set_metrics(&metrics);
   server.set_access_log(access_log.get());
   StoreFigures store_figures(index->get(), store->get(), env.get());
@@ -248,7 +263,7 @@ int RunServe(const ServerOptions& options) {
   std::printf("hubmirror listening on http://%s%s%s:%d (store %s, %s)\n", v6 ? "[" : "",
               options.listen_host.c_str(), v6 ? "]" : "", server.port(),
               options.store_dir.c_str(),
-              options.offline ? "offline" : ("upstream " + options.upstream.endpoint).c_str());
+              options.offline ? "offline" : ("upstream " + DescribeUpstreams(options)).c_str());
   std::fflush(stdout);
 
   governor.Start();

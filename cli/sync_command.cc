@@ -26,6 +26,7 @@
 #include "fetcher/repo_sync.h"
 #include "fetcher/sync_list.h"
 #include "fetcher/upstream.h"
+#include "server/upstreams.h"
 #include "server/options.h"
 #include "store/env.h"
 #include "store/human_format.h"
@@ -38,7 +39,7 @@ namespace {
 struct SyncFlags {
   std::string config;
   std::string store;
-  std::string upstream;
+  std::vector<std::string> upstreams;
   int concurrency = 0;  // 0: not given
   std::vector<std::string> include;
   std::vector<std::string> exclude;
@@ -50,7 +51,7 @@ struct SyncFlags {
 // `offline` in the config is ignored: syncing is what fills an offline store.
 Result<ServerOptions> ResolveSyncOptions(const SyncFlags& flags) {
   HM_ASSIGN_OR_RETURN(ServerOptions options,
-                      LoadCommonOptions(flags.config, flags.store, flags.upstream));
+                      LoadCommonOptions(flags.config, flags.store, flags.upstreams));
   options.offline = false;
   if (flags.concurrency != 0) options.sync.concurrency = flags.concurrency;
   HM_RETURN_IF_ERROR(ValidateOptions(options));
@@ -91,7 +92,7 @@ int Fail(const std::string& what, const Status& status) {
 }
 
 void PrintRevisionLine(const RepoKey& repo, const RevisionSyncReport& r) {
-  const std::string name = std::string(RepoTypeUrlPrefix(repo.type)) + repo.id + "@" + r.revision;
+  const std::string name = repo.DisplayId() + "@" + r.revision;
   if (!r.status.ok()) {
     std::printf("failed %s\n", name.c_str());
   } else if (r.unchanged) {
@@ -120,7 +121,7 @@ int RunSync(const ServerOptions& options, const std::vector<SyncRepoSpec>& specs
   }
   Result<std::unique_ptr<Index>> index = Index::Open(options.store_dir + "/index.sqlite");
   if (!index.ok()) return Fail("cannot open index in " + options.store_dir, index.status());
-  std::unique_ptr<Upstream> upstream = NewCurlUpstream(options.upstream);
+  std::unique_ptr<Upstream> upstream = NewUpstreams(options, env.get());
 
   RepoSyncer syncer(env.get(), index->get(), store->get(), upstream.get(),
                     RepoSyncerOptions{options.sync.concurrency, nullptr});
@@ -157,8 +158,10 @@ void AddSyncCommand(CLI::App* app, CommandRegistry* registry) {
   sync->add_option("--config", flags->config,
                    "TOML config file; its [[sync.repos]] are synced when no REPO is given");
   sync->add_option("--store", flags->store, "Store directory (default ./data)");
-  sync->add_option("--upstream", flags->upstream,
-                   "Upstream hub URL (default https://huggingface.co)");
+  sync->add_option("--upstream", flags->upstreams,
+                   "Upstream hub URL (default https://huggingface.co); repeat for fallbacks, "
+                   "asked in order")
+      ->allow_extra_args(false);
   sync->add_option("--concurrency", flags->concurrency, "Files downloaded at once (default 4)")
       ->check(CLI::Range(1, 64));
   sync->add_option("--include", flags->include,

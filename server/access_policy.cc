@@ -26,7 +26,7 @@ bool MatchesAny(const std::vector<std::string>& patterns, const std::string& sub
 }  // namespace
 
 std::string AccessPatternSubject(const RepoKey& repo) {
-  return std::string(RepoTypeUrlPrefix(repo.type)) + repo.id;
+  return repo.DisplayId();
 }
 
 AccessPolicy::AccessPolicy(AccessOptions options) : options_(std::move(options)) {}

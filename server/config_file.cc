@@ -15,7 +15,8 @@ namespace hubmirror {
 namespace {
 
 // Every key the parser reads, per table; an unknown key is an error.
-constexpr std::string_view kRootKeys[] = {"server", "store", "upstream", "sync", "access"};
+constexpr std::string_view kRootKeys[] = {"server", "store", "upstream", "upstreams", "sync",
+                                          "access"};
 constexpr std::string_view kServerKeys[] = {
     "listen", "offline", "revision_ttl_seconds", "worker_threads", "max_concurrent_fetches",
     "max_request_body_bytes", "read_timeout_seconds", "write_timeout_seconds",
@@ -24,7 +25,8 @@ constexpr std::string_view kServerKeys[] = {
 constexpr std::string_view kStoreKeys[] = {"dir", "max_bytes", "low_water_percent"};
 constexpr std::string_view kUpstreamKeys[] = {
     "url", "token", "connect_timeout_ms", "low_speed_bytes_per_sec", "low_speed_time_sec",
-    "metadata_timeout_ms", "max_attempts", "backoff_initial_ms", "backoff_max_ms"};
+    "metadata_timeout_ms", "max_attempts", "backoff_initial_ms", "backoff_max_ms",
+    "hold_off_seconds"};
 constexpr std::string_view kSyncKeys[] = {"interval_seconds", "concurrency", "repos"};
 constexpr std::string_view kSyncRepoKeys[] = {"repo", "revisions", "include", "exclude", "pin"};
 constexpr std::string_view kAccessKeys[] = {"anonymous", "audit_log", "tokens"};
@@ -73,6 +75,24 @@ Status ReadStrings(const toml::table& table, const std::string& prefix, const ch
     values.push_back(std::move(*value));
   }
   *out = std::move(values);
+  return Status::Ok();
+}
+
+// [upstream] or one [[upstreams]] table, keys spelled `prefix` + key.
+Status ReadUpstream(const toml::table& table, const std::string& prefix, UpstreamOptions* up) {
+  HM_RETURN_IF_ERROR(CheckKnownKeys(table, prefix, kUpstreamKeys));
+  HM_RETURN_IF_ERROR(Read(table, prefix, "url", &up->endpoint));
+  while (!up->endpoint.empty() && up->endpoint.back() == '/') up->endpoint.pop_back();
+  HM_RETURN_IF_ERROR(Read(table, prefix, "token", &up->token));
+  HM_RETURN_IF_ERROR(Read(table, prefix, "connect_timeout_ms", &up->connect_timeout_ms));
+  HM_RETURN_IF_ERROR(
+      Read(table, prefix, "low_speed_bytes_per_sec", &up->low_speed_bytes_per_sec));
+  HM_RETURN_IF_ERROR(Read(table, prefix, "low_speed_time_sec", &up->low_speed_time_sec));
+  HM_RETURN_IF_ERROR(Read(table, prefix, "metadata_timeout_ms", &up->metadata_timeout_ms));
+  HM_RETURN_IF_ERROR(Read(table, prefix, "max_attempts", &up->max_attempts));
+  HM_RETURN_IF_ERROR(Read(table, prefix, "backoff_initial_ms", &up->backoff_initial_ms));
+  HM_RETURN_IF_ERROR(Read(table, prefix, "backoff_max_ms", &up->backoff_max_ms));
+  HM_RETURN_IF_ERROR(Read(table, prefix, "hold_off_seconds", &up->hold_off_seconds));
   return Status::Ok();
 }
 
@@ -238,20 +258,37 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
     HM_RETURN_IF_ERROR(
         Read(*store, "store.", "low_water_percent", &options->store_low_water_percent));
   }
-  if (const toml::table* upstream = root["upstream"].as_table()) {
-    UpstreamOptions& up = options->upstream;
-    HM_RETURN_IF_ERROR(CheckKnownKeys(*upstream, "upstream.", kUpstreamKeys));
-    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "url", &up.endpoint));
-    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "token", &up.token));
-    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "connect_timeout_ms", &up.connect_timeout_ms));
-    HM_RETURN_IF_ERROR(
-        Read(*upstream, "upstream.", "low_speed_bytes_per_sec", &up.low_speed_bytes_per_sec));
-    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "low_speed_time_sec", &up.low_speed_time_sec));
-    HM_RETURN_IF_ERROR(
-        Read(*upstream, "upstream.", "metadata_timeout_ms", &up.metadata_timeout_ms));
-    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "max_attempts", &up.max_attempts));
-    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "backoff_initial_ms", &up.backoff_initial_ms));
-    HM_RETURN_IF_ERROR(Read(*upstream, "upstream.", "backoff_max_ms", &up.backoff_max_ms));
+  if (root.contains("upstream") && root.contains("upstreams")) {
+    return Status::InvalidArgument(
+        "config has both [upstream] and [[upstreams]]: use [upstream] for one upstream, or "
+        "list every upstream, in order, as [[upstreams]] tables");
+  }
+  if (const toml::node* upstream = root.get("upstream")) {
+    const toml::table* table = upstream->as_table();
+    if (table == nullptr) return Status::InvalidArgument("config key 'upstream' must be a table");
+    HM_RETURN_IF_ERROR(ReadUpstream(*table, "upstream.", &options->upstreams.front()));
+  }
+  if (const toml::node* upstreams = root.get("upstreams")) {
+    const toml::array* array = upstreams->as_array();
+    if (array == nullptr || array->empty()) {
+      return Status::InvalidArgument(
+          "config key 'upstreams' must be a non-empty list of [[upstreams]] tables");
+    }
+    options->upstreams.clear();
+    for (size_t i = 0; i < array->size(); ++i) {
+      const toml::table* table = (*array)[i].as_table();
+      const std::string prefix = "upstreams[" + std::to_string(i) + "].";
+      if (table == nullptr) {
+        return Status::InvalidArgument("config key '" + prefix.substr(0, prefix.size() - 1) +
+                                       "' must be a table");
+      }
+      UpstreamOptions up;
+      HM_RETURN_IF_ERROR(ReadUpstream(*table, prefix, &up));
+      if (!table->contains("url")) {
+        return Status::InvalidArgument("config key '" + prefix + "url' is required");
+      }
+      options->upstreams.push_back(std::move(up));
+    }
   }
   if (const toml::node* sync = root.get("sync")) {
     const toml::table* table = sync->as_table();
@@ -274,6 +311,8 @@ std::vector<std::string> ConfigKeys() {
   add("server.", kServerKeys);
   add("store.", kStoreKeys);
   add("upstream.", kUpstreamKeys);
+  keys.push_back("upstreams");
+  add("upstreams[].", kUpstreamKeys);
   add("sync.", kSyncKeys);
   add("sync.repos[].", kSyncRepoKeys);
   add("access.", kAccessKeys);
@@ -341,9 +380,14 @@ Status ValidateOptions(const ServerOptions& options) {
   if (options.store_low_water_percent < 1 || options.store_low_water_percent > 100) {
     return bad("store.low_water_percent must be in 1..100");
   }
-  if (!options.offline && options.upstream.endpoint.rfind("http://", 0) != 0 &&
-      options.upstream.endpoint.rfind("https://", 0) != 0) {
-    return bad("upstream URL '" + options.upstream.endpoint + "' must start with http(s)://");
+  if (options.upstreams.empty()) return bad("at least one upstream is needed");
+  for (const UpstreamOptions& up : options.upstreams) {
+    if (!options.offline && up.endpoint.rfind("http://", 0) != 0 &&
+        up.endpoint.rfind("https://", 0) != 0) {
+      return bad("upstream URL '" + up.endpoint + "' must start with http(s)://");
+    }
+    if (up.max_attempts < 1) return bad("upstream max_attempts must be >= 1");
+    if (up.hold_off_seconds < 0) return bad("upstream hold_off_seconds must be >= 0");
   }
   if (options.revision_ttl_seconds < 0) return bad("revision_ttl_seconds must be >= 0");
   if (options.worker_threads < 1 || options.worker_threads > 4096) {
@@ -359,7 +403,6 @@ Status ValidateOptions(const ServerOptions& options) {
   if (options.tree_page_size < 1 || options.tree_page_size > 100000) {
     return bad("tree_page_size must be in 1..100000");
   }
-  if (options.upstream.max_attempts < 1) return bad("upstream max_attempts must be >= 1");
   if (options.sync.interval_seconds < 0) return bad("sync.interval_seconds must be >= 0");
   if (options.sync.concurrency < 1 || options.sync.concurrency > 64) {
     return bad("sync.concurrency must be in 1..64");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace hubmirror {
 namespace {
@@ -76,27 +77,47 @@ Status ValidateRepo(const HubRoute& route) {
   return ValidateRevision(route.revision);
 }
 
-Result<HubRoute> ParseApiRoute(std::string_view method, std::vector<std::string_view> segs) {
-  // segs: {models|datasets}, id..., action, ...
-  HubRoute route;
-  if (segs[0] == "models") {
-    route.repo.type = RepoType::kModel;
-  } else if (segs[0] == "datasets") {
-    route.repo.type = RepoType::kDataset;
-  } else {
-    return Status::NotFound("no such API route");
+// The type named by the first segment of an API path ("models", "datasets",
+// "spaces"), or nullopt.
+std::optional<RepoType> ApiRepoType(std::string_view segment) {
+  for (RepoType t : kAllRepoTypes) {
+    if (segment == RepoTypePlural(t)) return t;
   }
-  segs.erase(segs.begin());
-  if (segs.empty() || segs[0].empty()) return Status::NotFound("no such API route");
+  return std::nullopt;
+}
 
-  for (std::string_view action : {"revision", "tree", "paths-info"}) {
+Result<HubRoute> ParseApiRoute(std::string_view method, std::vector<std::string_view> segs) {
+  // segs: {models|datasets|spaces}, id..., action, ...
+  HubRoute route;
+  std::optional<RepoType> type = ApiRepoType(segs[0]);
+  if (!type) return Status::NotFound("no such API route");
+  route.repo.type = *type;
+  segs.erase(segs.begin());
+  const bool read = method == "GET" || method == "HEAD";
+  if (segs.empty() || (segs.size() == 1 && segs[0].empty())) {
+    // GET /api/models: the listing of repos of that type.
+    if (!read) return Status::NotFound("repo listings are GET only");
+    route.kind = RouteKind::kRepoList;
+    return route;
+  }
+  if (segs[0].empty()) return Status::NotFound("no such API route");
+
+  for (std::string_view action : {"revision", "tree", "paths-info", "commits", "refs"}) {
     size_t id_segs = RepoIdSegments(segs, action);
     if (id_segs == 0) continue;
     route.repo.id = std::string(segs[0]);
     if (id_segs == 2) route.repo.id += "/" + std::string(segs[1]);
     size_t rev_at = id_segs + 1;
+    if (action == "refs") {
+      // Nothing may follow: /api/models/org/name/refs/x is no route.
+      if (rev_at != segs.size()) continue;
+      if (!read) return Status::NotFound("refs is GET only");
+      route.kind = RouteKind::kRefs;
+      HM_RETURN_IF_ERROR(ValidateRepoId(route.repo.id));
+      return route;
+    }
     if (action == "tree") {
-      if (method != "GET" && method != "HEAD") return Status::NotFound("tree is GET only");
+      if (!read) return Status::NotFound("tree is GET only");
       route.kind = RouteKind::kTree;
       HM_ASSIGN_OR_RETURN(size_t used, ReadRevision(segs, rev_at, &route.revision));
       std::string raw_path = JoinSegments(segs, rev_at + used);
@@ -106,12 +127,12 @@ Result<HubRoute> ParseApiRoute(std::string_view method, std::vector<std::string_
     } else {
       // The whole remainder is the revision, encoded or raw.
       if (rev_at >= segs.size()) return Status::InvalidArgument("missing revision");
-      route.kind = action == "revision" ? RouteKind::kRepoInfo : RouteKind::kPathsInfo;
-      if (route.kind == RouteKind::kPathsInfo && method != "POST") {
-        return Status::NotFound("paths-info is POST only");
-      }
-      if (route.kind == RouteKind::kRepoInfo && method == "POST") {
-        return Status::NotFound("repo info is GET only");
+      if (action == "paths-info") {
+        if (method != "POST") return Status::NotFound("paths-info is POST only");
+        route.kind = RouteKind::kPathsInfo;
+      } else {
+        if (!read) return Status::NotFound(std::string(action) + " is GET only");
+        route.kind = action == "revision" ? RouteKind::kRepoInfo : RouteKind::kCommits;
       }
       HM_ASSIGN_OR_RETURN(route.revision, PercentDecode(JoinSegments(segs, rev_at), false));
     }
@@ -121,7 +142,7 @@ Result<HubRoute> ParseApiRoute(std::string_view method, std::vector<std::string_
 
   // GET /api/{type}s/{id}: repo info at the default branch.
   if (segs.size() > 2) return Status::NotFound("no such API route");
-  if (method == "POST") return Status::NotFound("repo info is GET only");
+  if (!read) return Status::NotFound("repo info is GET only");
   route.kind = RouteKind::kRepoInfo;
   route.repo.id = JoinSegments(segs, 0);
   route.revision = "HEAD";
@@ -132,11 +153,10 @@ Result<HubRoute> ParseApiRoute(std::string_view method, std::vector<std::string_
 Result<HubRoute> ParseResolveRoute(std::string_view method, std::vector<std::string_view> segs) {
   HubRoute route;
   route.kind = RouteKind::kResolve;
-  if (segs[0] == "datasets" && RepoIdSegments({segs.begin() + 1, segs.end()}, "resolve") != 0) {
-    route.repo.type = RepoType::kDataset;
+  if ((segs[0] == "datasets" || segs[0] == "spaces") &&
+      RepoIdSegments({segs.begin() + 1, segs.end()}, "resolve") != 0) {
+    route.repo.type = segs[0] == "datasets" ? RepoType::kDataset : RepoType::kSpace;
     segs.erase(segs.begin());
-  } else if (segs[0] == "spaces") {
-    return Status::NotFound("spaces are not mirrored");
   }
   size_t id_segs = RepoIdSegments(segs, "resolve");
   if (id_segs == 0) return Status::NotFound("no such route");
@@ -165,6 +185,7 @@ bool RouteHasRepo(RouteKind kind) {
     case RouteKind::kTree:
     case RouteKind::kPathsInfo:
     case RouteKind::kResolve:
+    case RouteKind::kCommits:
       return true;
     case RouteKind::kStatus:
     case RouteKind::kAdminStorage:
@@ -173,6 +194,8 @@ bool RouteHasRepo(RouteKind kind) {
     case RouteKind::kHealthz:
     case RouteKind::kReadyz:
     case RouteKind::kWhoAmI:
+    case RouteKind::kRefs:
+    case RouteKind::kRepoList:
       return false;
   }
   return false;
@@ -274,7 +297,12 @@ Result<HubRoute> ParseHubRoute(std::string_view method, std::string_view target)
     }
   }
   if (!route.ok()) return route;
-  HM_ASSIGN_OR_RETURN(route->query, ParseQueryString(query));
+  HM_ASSIGN_OR_RETURN(auto params, ParseQueryString(query));
+  for (auto& [key, value] : params) {
+    std::string name = key;
+    if (name.size() > 2 && name.ends_with("[]")) name.resize(name.size() - 2);
+    route->query.emplace(std::move(name), std::move(value));
+  }
   return route;
 }
 

@@ -30,6 +30,9 @@ enum class RouteKind {
   kHealthz,    // GET /healthz: the process is alive
   kReadyz,     // GET /readyz: the store and index can serve
   kWhoAmI,     // GET /api/whoami-v2: who the presented token is on this mirror
+  kRefs,       // GET /api/{type}s/{id}/refs: branches, tags, converts (and PRs)
+  kCommits,    // GET /api/{type}s/{id}/commits/{rev}: the history, paginated
+  kRepoList,   // GET /api/{models,datasets,spaces}: listing; `repo.type` says which
 };
 
 struct HubRoute {
@@ -39,7 +42,9 @@ struct HubRoute {
   std::string revision;
   // Decoded; the file for kResolve, the folder ("" = root) for kTree.
   std::string path;
-  // Decoded query parameters; a key may repeat (expand=a&expand=b).
+  // Decoded query parameters; a key may repeat (expand=a&expand=b). A key
+  // sent in array form ("expand[]=a", as some clients do) is stored without
+  // the "[]".
   std::multimap<std::string, std::string> query;
 
   // All values of a query parameter, in order.
@@ -49,7 +54,8 @@ struct HubRoute {
 };
 
 // Whether routes of this kind name a repo (and so carry a validated id,
-// revision and path); the others are fixed paths with only a query.
+// revision and path); the others are fixed paths with only a query (kRefs
+// carries an id but no revision).
 bool RouteHasRepo(RouteKind kind);
 
 // Parses `target` (path and query, as received). NotFound for a target that is

@@ -162,7 +162,7 @@ HubServer::HubServer(const ServerOptions& options, RepoCatalog* catalog, Index* 
       {"Access-Control-Allow-Origin", "*"},
       {"Access-Control-Expose-Headers",
        "ETag, X-Repo-Commit, X-Linked-Etag, X-Linked-Size, Content-Range, Content-Length, "
-       "Accept-Ranges, Link, X-Error-Code, X-Error-Message"},
+       "Accept-Ranges, Link, X-Total-Count, X-Error-Code, X-Error-Message"},
   });
   http_.Options(R"(/[^?]*)", [](const httplib::Request&, httplib::Response& res) {
     res.status = 204;
@@ -277,6 +277,9 @@ void HubServer::Dispatch(const HubRoute& route, const httplib::Request& req,
     case RouteKind::kTree: return HandleTree(route, *caller, req, res);
     case RouteKind::kPathsInfo: return HandlePathsInfo(route, *caller, req, res);
     case RouteKind::kResolve: return HandleResolve(route, *caller, req, res, exchange);
+    case RouteKind::kRefs:
+    case RouteKind::kCommits:
+    case RouteKind::kRepoList: return HandleApiDocument(route, *caller, req, res);
   }
 }
 
@@ -284,7 +287,7 @@ void HubServer::HandleStatus(httplib::Response& res) {
   json status = {{"service", "hubmirror"},
                  {"version", HUBMIRROR_VERSION},
                  {"offline", options_.offline},
-                 {"upstream", options_.offline ? "" : options_.upstream.endpoint}};
+                 {"upstream", options_.offline ? "" : options_.upstreams.front().endpoint}};
   Result<std::pair<uint64_t, uint64_t>> totals = index_->ObjectTotals();
   if (totals.ok()) {
     // Distinct contents and their size; what they occupy on disk after
@@ -374,6 +377,25 @@ void HubServer::HandlePathsInfo(const HubRoute& route, const Caller& caller,
   if (expand) catalog_->FillLastCommits(route.repo, resolved->commit, &*entries);
   if (resolved->stale) res.set_header("X-Hubmirror-Stale", "1");
   res.set_content(EntriesToJson(*entries, expand).dump(), "application/json");
+}
+
+void HubServer::HandleApiDocument(const HubRoute& route, const Caller& caller,
+                                  const httplib::Request& req, httplib::Response& res) {
+  if (documents_ == nullptr) {
+    return WriteError(Status::NotFound("no such API route on this server"), HasToken(req), &res);
+  }
+  Result<ApiAnswer> answer = route.kind == RouteKind::kRefs      ? documents_->Refs(route, caller)
+                             : route.kind == RouteKind::kCommits ? documents_->Commits(route, caller)
+                                                                 : documents_->RepoList(route, caller);
+  if (!answer.ok()) return WriteError(answer.status(), HasToken(req), &res);
+  if (!answer->next.empty()) {
+    res.set_header("Link", "<" + PublicBaseUrl(req) + answer->next + ">; rel=\"next\"");
+  }
+  if (answer->total_count >= 0) {
+    res.set_header("X-Total-Count", std::to_string(answer->total_count));
+  }
+  if (answer->stale) res.set_header("X-Hubmirror-Stale", "1");
+  res.set_content(answer->body, "application/json");
 }
 
 void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "server/access_log.h"
+#include "server/api_documents.h"
 #include "server/access_policy.h"
 #include "server/audit_log.h"
 #include "server/body_source.h"
@@ -62,6 +63,10 @@ class HubServer {
                                               const std::string& sha256)>;
   void set_download_listener(DownloadListener listener) { download_listener_ = std::move(listener); }
 
+  // The refs, commits and repo-listing routes; without it they answer 404.
+  // Set before Bind(); must outlive the server.
+  void set_api_documents(ApiDocuments* documents) { documents_ = documents; }
+
   // Optional instrumentation, set before Bind(): request counts, latencies
   // and body bytes go to `metrics`; one line per request to `access_log`.
   // Both must outlive the server.
@@ -90,6 +95,9 @@ class HubServer {
                   httplib::Response& res);
   void HandlePathsInfo(const HubRoute& route, const Caller& caller, const httplib::Request& req,
                   httplib::Response& res);
+  // kRefs, kCommits, kRepoList.
+  void HandleApiDocument(const HubRoute& route, const Caller& caller, const httplib::Request& req,
+                         httplib::Response& res);
   void HandleResolve(const HubRoute& route, const Caller& caller, const httplib::Request& req,
                      httplib::Response& res, const std::shared_ptr<Exchange>& exchange);
 
@@ -113,6 +121,7 @@ class HubServer {
   PullThrough* pull_through_;
   const AccessPolicy* access_;
   AuditLog* audit_;
+  ApiDocuments* documents_ = nullptr;
   StorageReport storage_report_;
   std::map<RouteKind, RouteHandler> route_handlers_;
   DownloadListener download_listener_;

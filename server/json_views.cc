@@ -52,6 +52,18 @@ Result<std::string> RepoInfoView(const std::string& info_json, const HubRoute& r
   return view.dump();
 }
 
+bool InfoIsRestricted(const json& info) {
+  if (!info.is_object()) return false;
+  bool restricted = false;
+  if (auto gated = info.find("gated"); gated != info.end()) {
+    restricted = !(gated->is_boolean() && !gated->get<bool>()) && !gated->is_null();
+  }
+  if (auto priv = info.find("private"); priv != info.end() && priv->is_boolean()) {
+    restricted = restricted || priv->get<bool>();
+  }
+  return restricted;
+}
+
 json WhoAmIJson(const std::string& name, const std::string& created_at) {
   return {{"type", "user"},
           {"id", Sha256Hex("whoami:" + name).substr(0, 24)},

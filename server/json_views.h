@@ -21,6 +21,10 @@ nlohmann::json EntriesToJson(const std::vector<EntryRecord>& entries, bool expan
 // plus "_id" and "id"; without blobs=true, siblings carry only "rfilename".
 Result<std::string> RepoInfoView(const std::string& info_json, const HubRoute& route);
 
+// Whether repo info (or a listing entry) marks the repo gated ("auto",
+// "manual": anything but false) or private.
+bool InfoIsRestricted(const nlohmann::json& info);
+
 // GET /api/whoami-v2 for a caller of this mirror: the fields huggingface_hub
 // (name, orgs[].name, auth.accessToken) and @huggingface/hub
 // (auth.accessToken.createdAt, a date) read. Read-only, no organizations.

@@ -85,6 +85,13 @@ Result<std::vector<std::string>> MeteredUpstream::ListRepos(RepoType type,
   return result;
 }
 
+Result<ApiPage> MeteredUpstream::GetApiPage(const std::string& path_and_query) {
+  const int64_t start = env_->NowMicros();
+  Result<ApiPage> result = inner_->GetApiPage(path_and_query);
+  Record("api_document", start, result.status());
+  return result;
+}
+
 UpstreamReachability MeteredUpstream::reachability() const {
   UpstreamReachability r;
   r.state = static_cast<UpstreamReachability::State>(state_.load());

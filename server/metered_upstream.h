@@ -41,6 +41,7 @@ class MeteredUpstream : public Upstream {
   Status Download(const RepoKey& repo, const std::string& commit, const std::string& path,
                   uint64_t offset, uint64_t expected_size, const ByteSink& sink) override;
   Result<std::vector<std::string>> ListRepos(RepoType type, const std::string& author) override;
+  Result<ApiPage> GetApiPage(const std::string& path_and_query) override;
 
   UpstreamReachability reachability() const;
 

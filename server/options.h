@@ -72,7 +72,10 @@ struct ServerOptions {
   std::string public_url;
   // JSON-lines access log of every request (access_log.h); "" = none.
   std::string access_log_path;
-  UpstreamOptions upstream;
+  // The upstreams in the order they are asked ([upstream], or the
+  // [[upstreams]] list): never empty. A request the first cannot answer
+  // (unreachable, timeout, 5xx) goes to the next (UpstreamChain).
+  std::vector<UpstreamOptions> upstreams = {UpstreamOptions{}};
   SyncOptions sync;
   // Who may read what, and the download audit log.
   AccessOptions access;

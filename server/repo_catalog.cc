@@ -5,25 +5,44 @@
 #include <algorithm>
 #include <unordered_map>
 
-namespace hubmirror {
-RepoCatalog::RepoCatalog(const ServerOptions& options, Env* env, Index* index, Upstream* upstream)
-    : options_(options), env_(env), index_(index), upstream_(upstream) {}
+#include "fetcher/hub_json.h"
+#include "server/json_views.h"
+#include "store/git_tree.h"
 
-template <typename Call>
-auto RepoCatalog::AskUpstream(Call&& call) -> decltype(call()) {
-  const int64_t now = env_->MonotonicMicros();
-  if (now < upstream_down_until_micros_.load(std::memory_order_relaxed)) {
-    return Status::Unavailable("upstream failed moments ago; not asking again for " +
-                               std::to_string(options_.upstream_failure_hold_seconds) + " s");
+namespace hubmirror {
+namespace {
+
+// The entries of `tree` (sorted by path) under folder `dir` ("" = root):
+// direct children, or all descendants when recursive.
+Result<std::vector<EntryRecord>> EntriesUnder(const std::vector<EntryRecord>& tree,
+                                              const RepoKey& repo, const std::string& commit,
+                                              const std::string& dir, bool recursive) {
+  if (!dir.empty()) {
+    auto folder = std::find_if(tree.begin(), tree.end(),
+                               [&dir](const EntryRecord& e) { return e.path == dir; });
+    if (folder == tree.end() || !folder->is_directory) {
+      return Status::NotFound("no folder '" + dir + "' in " + repo.ToString() + " at " + commit)
+          .WithHubError(HubError::kEntryNotFound, 404);
+    }
   }
-  auto result = call();
-  if (!result.ok() && result.status().retryable()) {
-    upstream_down_until_micros_.store(
-        env_->MonotonicMicros() + int64_t{options_.upstream_failure_hold_seconds} * 1'000'000,
-        std::memory_order_relaxed);
+  const std::string prefix = dir.empty() ? "" : dir + "/";
+  std::vector<EntryRecord> out;
+  for (const EntryRecord& e : tree) {
+    if (e.path.rfind(prefix, 0) != 0 || e.path.size() == prefix.size()) continue;
+    if (!recursive && e.path.find('/', prefix.size()) != std::string::npos) continue;
+    out.push_back(e);
   }
-  return result;
+  return out;
 }
+
+}  // namespace
+
+RepoCatalog::RepoCatalog(const ServerOptions& options, Env* env, Index* index, Upstream* upstream)
+    : options_(options),
+      env_(env),
+      index_(index),
+      upstream_(upstream),
+      failure_hold_(env, options.upstream_failure_hold_seconds) {}
 
 Status RepoCatalog::NotMirrored(const RepoKey& repo, const std::string& what,
                                 const Status& cause) {
@@ -77,9 +96,11 @@ Result<Resolution> RepoCatalog::ResolveRevision(const RepoKey& repo, const std::
       return Resolution{revision, false};  // a commit never moves
     }
   } else {
+    // Offline, no branch or tag is confirmed by the upstream, however fresh.
+    const bool offline = upstream_ == nullptr;
     std::optional<RefRecord> cached = cache_.GetRef(repo, revision);
     if (cached && env_->NowMicros() - cached->resolved_at_micros < ttl_micros) {
-      return Resolution{cached->commit, false};
+      return Resolution{cached->commit, offline};
     }
     HM_ASSIGN_OR_RETURN(known_ref, index_->GetRef(repo, revision));
     if (!known_ref && revision == "HEAD") {
@@ -92,9 +113,9 @@ Result<Resolution> RepoCatalog::ResolveRevision(const RepoKey& repo, const std::
     }
     if (known_ref && env_->NowMicros() - known_ref->resolved_at_micros < ttl_micros) {
       cache_.PutRef(repo, revision, *known_ref);
-      return Resolution{known_ref->commit, false};
+      return Resolution{known_ref->commit, offline};
     }
-    if (known_ref && upstream_ == nullptr) return Resolution{known_ref->commit, false};
+    if (known_ref && offline) return Resolution{known_ref->commit, true};
   }
   const std::string what = "revision '" + revision + "'";
   if (upstream_ == nullptr) return NotMirrored(repo, what, Status::Unavailable("offline"));
@@ -157,10 +178,32 @@ Result<std::vector<EntryRecord>> RepoCatalog::FetchPathsInfo(const RepoKey& repo
   });
 }
 
+std::optional<std::vector<EntryRecord>> RepoCatalog::TreeFromRepoInfo(const RepoKey& repo,
+                                                                      const std::string& commit) {
+  Result<std::optional<CommitRecord>> record = index_->GetCommit(repo, commit);
+  if (!record.ok() || !*record || (*record)->info_json.empty()) return std::nullopt;
+  Result<std::vector<EntryRecord>> files = ParseSiblingFiles((*record)->info_json);
+  // The Hub's siblings of a very large repo may not hold every file (the
+  // Python client then lists the tree); an empty list is not trusted either.
+  constexpr size_t kMostReliableSiblings = 50'000;
+  if (!files.ok() || files->empty() || files->size() > kMostReliableSiblings) return std::nullopt;
+  return WithGitDirectories(std::move(files).value());
+}
+
 Result<std::vector<EntryRecord>> RepoCatalog::ListTree(const RepoKey& repo,
                                                        const std::string& commit,
                                                        const std::string& dir, bool recursive) {
-  HM_RETURN_IF_ERROR(EnsureCompleteTree(repo, commit));
+  Status complete = EnsureCompleteTree(repo, commit);
+  if (!complete.ok()) {
+    // Never listed, and the upstream cannot list it now: the repo info
+    // still names every file (a client that downloads from siblings, as
+    // huggingface_hub 0.x does, never asked for the tree while online).
+    const bool cannot_ask = upstream_ == nullptr || complete.retryable();
+    std::optional<std::vector<EntryRecord>> derived;
+    if (cannot_ask) derived = TreeFromRepoInfo(repo, commit);
+    if (!derived) return complete;
+    return EntriesUnder(*derived, repo, commit, dir, recursive);
+  }
   if (!dir.empty()) {
     HM_ASSIGN_OR_RETURN(std::optional<EntryRecord> folder, index_->GetEntry(repo, commit, dir));
     if (!folder || !folder->is_directory) {
@@ -191,9 +234,24 @@ Result<std::vector<EntryRecord>> RepoCatalog::LookupEntries(const RepoKey& repo,
     HM_ASSIGN_OR_RETURN(std::optional<CommitRecord> record, index_->GetCommit(repo, commit));
     complete = record && record->tree_complete;
   }
-  if (!missing.empty() && !complete && upstream_ != nullptr) {
+  if (!missing.empty() && !complete) {
     Result<std::vector<EntryRecord>> fetched =
-        FetchPathsInfo(repo, commit, missing, /*expand=*/false);
+        upstream_ != nullptr ? FetchPathsInfo(repo, commit, missing, /*expand=*/false)
+                             : Result<std::vector<EntryRecord>>(Status::Unavailable("offline"));
+    if (!fetched.ok() && (upstream_ == nullptr || fetched.status().retryable())) {
+      // The stored repo info names every file of the commit.
+      if (std::optional<std::vector<EntryRecord>> derived = TreeFromRepoInfo(repo, commit)) {
+        std::vector<EntryRecord> known;
+        for (EntryRecord& e : *derived) {
+          if (std::find(missing.begin(), missing.end(), e.path) != missing.end()) {
+            known.push_back(std::move(e));
+          }
+        }
+        fetched = std::move(known);
+      }
+    }
+    // Offline without file metadata: what the index holds is all there is.
+    if (!fetched.ok() && upstream_ == nullptr) fetched = std::vector<EntryRecord>{};
     // Unreachable upstream and paths the index cannot vouch for either way:
     // "not found" would be a lie that clients remember (huggingface_hub
     // writes .no_exist), so the upstream's error is the answer.
@@ -233,14 +291,7 @@ Result<bool> RepoCatalog::IsRestricted(const RepoKey& repo, const std::string& c
   if (info.is_discarded() || !info.is_object()) {
     return Status::Internal("stored repo info of " + key + " is not a JSON object");
   }
-  // "gated" is false, "auto" or "manual"; anything but false restricts.
-  bool restricted = false;
-  if (auto gated = info.find("gated"); gated != info.end()) {
-    restricted = !(gated->is_boolean() && !gated->get<bool>()) && !gated->is_null();
-  }
-  if (auto priv = info.find("private"); priv != info.end() && priv->is_boolean()) {
-    restricted = restricted || priv->get<bool>();
-  }
+  const bool restricted = InfoIsRestricted(info);
   std::lock_guard<std::mutex> lock(restricted_mu_);
   if (restricted_cache_.size() >= kMaxRestrictedCacheEntries) restricted_cache_.clear();
   restricted_cache_[key] = restricted;

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "server/metadata_cache.h"
 #include "server/options.h"
 #include "server/single_flight.h"
+#include "server/upstream_failure_hold.h"
 #include "store/env.h"
 #include "store/index.h"
 #include "store/repo_key.h"
@@ -73,8 +75,18 @@ class RepoCatalog {
   void FillLastCommits(const RepoKey& repo, const std::string& commit,
                        std::vector<EntryRecord>* entries);
 
+  // The hold every metadata question to the upstream goes through.
+  UpstreamFailureHold* failure_hold() { return &failure_hold_; }
+  // Null when offline.
+  Upstream* upstream() const { return upstream_; }
+
  private:
   Status EnsureCompleteTree(const RepoKey& repo, const std::string& commit);
+  // Every entry of `commit` derived from the siblings of its stored repo
+  // info, for when its tree was never listed and the upstream cannot be
+  // asked; nullopt when the info lacks file metadata.
+  std::optional<std::vector<EntryRecord>> TreeFromRepoInfo(const RepoKey& repo,
+                                                           const std::string& commit);
   // Upstream calls, coalesced per key (SingleFlight); the one caller that
   // actually asks also records the answer in the index.
   Result<RevisionInfo> FetchRevision(const RepoKey& repo, const std::string& revision);
@@ -88,17 +100,16 @@ class RepoCatalog {
   // and the upstream cannot be asked about.
   Status NotMirrored(const RepoKey& repo, const std::string& what, const Status& cause);
 
-  // Runs one upstream call, unless a transient failure happened less than
-  // options_.upstream_failure_hold_seconds ago: then it fails at once, so a
-  // dead upstream costs one timeout, not one per request.
   template <typename Call>
-  auto AskUpstream(Call&& call) -> decltype(call());
+  auto AskUpstream(Call&& call) -> decltype(call()) {
+    return failure_hold_.Ask(std::forward<Call>(call));
+  }
 
   const ServerOptions& options_;
   Env* env_;
   Index* index_;
   Upstream* upstream_;
-  std::atomic<int64_t> upstream_down_until_micros_{0};
+  UpstreamFailureHold failure_hold_;
   MetadataCache cache_;
   SingleFlight<RevisionInfo> revision_flight_;
   std::mutex restricted_mu_;

@@ -1,5 +1,7 @@
 #include "server/server_metrics.h"
 
+#include "fetcher/upstream_chain.h"
+
 namespace hubmirror {
 
 ServerMetrics::ServerMetrics(MetricsRegistry* r)
@@ -29,6 +31,14 @@ ServerMetrics::ServerMetrics(MetricsRegistry* r)
                                        "Duration of upstream requests (whole transfer for "
                                        "downloads), by kind.",
                                        {"kind"}, LatencyBuckets())),
+      upstream_serving(r->AddGauge("hubmirror_upstream_serving",
+                                   "1 for the upstream (of the configured list) that answered "
+                                   "the latest upstream call, 0 for the others.",
+                                   {"upstream"})),
+      upstream_failovers(r->AddCounter("hubmirror_upstream_failovers_total",
+                                       "Upstream calls that went on to the next upstream because "
+                                       "this one could not be reached.",
+                                       {"upstream"})),
       sync_runs(r->AddCounter("hubmirror_sync_runs_total", "Scheduled sync runs finished.")),
       sync_failures(r->AddCounter("hubmirror_sync_failures_total",
                                   "Scheduled sync runs in which at least one repo failed.")),
@@ -43,6 +53,22 @@ ServerMetrics::ServerMetrics(MetricsRegistry* r)
   sync_runs.With({});
   sync_failures.With({});
   sync_last_run.With({});
+}
+
+void ObserveUpstreamChain(UpstreamChain* chain, ServerMetrics* metrics) {
+  for (size_t i = 0; i < chain->size(); ++i) {
+    metrics->upstream_serving.With({chain->name(i)}).Set(i == 0 ? 1 : 0);
+    metrics->upstream_failovers.With({chain->name(i)});
+  }
+  chain->set_observer([chain, metrics](size_t member, UpstreamChain::Outcome outcome) {
+    if (outcome == UpstreamChain::Outcome::kAnswered) {
+      for (size_t i = 0; i < chain->size(); ++i) {
+        metrics->upstream_serving.With({chain->name(i)}).Set(i == member ? 1 : 0);
+      }
+    } else if (outcome == UpstreamChain::Outcome::kFailedOver) {
+      metrics->upstream_failovers.With({chain->name(member)}).Add();
+    }
+  });
 }
 
 uint64_t ServerMetrics::Downloads() {
@@ -68,6 +94,9 @@ const char* RouteLabel(RouteKind kind) {
     case RouteKind::kHealthz: return "healthz";
     case RouteKind::kReadyz: return "readyz";
     case RouteKind::kWhoAmI: return "whoami";
+    case RouteKind::kRefs: return "refs";
+    case RouteKind::kCommits: return "commits";
+    case RouteKind::kRepoList: return "repo_list";
   }
   return "unknown";
 }

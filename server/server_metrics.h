@@ -29,6 +29,9 @@ struct ServerMetrics {
   CounterFamily& upstream_bytes;        // file body bytes received
   CounterFamily& upstream_errors;       // kind, code
   HistogramFamily& upstream_seconds;    // kind
+  // The upstream chain (ObserveUpstreamChain).
+  GaugeFamily& upstream_serving;        // upstream; 1 for the one that answered last
+  CounterFamily& upstream_failovers;    // upstream; calls that went on past it
   // Mirror mode (SyncScheduler).
   CounterFamily& sync_runs;             // runs finished
   CounterFamily& sync_failures;         // runs with at least one failed repo
@@ -39,6 +42,11 @@ struct ServerMetrics {
   // hits + misses: file downloads so far.
   uint64_t Downloads();
 };
+
+// Keeps upstream_serving and upstream_failovers of `metrics` up to date with
+// the calls of `chain` (its observer). Both must outlive the chain's use.
+class UpstreamChain;
+void ObserveUpstreamChain(UpstreamChain* chain, ServerMetrics* metrics);
 
 // The `route` label of a route kind: "resolve", "tree", "paths_info", ...
 const char* RouteLabel(RouteKind kind);

@@ -74,7 +74,7 @@ std::string HfDownloadCommand(const RepoKey& repo, const std::string& base_url,
 std::string HubmirrorPullCommand(const RepoKey& repo, const std::string& base_url,
                                  const std::string& revision) {
   std::string cmd = "hubmirror pull " +
-                    ShellQuote(std::string(RepoTypeUrlPrefix(repo.type)) + repo.id) +
+                    ShellQuote(repo.DisplayId()) +
                     " --endpoint " + ShellQuote(base_url);
   if (!IsDefaultRevision(revision)) cmd += " --revision " + ShellQuote(revision);
   return cmd;

@@ -199,14 +199,17 @@ TEST_F(MetadataTest, UpstreamGoneFilesNotStoredAreAGatewayErrorNotMissing) {
   ASSERT_EQ(HttpGet(mirror_->url(), "/api/models/acme/tiny-model/tree/v1").status, 200);
   hub_.Stop();
 
-  // Never looked up: the mirror cannot know whether the file exists. A 404
-  // EntryNotFound would make huggingface_hub record it as missing for good.
-  for (const char* method : {"HEAD", "GET"}) {
-    HttpReply unknown =
-        HttpRequest(mirror_->url(), method, "/acme/tiny-model/resolve/main/weights/part-00001.bin");
-    EXPECT_EQ(unknown.status, 502) << method;
-    EXPECT_NE(unknown.Header("X-Error-Code"), "EntryNotFound") << method;
-  }
+  // Never looked up, but named by the stored repo info (the siblings of
+  // ?blobs=true list every file with its size and oids): HEAD answers from
+  // them, a GET is a gateway error, a path they do not name is truly absent.
+  const std::string part = "/acme/tiny-model/resolve/main/weights/part-00001.bin";
+  HttpReply known = HttpRequest(mirror_->url(), "HEAD", part);
+  EXPECT_EQ(known.status, 200);
+  EXPECT_EQ(known.Header("X-Linked-Size"), "1572864");
+  EXPECT_EQ(HttpGet(mirror_->url(), part).status, 502);
+  HttpReply absent = HttpRequest(mirror_->url(), "HEAD", "/acme/tiny-model/resolve/main/nope.bin");
+  EXPECT_EQ(absent.status, 404);
+  EXPECT_EQ(absent.Header("X-Error-Code"), "EntryNotFound");
   // Known but not stored: HEAD answers from metadata; GET is a gateway
   // error before any header promises bytes (it used to be a 200 that ended
   // at once).

@@ -130,6 +130,38 @@ TEST(ParseRevisionInfoTest, RequiresShaAndId) {
   EXPECT_TRUE(r.ok());
 }
 
+TEST(ParseSiblingFilesTest, FilesWithBlobMetadata) {
+  const std::string sha(64, 'a');
+  auto files = ParseSiblingFiles(R"({"id":"x","siblings":[{"rfilename":"config.json","size":12,"blobId":")" +
+                                 kOid1 + R"("},{"rfilename":"w/m.bin","size":99,"blobId":")" +
+                                 kOid2 + R"(","lfs":{"sha256":")" + sha +
+                                 R"(","size":99,"pointerSize":130}}]})");
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].path, "config.json");
+  EXPECT_EQ((*files)[0].oid, kOid1);
+  EXPECT_FALSE((*files)[0].is_lfs);
+  EXPECT_EQ((*files)[1].size, 99u);
+  EXPECT_TRUE((*files)[1].is_lfs);
+  EXPECT_EQ((*files)[1].lfs_sha256, sha);
+  EXPECT_EQ((*files)[1].lfs_pointer_size, 130u);
+}
+
+TEST(ParseSiblingFilesTest, RefusesInfoWithoutBlobsOrWithBadEntries) {
+  for (const std::string& bad : {
+           std::string(R"({"siblings":[{"rfilename":"a"}]})"),
+           std::string(R"({"id":"x"})"),
+           std::string(R"({"siblings":[{"rfilename":"../a","size":1,"blobId":")") + kOid1 + R"("}]})",
+           std::string(R"({"siblings":[{"rfilename":"a","size":-1,"blobId":")") + kOid1 + R"("}]})",
+           std::string(R"({"siblings":[{"rfilename":"a","size":1,"blobId":")") + kOid1 +
+               R"(","lfs":{"sha256":"zz","size":1,"pointerSize":1}}]})",
+           std::string("[]"),
+           std::string("{"),
+       }) {
+    EXPECT_FALSE(ParseSiblingFiles(bad).ok()) << bad;
+  }
+}
+
 TEST(EncodeTest, PathKeepsSlashes) {
   EXPECT_EQ(EncodePathForUrl("dir/sub dir/a+b#c?.bin"), "dir/sub%20dir/a%2Bb%23c%3F.bin");
   EXPECT_EQ(EncodePathForUrl("plain-file_1.2~x"), "plain-file_1.2~x");

@@ -36,12 +36,16 @@ TEST(SyncListTest, ParsesEverySpelling) {
   EXPECT_EQ(author.ToString(), "acme/*");
   EXPECT_EQ(Parse("datasets/acme/*").ToString(), "datasets/acme/*");
   EXPECT_EQ(Parse("models/acme/x").id, "acme/x");
+  SyncRepoSpec space = Parse("spaces/acme/tiny-space@main");
+  EXPECT_EQ(space.type, RepoType::kSpace);
+  EXPECT_EQ(space.id, "acme/tiny-space");
+  EXPECT_EQ(space.ToString(), "spaces/acme/tiny-space");
   EXPECT_EQ(Parse("gpt-mini").id, "gpt-mini");
 }
 
 TEST(SyncListTest, RejectsMalformedSpecsWithTheAcceptedForms) {
   for (const char* bad :
-       {"", "acme/x@", "../x", "a/b/c", "spaces/a/b", "*/x", "a/b/*", "acme/x@a/../b", "/*"}) {
+       {"", "acme/x@", "../x", "a/b/c", "spaces/a/b/c", "*/x", "a/b/*", "acme/x@a/../b", "/*"}) {
     Result<SyncRepoSpec> spec = ParseSyncRepoSpec(bad);
     EXPECT_FALSE(spec.ok()) << bad;
     if (!spec.ok()) {

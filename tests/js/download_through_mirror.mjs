@@ -3,7 +3,7 @@
 //
 // Usage:
 //   node download_through_mirror.mjs --hub URL --manifest FILE --cache-dir DIR
-//                                    [--hub-kind mirror|hub]
+//                                    [--hub-kind mirror|hub] [--listings-from-store]
 //
 // --hub is whatever the client should treat as huggingface.co: the mirror,
 // or the fake hub itself for the control run (--hub-kind hub).
@@ -32,9 +32,12 @@ import {
   datasetInfo,
   downloadFile,
   fileDownloadInfo,
+  listCommits,
   listFiles,
+  listModels,
   modelInfo,
   snapshotDownload,
+  spaceInfo,
   whoAmI,
 } from "@huggingface/hub";
 
@@ -180,7 +183,9 @@ function normalizeManifest(json) {
       }
       commits.set(commit.id, files);
     }
-    repos.set(`${repo.type}/${repo.id}`, { type: repo.type, id: repo.id, refs: repo.refs, commits });
+    const parents = new Map(repo.commits.map((c) => [c.id, c.parent]));
+    repos.set(`${repo.type}/${repo.id}`, { type: repo.type, id: repo.id, refs: repo.refs, commits,
+      parents });
   }
   return repos;
 }
@@ -422,6 +427,58 @@ async function walkFiles(root) {
 
 // ---------------------------------------------------------------------------
 
+// The commits reachable from `revision` by parents, newest first.
+function manifestHistory(manifest, key, revision) {
+  const repo = manifest.get(key);
+  const history = [];
+  for (let commit = repo.refs[revision] ?? revision; commit && history.length < 100;) {
+    history.push(commit);
+    commit = repo.parents.get(commit);
+  }
+  return history;
+}
+
+// listCommits (revision sent raw, pages of `batchSize` followed through
+// Link), listModels by owner and spaceInfo. With `fromStore` (an offline
+// mirror) a listing holds the repos the store has and a history the one
+// commit it knows.
+async function checkListings(manifest, hubUrl, hubKind, fromStore) {
+  const commits = await step("listCommits of refs/pr/1", async () => {
+    const oids = [];
+    for await (const c of listCommits({ repo: { type: "model", name: "acme/tiny-model" },
+      revision: "refs/pr/1", hubUrl, batchSize: 2 })) {
+      oids.push(c.oid);
+    }
+    return oids;
+  });
+  const history = manifestHistory(manifest, "model/acme/tiny-model", "refs/pr/1")
+    .slice(0, fromStore ? 1 : undefined);
+  if (commits) {
+    check(JSON.stringify(commits) === JSON.stringify(history), "listCommits: the history of refs/pr/1",
+      `got ${JSON.stringify(commits)}\nwant ${JSON.stringify(history)}`);
+  }
+  const models = await step("listModels of owner acme", async () => {
+    const names = [];
+    for await (const m of listModels({ search: { owner: "acme" }, hubUrl })) names.push(m.name);
+    return names.sort();
+  });
+  // The mirror lists gated repos only to tokens allowed them.
+  const expected = [...manifest.values()]
+    .filter((r) => r.type === "model" && r.id.startsWith("acme/"))
+    .filter((r) => hubKind !== "mirror" || r.id !== "acme/gated-model")
+    .filter((r) => !fromStore || TARGETS.some((t) => t.type === "model" && t.id === r.id))
+    .map((r) => r.id).sort();
+  if (models) {
+    check(JSON.stringify(models) === JSON.stringify(expected), "listModels: every model of acme",
+      `got ${JSON.stringify(models)}\nwant ${JSON.stringify(expected)}`);
+  }
+  const space = await step("spaceInfo", () => spaceInfo({ name: "acme/tiny-space", hubUrl }));
+  if (space) {
+    check(space.name === "acme/tiny-space" && space.sdk === "gradio", "spaceInfo: the space",
+      JSON.stringify(space));
+  }
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -429,12 +486,13 @@ async function main() {
       manifest: { type: "string" },
       "cache-dir": { type: "string" },
       "hub-kind": { type: "string", default: "mirror" },
+      "listings-from-store": { type: "boolean", default: false },
     },
   });
   const hubKind = values["hub-kind"];
   if (!values.hub || !values.manifest || !values["cache-dir"] || !["mirror", "hub"].includes(hubKind)) {
     console.error("usage: node download_through_mirror.mjs --hub URL --manifest FILE --cache-dir DIR" +
-      " [--hub-kind mirror|hub]");
+      " [--hub-kind mirror|hub] [--listings-from-store]");
     process.exit(2);
   }
   const hubUrl = values.hub.replace(/\/+$/, "");
@@ -445,6 +503,8 @@ async function main() {
   for (const target of TARGETS) {
     await checkTarget(target, manifest, hubUrl, cacheDir, hubKind);
   }
+
+  await checkListings(manifest, hubUrl, hubKind, values["listings-from-store"]);
 
   // `hf auth login` and whoAmI() validate a token at /api/whoami-v2; a mirror
   // without tokens of its own accepts any (and never asks the upstream).

@@ -33,13 +33,14 @@ stop_fakehub() {
   fakehub_pid=""
 }
 
-# run_client NAME HUB_URL CACHE_DIR HUB_KIND: one run of the node script; its
-# summary line is added to the totals.
+# run_client NAME HUB_URL CACHE_DIR HUB_KIND [ARGS...]: one run of the node
+# script (ARGS passed on); its summary line is added to the totals.
 run_client() {
   local name=$1 hub=$2 cache=$3 kind=$4 status=0 summary
+  shift 4
   echo "== run '$name': @huggingface/hub against $hub ($kind)"
   node "$js_dir/download_through_mirror.mjs" --hub "$hub" --manifest "$tmp/manifest.json" \
-    --cache-dir "$cache" --hub-kind "$kind" 2>&1 | tee "$tmp/$name.out" || status=$?
+    --cache-dir "$cache" --hub-kind "$kind" "$@" 2>&1 | tee "$tmp/$name.out" || status=$?
   summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$tmp/$name.out" | tail -n1 || true)
   if [[ -n "$summary" ]]; then
     total_passed=$((total_passed + ${summary%% passed*}))

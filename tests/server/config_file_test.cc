@@ -43,15 +43,19 @@ void ExpectDefaultScalars(const ServerOptions& loaded) {
   EXPECT_EQ(loaded.store_dir, defaults.store_dir);
   EXPECT_EQ(loaded.max_store_bytes, defaults.max_store_bytes);
   EXPECT_EQ(loaded.store_low_water_percent, defaults.store_low_water_percent);
-  EXPECT_EQ(loaded.upstream.endpoint, defaults.upstream.endpoint);
-  EXPECT_EQ(loaded.upstream.token, defaults.upstream.token);
-  EXPECT_EQ(loaded.upstream.connect_timeout_ms, defaults.upstream.connect_timeout_ms);
-  EXPECT_EQ(loaded.upstream.low_speed_bytes_per_sec, defaults.upstream.low_speed_bytes_per_sec);
-  EXPECT_EQ(loaded.upstream.low_speed_time_sec, defaults.upstream.low_speed_time_sec);
-  EXPECT_EQ(loaded.upstream.metadata_timeout_ms, defaults.upstream.metadata_timeout_ms);
-  EXPECT_EQ(loaded.upstream.max_attempts, defaults.upstream.max_attempts);
-  EXPECT_EQ(loaded.upstream.backoff_initial_ms, defaults.upstream.backoff_initial_ms);
-  EXPECT_EQ(loaded.upstream.backoff_max_ms, defaults.upstream.backoff_max_ms);
+  ASSERT_EQ(loaded.upstreams.size(), 1u);
+  const UpstreamOptions& up = loaded.upstreams.front();
+  const UpstreamOptions& want = defaults.upstreams.front();
+  EXPECT_EQ(up.endpoint, want.endpoint);
+  EXPECT_EQ(up.token, want.token);
+  EXPECT_EQ(up.connect_timeout_ms, want.connect_timeout_ms);
+  EXPECT_EQ(up.low_speed_bytes_per_sec, want.low_speed_bytes_per_sec);
+  EXPECT_EQ(up.low_speed_time_sec, want.low_speed_time_sec);
+  EXPECT_EQ(up.metadata_timeout_ms, want.metadata_timeout_ms);
+  EXPECT_EQ(up.max_attempts, want.max_attempts);
+  EXPECT_EQ(up.backoff_initial_ms, want.backoff_initial_ms);
+  EXPECT_EQ(up.backoff_max_ms, want.backoff_max_ms);
+  EXPECT_EQ(up.hold_off_seconds, want.hold_off_seconds);
   EXPECT_EQ(loaded.sync.interval_seconds, defaults.sync.interval_seconds);
   EXPECT_EQ(loaded.sync.concurrency, defaults.sync.concurrency);
   EXPECT_EQ(loaded.access.anonymous, defaults.access.anonymous);
@@ -117,6 +121,45 @@ TEST(ConfigDocTest, CompleteExampleNamesEveryKeyWithItsDefault) {
   EXPECT_EQ(loaded.access.tokens[0].token_sha256, Sha256Hex("test"));
 }
 
+TEST_F(ConfigFileTest, UpstreamListIsReadInOrder) {
+  ServerOptions options;
+  Status s = LoadConfigFile(Write("[[upstreams]]\nurl = \"http://parent.internal:8080/\"\n"
+                                  "max_attempts = 2\nhold_off_seconds = 5\n"
+                                  "[[upstreams]]\nurl = \"https://huggingface.co\"\n"
+                                  "token = \"hf_second\"\n"),
+                            &options);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(options.upstreams.size(), 2u);
+  EXPECT_EQ(options.upstreams[0].endpoint, "http://parent.internal:8080");
+  EXPECT_EQ(options.upstreams[0].max_attempts, 2);
+  EXPECT_EQ(options.upstreams[0].hold_off_seconds, 5);
+  EXPECT_EQ(options.upstreams[0].token, "");
+  EXPECT_EQ(options.upstreams[1].endpoint, "https://huggingface.co");
+  EXPECT_EQ(options.upstreams[1].token, "hf_second");
+  EXPECT_EQ(options.upstreams[1].max_attempts, UpstreamOptions().max_attempts);
+}
+
+TEST_F(ConfigFileTest, UpstreamListMistakesAreNamed) {
+  struct Case {
+    const char* toml;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"[upstream]\nurl = \"http://a\"\n[[upstreams]]\nurl = \"http://b\"\n",
+                "both [upstream] and [[upstreams]]"},
+           Case{"[[upstreams]]\ntoken = \"x\"\n", "upstreams[0].url' is required"},
+           Case{"[[upstreams]]\nurl = \"http://a\"\n[[upstreams]]\nurl = \"ftp://b\"\n",
+                "must start with http(s)://"},
+           Case{"[[upstreams]]\nurl = \"http://a\"\nhold = 1\n", "upstreams[0].hold"},
+           Case{"upstreams = []\n", "non-empty list"},
+       }) {
+    ServerOptions options;
+    Status s = LoadConfigFile(Write(c.toml), &options);
+    EXPECT_FALSE(s.ok()) << c.toml;
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << c.toml << " -> " << s.message();
+  }
+}
+
 TEST_F(ConfigFileTest, SyncListIsRead) {
   ServerOptions options;
   Status s = LoadConfigFile(Write("[sync]\ninterval_seconds = 600\nconcurrency = 8\n"
@@ -172,7 +215,7 @@ TEST_F(ConfigFileTest, ValuesOverrideDefaults) {
   EXPECT_EQ(options.listen_port, 9000);
   EXPECT_TRUE(options.offline);
   EXPECT_EQ(options.store_dir, "/srv/hub");
-  EXPECT_EQ(options.upstream.endpoint, "http://hub.internal");
+  EXPECT_EQ(options.upstreams.front().endpoint, "http://hub.internal");
 }
 
 TEST_F(ConfigFileTest, MistakesAreNamed) {

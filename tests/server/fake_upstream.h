@@ -17,13 +17,18 @@ class FakeUpstream : public Upstream {
  public:
   // revision -> commit, for GetRevision.
   std::map<std::string, std::string> revisions;
+  // commit -> repo-info JSON GetRevision answers (default: only id and sha).
+  std::map<std::string, std::string> infos;
   // commit -> tree, for ListTree and PathsInfo.
   std::map<std::string, std::vector<EntryRecord>> trees;
   // path -> bytes, for Download.
   std::map<std::string, std::string> contents;
   // author -> repo ids, for ListRepos (both repo types).
   std::map<std::string, std::vector<std::string>> repos_by_author;
+  // path and query -> page, for GetApiPage (absent: 404 RepoNotFound).
+  std::map<std::string, ApiPage> pages;
   std::atomic<bool> unreachable{false};
+  std::atomic<int> api_page_calls{0};
   std::atomic<int> revision_calls{0};
   std::atomic<int> tree_calls{0};
   std::atomic<int> paths_info_calls{0};
@@ -51,6 +56,9 @@ class FakeUpstream : public Upstream {
     if (it == revisions.end()) {
       return Status::NotFound("Invalid rev id: " + revision)
           .WithHubError(HubError::kRevisionNotFound, 404);
+    }
+    if (auto info = infos.find(it->second); info != infos.end()) {
+      return RevisionInfo{it->second, info->second};
     }
     return RevisionInfo{it->second, R"({"id":")" + repo.id + R"(","sha":")" + it->second + "\"}"};
   }
@@ -87,6 +95,16 @@ class FakeUpstream : public Upstream {
 
   Result<FileHead> HeadFile(const RepoKey&, const std::string&, const std::string&) override {
     return Status::Internal("not scripted");
+  }
+
+  Result<ApiPage> GetApiPage(const std::string& path_and_query) override {
+    ++api_page_calls;
+    if (unreachable) return Status::Unavailable("connection refused");
+    auto it = pages.find(path_and_query);
+    if (it == pages.end()) {
+      return Status::NotFound("no page " + path_and_query).WithHubError(HubError::kRepoNotFound, 404);
+    }
+    return it->second;
   }
 
   Status Download(const RepoKey&, const std::string&, const std::string& path, uint64_t offset,

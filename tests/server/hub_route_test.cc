@@ -103,8 +103,9 @@ TEST(HubRouteTest, RejectsTraversalAndBadEncodings) {
 }
 
 TEST(HubRouteTest, UnknownRoutesAreNotFound) {
-  for (const char* target : {"/favicon.ico", "/api/spaces/a/b", "/api/whoami",
-                             "/spaces/a/b/resolve/main/x", "/acme/tiny/blob/main/x"}) {
+  for (const char* target : {"/favicon.ico", "/api/whoami", "/api/kernels/a/b",
+                             "/api/models/a/b/refs/x", "/api/models/a/b/discussions",
+                             "/acme/tiny/blob/main/x"}) {
     EXPECT_EQ(ParseHubRoute("GET", target).status().code(), StatusCode::kNotFound) << target;
   }
   EXPECT_EQ(MustParse("GET", "/api/status").kind, RouteKind::kStatus);
@@ -112,6 +113,45 @@ TEST(HubRouteTest, UnknownRoutesAreNotFound) {
   EXPECT_EQ(MustParse("GET", "/api/whoami-v2").kind, RouteKind::kWhoAmI);
   EXPECT_EQ(ParseHubRoute("POST", "/api/whoami-v2").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(ParseHubRoute("POST", "/api/admin/storage").status().code(), StatusCode::kNotFound);
+}
+
+TEST(HubRouteTest, SpacesRefsCommitsAndListings) {
+  HubRoute space = MustParse("GET", "/api/spaces/acme/tiny-space");
+  EXPECT_EQ(space.kind, RouteKind::kRepoInfo);
+  EXPECT_EQ(space.repo.type, RepoType::kSpace);
+  HubRoute space_file = MustParse("HEAD", "/spaces/acme/tiny-space/resolve/main/app.py");
+  EXPECT_EQ(space_file.kind, RouteKind::kResolve);
+  EXPECT_EQ(space_file.repo, (RepoKey{RepoType::kSpace, "acme/tiny-space"}));
+  EXPECT_EQ(space_file.path, "app.py");
+
+  HubRoute refs = MustParse("GET", "/api/datasets/acme/tiny-dataset/refs?include_prs=1");
+  EXPECT_EQ(refs.kind, RouteKind::kRefs);
+  EXPECT_EQ(refs.repo, (RepoKey{RepoType::kDataset, "acme/tiny-dataset"}));
+  EXPECT_TRUE(refs.QueryBool("include_prs"));
+  EXPECT_EQ(MustParse("GET", "/api/models/gpt2/refs").repo.id, "gpt2");
+  EXPECT_EQ(ParseHubRoute("POST", "/api/models/acme/x/refs").status().code(),
+            StatusCode::kNotFound);
+
+  // Python encodes the revision, the JS client sends it raw.
+  for (const char* target : {"/api/models/acme/x/commits/refs%2Fpr%2F1?expand%5B%5D=formatted",
+                             "/api/models/acme/x/commits/refs/pr/1?expand[]=formatted"}) {
+    HubRoute commits = MustParse("GET", target);
+    EXPECT_EQ(commits.kind, RouteKind::kCommits) << target;
+    EXPECT_EQ(commits.revision, "refs/pr/1") << target;
+    EXPECT_EQ(commits.QueryValues("expand"), std::vector<std::string>{"formatted"}) << target;
+  }
+  EXPECT_EQ(ParseHubRoute("GET", "/api/models/acme/x/commits/..").status().code(),
+            StatusCode::kInvalidArgument);
+
+  for (RepoType type : {RepoType::kModel, RepoType::kDataset, RepoType::kSpace}) {
+    const std::string target = "/api/" + std::string(RepoTypePlural(type)) + "?author=acme";
+    HubRoute list = MustParse("GET", target);
+    EXPECT_EQ(list.kind, RouteKind::kRepoList) << target;
+    EXPECT_EQ(list.repo.type, type) << target;
+    EXPECT_EQ(list.QueryValues("author"), std::vector<std::string>{"acme"});
+  }
+  EXPECT_EQ(MustParse("HEAD", "/api/models/").kind, RouteKind::kRepoList);
+  EXPECT_EQ(ParseHubRoute("POST", "/api/models").status().code(), StatusCode::kNotFound);
 }
 
 TEST(HubRouteTest, OperationsAndUiRoutes) {

@@ -108,6 +108,14 @@ TEST_F(RepoCatalogTest, OfflineAnswersFromIndexOnly) {
   auto known = offline.ResolveRevision(repo_, "main");
   ASSERT_TRUE(known.ok());
   EXPECT_EQ(known->commit, kCommitA);
+  // Offline, a branch is the last one seen, never confirmed: marked stale
+  // however recently it was resolved; a commit is never stale.
+  EXPECT_TRUE(known->stale);
+  env_.AdvanceSeconds(-3600);
+  RepoCatalog fresh_offline(options_, &env_, index_.get(), nullptr);
+  EXPECT_TRUE(fresh_offline.ResolveRevision(repo_, "main")->stale);
+  EXPECT_TRUE(fresh_offline.ResolveRevision(repo_, "main")->stale) << "from the memory cache";
+  EXPECT_FALSE(fresh_offline.ResolveRevision(repo_, kCommitA)->stale);
   EXPECT_EQ(offline.ResolveRevision(repo_, "dev").status().hub_error(),
             HubError::kRevisionNotFound);
   EXPECT_EQ(offline.ResolveRevision({RepoType::kModel, "other/repo"}, "main").status().hub_error(),
@@ -125,6 +133,44 @@ TEST_F(RepoCatalogTest, HeadFallsBackToMainWhenUpstreamCannotBeAsked) {
   auto online = catalog_->ResolveRevision(repo_, "HEAD");
   ASSERT_TRUE(online.ok());
   EXPECT_EQ(online->commit, kCommitB);
+}
+
+// huggingface_hub 0.x downloads a snapshot from the siblings of the repo
+// info and never lists the tree; the stored info must still answer tree and
+// paths-info questions when the upstream is gone (it used to be "not
+// mirrored").
+TEST_F(RepoCatalogTest, TreeComesFromTheRepoInfoWhenNeverListedAndUpstreamGone) {
+  const std::string blob(40, '1');
+  upstream_.infos[kCommitB] = R"({"id":"acme/tiny","sha":")" + kCommitB +
+                              R"(","siblings":[{"rfilename":"a.txt","size":3,"blobId":")" + blob +
+                              R"("},{"rfilename":"sub/deep/b.bin","size":9,"blobId":")" + blob +
+                              R"(","lfs":{"sha256":")" + std::string(64, 'e') +
+                              R"(","size":9,"pointerSize":128}}]})";
+  ASSERT_TRUE(catalog_->ResolveRevision(repo_, kCommitB).ok());
+  ASSERT_TRUE(catalog_->RepoInfoJson(repo_, kCommitB).ok());
+  upstream_.unreachable = true;
+  RepoCatalog offline(options_, &env_, index_.get(), nullptr);
+  for (RepoCatalog* catalog : {catalog_.get(), &offline}) {
+    auto all = catalog->ListTree(repo_, kCommitB, "", /*recursive=*/true);
+    ASSERT_TRUE(all.ok()) << all.status().ToString();
+    std::vector<std::string> paths;
+    for (const EntryRecord& e : *all) paths.push_back(e.path + (e.is_directory ? "/" : ""));
+    EXPECT_EQ(paths, (std::vector<std::string>{"a.txt", "sub/", "sub/deep/", "sub/deep/b.bin"}));
+    auto top = catalog->ListTree(repo_, kCommitB, "sub", /*recursive=*/false);
+    ASSERT_TRUE(top.ok());
+    ASSERT_EQ(top->size(), 1u);
+    EXPECT_EQ((*top)[0].path, "sub/deep");
+    EXPECT_EQ(catalog->ListTree(repo_, kCommitB, "nope", false).status().hub_error(),
+              HubError::kEntryNotFound);
+    auto entries = catalog->LookupEntries(repo_, kCommitB, {"sub/deep", "sub/deep/b.bin", "x"});
+    ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+    ASSERT_EQ(entries->size(), 2u);
+    EXPECT_TRUE((*entries)[0].is_directory);
+    EXPECT_TRUE((*entries)[1].is_lfs);
+    EXPECT_EQ((*entries)[1].lfs_sha256, std::string(64, 'e'));
+  }
+  // A commit whose info names no files keeps the upstream's failure.
+  EXPECT_FALSE(offline.ListTree(repo_, kCommitA, "", true).ok());
 }
 
 TEST_F(RepoCatalogTest, TreeIsFetchedOnceAndListedFromIndex) {
