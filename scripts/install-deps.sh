@@ -11,6 +11,8 @@ packages=(
   # Operations tests: promtool checks /metrics, systemd-analyze the unit,
   # headless chromium drives the web UI.
   prometheus systemd chromium
+  # The Python client tests make venvs (tests/py/setup_venvs.sh).
+  python3 python3-venv
 )
 # The JS client test needs node and npm; keep an installed node (>= 20) as is.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
