@@ -37,18 +37,13 @@ bool ContainsIgnoringCase(std::string_view haystack, std::string_view needle) {
   return it != haystack.end();
 }
 
-// "models/org/name" or "datasets/org/name" (the rest of /ui/repo/).
+// "models/org/name", "datasets/org/name" or "spaces/org/name" (the rest of
+// /ui/repo/).
 Result<RepoKey> ParseRepoPath(std::string_view rest) {
   RepoKey repo;
-  if (rest.starts_with("models/")) {
-    repo.type = RepoType::kModel;
-    rest.remove_prefix(7);
-  } else if (rest.starts_with("datasets/")) {
-    repo.type = RepoType::kDataset;
-    rest.remove_prefix(9);
-  } else {
-    return Status::NotFound("no such page");
-  }
+  const size_t before = rest.size();
+  repo.type = TakeRepoTypePrefix(&rest);
+  if (rest.size() == before) return Status::NotFound("no such page");
   HM_RETURN_IF_ERROR(ValidateRepoId(rest));
   repo.id = std::string(rest);
   return repo;

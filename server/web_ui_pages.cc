@@ -1,6 +1,7 @@
 #include "server/web_ui_pages.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "server/html.h"
 
@@ -66,7 +67,7 @@ std::string ResolveHref(const RepoKey& repo, const std::string& commit, const st
 std::string HfDownloadCommand(const RepoKey& repo, const std::string& base_url,
                               const std::string& revision) {
   std::string cmd = "HF_ENDPOINT=" + ShellQuote(base_url) + " hf download " + ShellQuote(repo.id);
-  if (repo.type == RepoType::kDataset) cmd += " --repo-type dataset";
+  if (repo.type != RepoType::kModel) cmd += std::string(" --repo-type ") + RepoTypeName(repo.type);
   if (!IsDefaultRevision(revision)) cmd += " --revision " + ShellQuote(revision);
   return cmd;
 }
@@ -88,16 +89,19 @@ std::string RenderHomePage(const HomeView& view) {
                      "</p>";
   body += "<p>Point a client at this mirror:</p>" +
           Command("HF_ENDPOINT=" + ShellQuote(view.base_url) + " hf download ORG/NAME");
-  for (RepoType type : {RepoType::kModel, RepoType::kDataset}) {
+  for (RepoType type : kAllRepoTypes) {
     std::vector<RepoListRow> rows;
     for (const RepoListRow& row : view.repos) {
       if (row.repo.type == type) rows.push_back(row);
     }
-    body += std::string("<h2>") + (type == RepoType::kModel ? "Models" : "Datasets") + " (" +
-            std::to_string(rows.size()) + ")</h2>";
+    // Spaces are shown only when some are stored.
+    if (type == RepoType::kSpace && rows.empty()) continue;
+    std::string plural = RepoTypePlural(type);
+    std::string title = plural;
+    title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
+    body += "<h2>" + title + " (" + std::to_string(rows.size()) + ")</h2>";
     if (rows.empty()) {
-      body += std::string("<p class=\"muted\">No ") +
-              (type == RepoType::kModel ? "models" : "datasets") + " stored yet.</p>";
+      body += "<p class=\"muted\">No " + plural + " stored yet.</p>";
     } else {
       body += RepoTable(rows, view.now_micros);
     }

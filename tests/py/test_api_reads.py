@@ -141,3 +141,24 @@ def test_file_listings_and_paths_info(api, hub_api, manifest):
     assert sorted(by_path) == ["model.safetensors", "tokenizer"]
     files = manifest.files("model", "acme/tiny-model")
     assert by_path["model.safetensors"].lfs.sha256 == files["model.safetensors"]["sha256"]
+
+
+def test_head_array_style_keys_and_unknown_routes(mirror):
+    import json
+    import urllib.request
+
+    from conftest import http_get
+
+    for path in ["/api/models/acme/tiny-model", "/api/models?author=acme",
+                 "/api/models/acme/tiny-model/refs", "/api/spaces/acme/tiny-space/revision/main"]:
+        req = urllib.request.Request(mirror.url + path, method="HEAD")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert r.status == 200, path
+            assert r.read() == b"", path
+    status, _, body = http_get(mirror.url + "/api/models/acme/tiny-model?expand%5B%5D=sha")
+    assert status == 200
+    assert sorted(json.loads(body)) == ["_id", "id", "sha"]
+    for path in ["/api/models/acme/tiny-model/discussions", "/api/collections", "/api/kernels/a/b"]:
+        status, headers, _ = http_get(mirror.url + path)
+        assert status == 404, path
+        assert headers.get("X-Error-Code") == "NotFound", path

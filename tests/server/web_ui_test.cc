@@ -84,6 +84,13 @@ TEST(WebUiPagesTest, CommandsAndLinks) {
             "HF_ENDPOINT=http://m:1 hf download acme/data --repo-type dataset --revision v1");
   EXPECT_EQ(HubmirrorPullCommand(dataset, "http://m:1", "main"),
             "hubmirror pull datasets/acme/data --endpoint http://m:1");
+  const RepoKey space{RepoType::kSpace, "acme/app"};
+  EXPECT_EQ(HfDownloadCommand(space, "http://m:1", "main"),
+            "HF_ENDPOINT=http://m:1 hf download acme/app --repo-type space");
+  EXPECT_EQ(HubmirrorPullCommand(space, "http://m:1", "main"),
+            "hubmirror pull spaces/acme/app --endpoint http://m:1");
+  EXPECT_EQ(ResolveHref(space, kCommit, "app.py"),
+            std::string("/spaces/acme/app/resolve/") + kCommit + "/app.py");
   EXPECT_EQ(HubmirrorPullCommand(model, "http://m:1", "refs/pr/1"),
             "hubmirror pull acme/tiny --endpoint http://m:1 --revision refs/pr/1");
   EXPECT_EQ(ResolveHref(model, kCommit, "a b/<c>.txt"),
@@ -263,7 +270,7 @@ TEST_F(WebUiTest, AnonymousOffGets401Everywhere) {
 
 TEST_F(WebUiTest, UnknownPagesAre404) {
   EXPECT_EQ(Get("nope").status, 404);
-  EXPECT_EQ(Get("repo/spaces/acme/tiny").status, 404);
+  EXPECT_EQ(Get("repo/kernels/acme/tiny").status, 404);
   // As on the Hub, a missing repo looks like a restricted one to anonymous callers.
   EXPECT_EQ(Get("repo/models/acme/missing").status, 401);
   EXPECT_EQ(Get("repo/models/a/../b").status, 404);
