@@ -18,14 +18,14 @@
 #include "cli/progress_display.h"
 #include "cli/store_dir.h"
 #include "fetcher/path_filter.h"
-#include "store/bundle_importer.h"
-#include "store/bundle_plan.h"
-#include "store/bundle_writer.h"
+#include "store/bundle/bundle_importer.h"
+#include "store/bundle/bundle_plan.h"
+#include "store/bundle/bundle_writer.h"
 #include "store/env.h"
 #include "store/human_format.h"
-#include "store/index.h"
-#include "store/inventory.h"
-#include "store/chunked_object_store.h"
+#include "store/index/index.h"
+#include "store/bundle/inventory.h"
+#include "store/legacy/chunked_object_store.h"
 
 namespace hubmirror {
 namespace {

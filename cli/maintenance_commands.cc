@@ -10,13 +10,13 @@
 #include "cli/command.h"
 #include "cli/store_dir.h"
 #include "fetcher/sync_list.h"
-#include "store/chunked_object_store.h"
+#include "store/legacy/chunked_object_store.h"
 #include "store/env.h"
 #include "store/human_format.h"
-#include "store/index.h"
-#include "store/repo_listing.h"
-#include "store/retention.h"
-#include "store/retention_db.h"
+#include "store/index/index.h"
+#include "store/index/repo_listing.h"
+#include "store/upkeep/retention.h"
+#include "store/index/retention_db.h"
 
 namespace hubmirror {
 namespace {

@@ -26,11 +26,11 @@
 #include "server/sync_scheduler.h"
 #include "server/web_ui.h"
 #include "store/env.h"
-#include "store/api_document_cache.h"
-#include "store/index.h"
-#include "store/chunked_object_store.h"
-#include "store/retention_db.h"
-#include "store/storage_usage.h"
+#include "store/index/api_document_cache.h"
+#include "store/index/index.h"
+#include "store/legacy/chunked_object_store.h"
+#include "store/index/retention_db.h"
+#include "store/upkeep/storage_usage.h"
 
 namespace hubmirror {
 namespace {

@@ -9,11 +9,11 @@
 
 #include "cli/command.h"
 #include "cli/store_dir.h"
-#include "store/chunked_object_store.h"
+#include "store/legacy/chunked_object_store.h"
 #include "store/env.h"
-#include "store/index.h"
-#include "store/storage_usage.h"
-#include "store/store_verifier.h"
+#include "store/index/index.h"
+#include "store/upkeep/storage_usage.h"
+#include "store/upkeep/store_verifier.h"
 
 namespace hubmirror {
 namespace {

@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "store/chunked_object_store.h"
+#include "store/legacy/chunked_object_store.h"
 #include "store/env.h"
-#include "store/index.h"
+#include "store/index/index.h"
 
 namespace hubmirror {
 

@@ -30,8 +30,8 @@
 #include "server/options.h"
 #include "store/env.h"
 #include "store/human_format.h"
-#include "store/index.h"
-#include "store/chunked_object_store.h"
+#include "store/index/index.h"
+#include "store/legacy/chunked_object_store.h"
 
 namespace hubmirror {
 namespace {

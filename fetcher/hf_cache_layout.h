@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/repo_key.h"
 #include "store/status.h"
 

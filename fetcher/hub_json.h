@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "fetcher/upstream.h"
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/status.h"
 
 namespace hubmirror {

@@ -39,7 +39,7 @@
 #include "fetcher/transfer_progress.h"
 #include "fetcher/upstream.h"
 #include "store/env.h"
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/object_store.h"
 #include "store/repo_key.h"
 #include "store/status.h"

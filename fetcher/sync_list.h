@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "fetcher/repo_sync.h"
-#include "store/retention_db.h"
+#include "store/index/retention_db.h"
 #include "fetcher/transfer_progress.h"
 #include "fetcher/upstream.h"
 #include "store/repo_key.h"

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/repo_key.h"
 #include "store/status.h"
 

@@ -24,7 +24,7 @@
 
 #include "fetcher/transfer_progress.h"
 #include "fetcher/upstream.h"
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/repo_key.h"
 #include "store/status.h"
 

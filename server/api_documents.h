@@ -29,9 +29,9 @@
 #include "server/options.h"
 #include "server/repo_catalog.h"
 #include "server/single_flight.h"
-#include "store/api_document_cache.h"
+#include "store/index/api_document_cache.h"
 #include "store/env.h"
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/status.h"
 
 namespace hubmirror {

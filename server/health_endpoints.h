@@ -20,7 +20,7 @@
 
 #include "server/metered_upstream.h"
 #include "store/env.h"
-#include "store/index.h"
+#include "store/index/index.h"
 
 namespace hubmirror {
 

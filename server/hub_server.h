@@ -29,7 +29,7 @@
 #include "server/pull_through.h"
 #include "server/repo_catalog.h"
 #include "server/server_metrics.h"
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/object_store.h"
 
 namespace hubmirror {

@@ -18,7 +18,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/repo_key.h"
 
 namespace hubmirror {

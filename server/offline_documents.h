@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/hub_route.h"
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/repo_key.h"
 #include "store/status.h"
 

@@ -31,7 +31,7 @@
 
 #include "fetcher/upstream.h"
 #include "server/options.h"
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/object_store.h"
 
 namespace hubmirror {

@@ -7,7 +7,7 @@
 
 #include "fetcher/hub_json.h"
 #include "server/json_views.h"
-#include "store/git_tree.h"
+#include "store/index/git_tree.h"
 
 namespace hubmirror {
 namespace {

@@ -26,7 +26,7 @@
 #include "server/single_flight.h"
 #include "server/upstream_failure_hold.h"
 #include "store/env.h"
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/repo_key.h"
 
 namespace hubmirror {

@@ -25,11 +25,11 @@
 #include <thread>
 #include <vector>
 
-#include "store/chunked_object_store.h"
+#include "store/legacy/chunked_object_store.h"
 #include "store/env.h"
-#include "store/index.h"
-#include "store/retention.h"
-#include "store/retention_db.h"
+#include "store/index/index.h"
+#include "store/upkeep/retention.h"
+#include "store/index/retention_db.h"
 
 namespace hubmirror {
 

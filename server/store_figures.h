@@ -9,11 +9,11 @@
 #include <mutex>
 
 #include "server/metrics.h"
-#include "store/chunked_object_store.h"
+#include "store/legacy/chunked_object_store.h"
 #include "store/env.h"
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/status.h"
-#include "store/storage_usage.h"
+#include "store/upkeep/storage_usage.h"
 
 namespace hubmirror {
 

@@ -27,7 +27,7 @@
 #include "server/server_metrics.h"
 #include "server/sync_run_summary.h"
 #include "store/env.h"
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/object_store.h"
 
 namespace hubmirror {

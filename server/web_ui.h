@@ -33,7 +33,7 @@
 #include "server/repo_catalog.h"
 #include "server/web_ui_sources.h"
 #include "store/env.h"
-#include "store/index.h"
+#include "store/index/index.h"
 
 namespace hubmirror {
 

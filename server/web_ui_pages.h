@@ -11,9 +11,9 @@
 
 #include "server/options.h"
 #include "server/web_ui_sources.h"
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/repo_key.h"
-#include "store/storage_usage.h"
+#include "store/upkeep/storage_usage.h"
 
 namespace hubmirror {
 

@@ -14,7 +14,7 @@
 #include "server/sync_run_summary.h"
 #include "store/repo_key.h"
 #include "store/status.h"
-#include "store/storage_usage.h"
+#include "store/upkeep/storage_usage.h"
 
 namespace hubmirror {
 

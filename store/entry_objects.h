@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "store/index.h"
+#include "store/index/index.h"
 #include "store/object_store.h"
 
 namespace hubmirror {

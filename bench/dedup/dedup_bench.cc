@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "bench/dedup/synthetic_checkpoints.h"
-#include "store/chunked_object_store.h"
+#include "store/legacy/chunked_object_store.h"
 #include "store/hash.h"
 
 namespace hubmirror::bench {

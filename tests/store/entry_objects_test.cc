@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "store/file_object_store.h"
+#include "store/legacy/file_object_store.h"
 #include "store/hash.h"
 #include "tests/store/store_test_util.h"
 

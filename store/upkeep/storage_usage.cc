@@ -1,0 +1,126 @@
+#include "store/upkeep/storage_usage.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace hubmirror {
+namespace {
+
+// Footprints looked up once per object across all repos.
+class FootprintCache {
+ public:
+  explicit FootprintCache(ChunkedObjectStore* store) : store_(store) {}
+  // Null when the object is not stored.
+  Result<const ObjectFootprint*> Get(const std::string& sha256) {
+    auto it = cache_.find(sha256);
+    if (it == cache_.end()) {
+      auto fp = store_->Footprint(sha256);
+      std::optional<ObjectFootprint> value;
+      if (fp.ok()) {
+        value = std::move(fp).value();
+      } else if (!fp.status().IsNotFound() &&
+                 fp.status().code() != StatusCode::kInvalidArgument) {
+        return std::move(fp).status();
+      }
+      it = cache_.emplace(sha256, std::move(value)).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+
+ private:
+  ChunkedObjectStore* store_;
+  std::unordered_map<std::string, std::optional<ObjectFootprint>> cache_;
+};
+
+// Adds objects to a figure, counting each object and chunk once.
+class UsageAccumulator {
+ public:
+  void AddFile(const std::string& sha256, const ObjectFootprint& fp) {
+    figures_.files++;
+    figures_.logical_bytes += fp.size;
+    if (!objects_.insert(sha256).second) return;
+    figures_.objects++;
+    figures_.unique_file_bytes += fp.size;
+    if (fp.legacy_file) figures_.stored_bytes += fp.size;
+    for (const auto& [id, stored] : fp.chunks) {
+      if (chunks_.insert(id).second) figures_.stored_bytes += stored;
+    }
+  }
+  const UsageFigures& figures() const { return figures_; }
+
+ private:
+  UsageFigures figures_;
+  std::unordered_set<std::string> objects_;
+  std::unordered_set<int64_t> chunks_;
+};
+
+nlohmann::json FiguresJson(const UsageFigures& f) {
+  return {{"files", f.files},
+          {"objects", f.objects},
+          {"logical_bytes", f.logical_bytes},
+          {"unique_file_bytes", f.unique_file_bytes},
+          {"stored_bytes", f.stored_bytes},
+          {"saving", f.saving()}};
+}
+
+std::string Row(const std::string& name, const UsageFigures& f) {
+  char buf[512];
+  std::snprintf(buf, sizeof(buf), "%-48s %8" PRIu64 " %16" PRIu64 " %16" PRIu64 " %16" PRIu64
+                " %6.1f%%\n",
+                name.c_str(), f.files, f.logical_bytes, f.unique_file_bytes, f.stored_bytes,
+                100.0 * f.saving());
+  return buf;
+}
+
+}  // namespace
+
+Result<StorageUsage> ComputeStorageUsage(Index* index, ChunkedObjectStore* store) {
+  StorageUsage usage;
+  FootprintCache footprints(store);
+  UsageAccumulator total;
+  HM_ASSIGN_OR_RETURN(std::vector<RepoKey> repos, index->ListRepos());
+  for (const RepoKey& repo : repos) {
+    HM_ASSIGN_OR_RETURN(std::vector<RepoFileObject> files, index->ListRepoFileObjects(repo));
+    UsageAccumulator acc;
+    for (const RepoFileObject& file : files) {
+      if (file.sha256.empty()) continue;
+      HM_ASSIGN_OR_RETURN(const ObjectFootprint* fp, footprints.Get(file.sha256));
+      if (fp == nullptr) continue;
+      acc.AddFile(file.sha256, *fp);
+      total.AddFile(file.sha256, *fp);
+    }
+    usage.repos.push_back(RepoUsage{repo, acc.figures()});
+  }
+  usage.total = total.figures();
+  return usage;
+}
+
+std::string StorageUsageJson(const StorageUsage& usage) {
+  nlohmann::json repos = nlohmann::json::array();
+  for (const RepoUsage& r : usage.repos) {
+    nlohmann::json j = FiguresJson(r.figures);
+    j["type"] = RepoTypeName(r.repo.type);
+    j["id"] = r.repo.id;
+    repos.push_back(std::move(j));
+  }
+  return nlohmann::json{{"repos", std::move(repos)}, {"total", FiguresJson(usage.total)}}.dump();
+}
+
+std::string StorageUsageTable(const StorageUsage& usage) {
+  char header[256];
+  std::snprintf(header, sizeof(header), "%-48s %8s %16s %16s %16s %7s\n", "repo", "files",
+                "logical", "file-dedup", "stored", "saving");
+  std::string out = header;
+  for (const RepoUsage& r : usage.repos) {
+    out += Row(r.repo.DisplayId(), r.figures);
+  }
+  out += Row("total", usage.total);
+  return out;
+}
+
+}  // namespace hubmirror
