@@ -6,7 +6,9 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config git curl jq ca-certificates
   libcurl4-openssl-dev libcpp-httplib-dev libssl-dev libsqlite3-dev
-  libxxhash-dev libzstd-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
+  libxxhash-dev libzstd-dev liblz4-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
+  # BLAKE3: the official C sources (built by store/CMakeLists.txt); b3sum for tests.
+  librust-blake3-dev b3sum
   libgtest-dev libgmock-dev
   # Operations tests: promtool checks /metrics, systemd-analyze the unit,
   # headless chromium drives the web UI.

@@ -1,0 +1,54 @@
+#include "store/xet/xet_chunker.h"
+
+#include <algorithm>
+
+#include "store/xet/gear_table.h"
+
+namespace hubmirror {
+namespace {
+
+constexpr uint64_t kCutMask = 0xFFFF000000000000ULL;
+// Hashing starts this many bytes into a chunk: 64 + 1 bytes before the first
+// tested position (a chunk of kXetMinChunkBytes), enough for h to be exactly
+// what hashing every byte would give there.
+constexpr size_t kHashStart = kXetMinChunkBytes - 64 - 1;
+
+}  // namespace
+
+size_t XetChunker::NextCut(const uint8_t* data, size_t n) {
+  size_t i = 0;
+  if (size_ < kHashStart) {
+    const size_t skip = std::min(n, kHashStart - size_);
+    size_ += skip;
+    i += skip;
+  }
+  uint64_t h = h_;
+  // Hashed but not tested: positions where the chunk is still below the minimum.
+  if (size_ < kXetMinChunkBytes - 1 && i < n) {
+    const size_t end = i + std::min(n - i, kXetMinChunkBytes - 1 - size_);
+    for (size_t k = i; k < end; ++k) h = (h << 1) + kXetGearTable[data[k]];
+    size_ += end - i;
+    i = end;
+  }
+  // Tested: every byte from here may end the chunk, the one reaching the
+  // maximum always does.
+  const size_t limit = std::min(n - i, kXetMaxChunkBytes - size_);
+  const uint8_t* p = data + i;
+  for (size_t k = 0; k < limit; ++k) {
+    h = (h << 1) + kXetGearTable[p[k]];
+    if ((h & kCutMask) == 0) {
+      Reset();
+      return i + k + 1;
+    }
+  }
+  size_ += limit;
+  i += limit;
+  if (size_ == kXetMaxChunkBytes) {
+    Reset();
+    return i;
+  }
+  h_ = h;
+  return kNoCut;
+}
+
+}  // namespace hubmirror
