@@ -25,7 +25,7 @@
 #include "store/human_format.h"
 #include "store/index/index.h"
 #include "store/bundle/inventory.h"
-#include "store/legacy/chunked_object_store.h"
+#include "store/chunked_object_store.h"
 
 namespace hubmirror {
 namespace {

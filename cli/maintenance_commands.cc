@@ -10,7 +10,7 @@
 #include "cli/command.h"
 #include "cli/store_dir.h"
 #include "fetcher/sync_list.h"
-#include "store/legacy/chunked_object_store.h"
+#include "store/chunked_object_store.h"
 #include "store/env.h"
 #include "store/human_format.h"
 #include "store/index/index.h"
@@ -109,12 +109,12 @@ int RunGc(const std::string& dir, bool dry_run, int64_t min_age_seconds) {
                 static_cast<unsigned long long>(report->kept_too_young));
   }
   if (!dry_run) {
-    std::printf("; %llu packs compacted, %s freed on disk",
-                static_cast<unsigned long long>(report->compaction.packs_compacted),
+    std::printf("; %llu xorbs compacted, %s freed on disk",
+                static_cast<unsigned long long>(report->compaction.xorbs_compacted),
                 FormatByteSize(report->compaction.freed()).c_str());
-    if (report->compaction.packs_busy > 0) {
-      std::printf(" (%llu packs in use by a writer left for next time)",
-                  static_cast<unsigned long long>(report->compaction.packs_busy));
+    if (report->compaction.xorbs_busy > 0) {
+      std::printf(" (%llu xorbs in use by a writer left for next time)",
+                  static_cast<unsigned long long>(report->compaction.xorbs_busy));
     }
   }
   std::printf("\n");
@@ -153,7 +153,7 @@ void AddMaintenanceCommands(CLI::App* app, CommandRegistry* registry) {
   auto dry_run = std::make_shared<bool>(false);
   auto min_age = std::make_shared<int64_t>(3600);
   CLI::App* gc = app->add_subcommand(
-      "gc", "Remove stored files no revision references and compact packs (safe while serving)");
+      "gc", "Remove stored files no revision references and compact xorbs (safe while serving)");
   gc->add_option("--store", *dir, "store directory")->capture_default_str();
   gc->add_flag("--dry-run", *dry_run, "only list what would be removed");
   gc->add_option("--min-age", *min_age,

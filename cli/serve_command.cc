@@ -25,10 +25,11 @@
 #include "server/storage_governor.h"
 #include "server/sync_scheduler.h"
 #include "server/web_ui.h"
+#include "store/xorb/xorb_object_store.h"
 #include "store/env.h"
 #include "store/index/api_document_cache.h"
 #include "store/index/index.h"
-#include "store/legacy/chunked_object_store.h"
+#include "store/chunked_object_store.h"
 #include "store/index/retention_db.h"
 #include "store/upkeep/storage_usage.h"
 
@@ -114,22 +115,22 @@ int RunServe(const ServerOptions& options) {
     return Fail("cannot create store directory " + options.store_dir, s);
   }
   Result<std::unique_ptr<ChunkedObjectStore>> store =
-      NewChunkedObjectStore(env.get(), options.store_dir);
+      NewXorbObjectStore(env.get(), options.store_dir);
   if (!store.ok()) return Fail("cannot open store " + options.store_dir, store.status());
   if (Status s = (*store)->CleanTemporaryFiles(); !s.ok()) {
     return Fail("cannot clean temporary files in " + options.store_dir, s);
   }
-  // The pack bytes of writes a crash interrupted; without this the store
-  // would grow by a partial object per crash until `hubmirror gc`. Not
-  // fatal: the bytes are garbage either way.
-  if (auto tails = (*store)->UnreferencedPackTails(/*trim=*/true); !tails.ok()) {
-    std::fprintf(stderr, "hubmirror: cannot trim pack tails in %s: %s\n",
-                 options.store_dir.c_str(), tails.status().ToString().c_str());
-  } else if (!tails->empty()) {
+  // What writes a crash interrupted left (xorbs without rows, pack tails of
+  // the older layout); without this the store would grow by a partial
+  // object per crash until `hubmirror gc`. Not fatal: garbage either way.
+  if (auto leftovers = (*store)->Leftovers(/*trim=*/true); !leftovers.ok()) {
+    std::fprintf(stderr, "hubmirror: cannot remove leftovers of interrupted writes in %s: %s\n",
+                 options.store_dir.c_str(), leftovers.status().ToString().c_str());
+  } else if (!leftovers->empty()) {
     uint64_t bytes = 0;
-    for (const PackTail& tail : *tails) bytes += tail.bytes();
-    std::fprintf(stderr, "hubmirror: cut %llu bytes of interrupted writes off %zu pack(s)\n",
-                 static_cast<unsigned long long>(bytes), tails->size());
+    for (const StoreLeftover& leftover : *leftovers) bytes += leftover.bytes;
+    std::fprintf(stderr, "hubmirror: removed %llu bytes left by %zu interrupted write(s)\n",
+                 static_cast<unsigned long long>(bytes), leftovers->size());
   }
   Result<std::unique_ptr<Index>> index = Index::Open(options.store_dir + "/index.sqlite");
   if (!index.ok()) return Fail("cannot open index in " + options.store_dir, index.status());

@@ -1,15 +1,18 @@
 // `hubmirror du`, `hubmirror migrate` and `hubmirror verify`: storage
-// accounting, moving a pre-chunking store (objects/sha256/ files) into chunks,
-// and a full consistency check.
+// accounting, moving a store of an older layout (objects/sha256/ files,
+// chunks/ packs) into Xet chunks in xorbs, and a full consistency check.
 //
 // Exit codes: 0 success, 1 the operation failed, 2 bad command line.
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "cli/command.h"
+#include "cli/progress_display.h"
 #include "cli/store_dir.h"
-#include "store/legacy/chunked_object_store.h"
+#include "store/chunked_object_store.h"
 #include "store/env.h"
 #include "store/index/index.h"
 #include "store/upkeep/storage_usage.h"
@@ -38,10 +41,33 @@ int RunMigrate(const std::string& dir) {
   std::unique_ptr<Env> env = NewPosixEnv();
   Result<StoreHandles> store = OpenStoreDir(env.get(), dir, /*must_exist=*/true);
   if (!store.ok()) return Fail("migrate", store.status());
-  auto moved = MigrateLegacyObjects(store->objects.get());
+  ProgressDisplay display(stderr, isatty(STDERR_FILENO) != 0, env.get(), "migrated");
+  StoreProgress progress;
+  progress.planned = [&](uint64_t objects, uint64_t bytes) { display.AddPlanned(objects, bytes); };
+  progress.started = [&](const std::string& sha, uint64_t size) { display.FileStarted(sha, size); };
+  progress.bytes = [&](const std::string& sha, uint64_t n) { display.BytesTransferred(sha, n); };
+  progress.finished = [&](const std::string& sha, const Status& s, bool already) {
+    display.FileFinished(sha, s, already);
+  };
+  auto moved = store->objects->MigrateLegacyObjects(progress);
+  display.Finish();
   if (!moved.ok()) return Fail("migrate", moved.status());
-  std::fprintf(stderr, "hubmirror migrate: %llu objects rewritten as chunks\n",
-               static_cast<unsigned long long>(*moved));
+  // Objects stored before the index recorded Xet hashes get theirs now.
+  auto objects = store->index->ListObjects();
+  if (!objects.ok()) return Fail("migrate", objects.status());
+  uint64_t filled = 0;
+  for (ObjectRecord& object : *objects) {
+    if (!object.xet_hash.empty()) continue;
+    auto row = store->objects->GetObjectRow(object.sha256);
+    if (!row.ok() || row->xet_hash.empty()) continue;
+    object.xet_hash = row->xet_hash;
+    if (Status s = store->index->PutObject(object); !s.ok()) return Fail("migrate", s);
+    ++filled;
+  }
+  std::fprintf(stderr,
+               "hubmirror migrate: %llu objects rewritten as Xet chunks in xorbs, %llu index "
+               "rows given their Xet hash\n",
+               static_cast<unsigned long long>(*moved), static_cast<unsigned long long>(filled));
   return 0;
 }
 
@@ -81,7 +107,7 @@ void AddStoreCommands(CLI::App* app, CommandRegistry* registry) {
   du->callback([registry, dir, json] { registry->selected = [dir, json] { return RunDu(*dir, *json); }; });
 
   CLI::App* migrate = app->add_subcommand(
-      "migrate", "Rewrite a store's one-file-per-object files (objects/sha256/) as chunks");
+      "migrate", "Rewrite a store of an older layout (objects/sha256/ files, chunks/ packs) as Xet chunks in xorbs");
   migrate->add_option("--store", *dir, "store directory")->capture_default_str();
   migrate->callback([registry, dir] { registry->selected = [dir] { return RunMigrate(*dir); }; });
 

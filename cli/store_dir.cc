@@ -1,5 +1,7 @@
 #include "cli/store_dir.h"
 
+#include "store/xorb/xorb_object_store.h"
+
 namespace hubmirror {
 
 std::string StoreIndexPath(const std::string& dir) { return dir + "/index.sqlite"; }
@@ -12,7 +14,7 @@ Result<StoreHandles> OpenStoreDir(Env* env, const std::string& dir, bool must_ex
   }
   HM_RETURN_IF_ERROR(env->CreateDirs(dir));
   StoreHandles store;
-  HM_ASSIGN_OR_RETURN(store.objects, NewChunkedObjectStore(env, dir));
+  HM_ASSIGN_OR_RETURN(store.objects, NewXorbObjectStore(env, dir));
   HM_ASSIGN_OR_RETURN(store.index, Index::Open(index_path));
   return store;
 }

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "store/legacy/chunked_object_store.h"
+#include "store/chunked_object_store.h"
 #include "store/env.h"
 #include "store/index/index.h"
 

@@ -28,10 +28,11 @@
 #include "fetcher/upstream.h"
 #include "server/upstreams.h"
 #include "server/options.h"
+#include "store/xorb/xorb_object_store.h"
 #include "store/env.h"
 #include "store/human_format.h"
 #include "store/index/index.h"
-#include "store/legacy/chunked_object_store.h"
+#include "store/chunked_object_store.h"
 
 namespace hubmirror {
 namespace {
@@ -111,7 +112,7 @@ int RunSync(const ServerOptions& options, const std::vector<SyncRepoSpec>& specs
     return Fail("cannot create store directory " + options.store_dir, s);
   }
   Result<std::unique_ptr<ChunkedObjectStore>> store =
-      NewChunkedObjectStore(env.get(), options.store_dir);
+      NewXorbObjectStore(env.get(), options.store_dir);
   if (!store.ok()) return Fail("cannot open store " + options.store_dir, store.status());
   // Safe beside a running `serve` or another sync: files their writers hold
   // (flock) are skipped.

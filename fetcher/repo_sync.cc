@@ -271,7 +271,7 @@ Status RepoSyncer::FetchFileOnce(const RepoKey& repo, const std::string& commit,
         return Status::Ok();
       }));
   HM_ASSIGN_OR_RETURN(ObjectInfo committed, w->Commit());
-  return index_->PutObject(ObjectRecord{committed.sha256, committed.git_sha1, committed.size});
+  return index_->PutObject(ObjectRecord{committed.sha256, committed.git_sha1, committed.size, committed.xet_hash});
 }
 
 }  // namespace hubmirror

@@ -18,6 +18,7 @@ ObjectFetch::ObjectFetch(RepoKey repo, std::string commit, EntryRecord entry,
 
 uint64_t ObjectFetch::ReadableLocked() const {
   if (done_) return final_status_.ok() ? entry_.size : 0;
+  if (verified_) return entry_.size;
   // Until the hash is verified the last byte stays back: a reader of a
   // corrupt transfer must not see a complete response.
   return written_ < entry_.size ? written_ : entry_.size - 1;
@@ -51,6 +52,13 @@ Result<uint64_t> ObjectFetch::WaitReadable(uint64_t offset, int64_t stall_timeou
 
 Status ObjectFetch::WaitVerified(int64_t stall_timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
+  HM_RETURN_IF_ERROR(
+      WaitLocked(lock, stall_timeout_ms, [this] { return done_ || verified_; }));
+  return done_ ? final_status_ : Status::Ok();
+}
+
+Status ObjectFetch::WaitDone(int64_t stall_timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
   HM_RETURN_IF_ERROR(WaitLocked(lock, stall_timeout_ms, [this] { return done_; }));
   return final_status_;
 }
@@ -74,6 +82,14 @@ Status ObjectFetch::Append(const char* data, size_t n) {
   }
   cv_.notify_all();
   return Status::Ok();
+}
+
+void ObjectFetch::MarkVerified() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    verified_ = true;
+  }
+  cv_.notify_all();
 }
 
 std::unique_ptr<ObjectWriter> ObjectFetch::TakeWriter() {
@@ -138,11 +154,11 @@ Result<std::shared_ptr<ObjectFetch>> PullThrough::StartOrJoin(const RepoKey& rep
   HM_ASSIGN_OR_RETURN(std::optional<std::string> stored, FindStoredObject(index_, store_, entry));
   if (stored) return Status::AlreadyExists("object " + *stored + " is stored now");
 
-  // While in flight an object takes its size twice (the temp file readers
-  // stream from, and its chunks packed beside it) until the commit drops the
-  // temp file; transfers already running still need their share too.
-  uint64_t needed = 2 * entry.size + options_.min_free_bytes;
-  for (const auto& [running_key, running] : running_) needed += 2 * running->BytesToArrive();
+  // Bytes are written once, as chunks: an object needs its size (less what
+  // deduplicates, which is not known before it arrives); transfers already
+  // running still need their share too.
+  uint64_t needed = entry.size + options_.min_free_bytes;
+  for (const auto& [running_key, running] : running_) needed += running->BytesToArrive();
   Result<uint64_t> available = env_->AvailableBytes(options_.store_dir);
   if (available.ok() && *available < needed) {
     return Status::ResourceExhausted(
@@ -201,9 +217,15 @@ void PullThrough::Run(const std::shared_ptr<ObjectFetch>& fetch) {
   // later request the same way).
   const bool resumable = !status.ok() && status.retryable() && !append_failed;
   if (status.ok()) {
-    Result<ObjectInfo> info = fetch->writer_->Commit();
+    // Verified first: the last byte goes to streaming clients as soon as the
+    // digests match; the commit (fsync, catalog) follows.
+    Result<ObjectInfo> info = fetch->writer_->Verify();
     if (info.ok()) {
-      status = index_->PutObject(ObjectRecord{info->sha256, info->git_sha1, info->size});
+      fetch->MarkVerified();
+      info = fetch->writer_->Commit();
+    }
+    if (info.ok()) {
+      status = index_->PutObject(ObjectRecord{info->sha256, info->git_sha1, info->size, info->xet_hash});
     } else {
       status = std::move(info).status();
     }

@@ -4,9 +4,10 @@
 // StartOrJoin() returns the ObjectFetch for a file, starting it on a bounded
 // pool of fetch threads if none is running. The fetch writes the upstream's
 // bytes into an ObjectWriter; clients read what has arrived so far and wait
-// for more. The last byte is held back from readers until the object's hash
-// has been verified and committed, so a client whose download turns out to be
-// corrupt sees its connection end early, never a clean finish. When a
+// for more. The last byte is held back from readers until the object's
+// digests have been verified (the commit, which makes it durable, follows),
+// so a client whose download turns out to be corrupt sees its connection end
+// early, never a clean finish. When a
 // transfer breaks off for a transient reason (upstream down, connection lost
 // past the fetcher's retries), the bytes received so far are kept and the next
 // request for the object resumes from there with a Range request. A transfer
@@ -49,9 +50,12 @@ class ObjectFetch {
   // Waits until bytes at `offset` can be read, and returns how many (> 0);
   // an error when the fetch failed or nothing arrived for `stall_timeout_ms`.
   Result<uint64_t> WaitReadable(uint64_t offset, int64_t stall_timeout_ms);
-  // Waits until the whole object has arrived and been verified and committed
-  // (OK), or the fetch failed (its error), or stalled for `stall_timeout_ms`.
+  // Waits until the whole object has arrived and been verified (OK; the
+  // commit may still be running), or the fetch failed (its error), or
+  // stalled for `stall_timeout_ms`.
   Status WaitVerified(int64_t stall_timeout_ms);
+  // The same, until the fetch is over: committed (OK) or failed.
+  Status WaitDone(int64_t stall_timeout_ms);
   Result<size_t> Read(uint64_t offset, char* buf, size_t n) const;
   // Bytes of the object the upstream has yet to deliver.
   uint64_t BytesToArrive() const;
@@ -63,6 +67,8 @@ class ObjectFetch {
   Status Append(const char* data, size_t n);
   // Hands the writer (and the bytes it holds) over; later Reads fail.
   std::unique_ptr<ObjectWriter> TakeWriter();
+  // Every byte arrived and matches the promise: readers may take the last.
+  void MarkVerified();
   void Finish(Status status);
   uint64_t ReadableLocked() const;
   // Waits on cv_ (mu_ held through `lock`) until `ready()`; DeadlineExceeded
@@ -82,6 +88,7 @@ class ObjectFetch {
   std::condition_variable cv_;
   uint64_t written_;       // guarded by mu_
   bool done_ = false;      // guarded by mu_
+  bool verified_ = false;  // guarded by mu_
   Status final_status_;    // guarded by mu_; meaningful when done_
 };
 
@@ -97,8 +104,8 @@ class PullThrough {
 
   // AlreadyExists when the object was committed since the caller looked in
   // the store (serve it from there). ResourceExhausted, before anything is
-  // fetched, when the store's filesystem cannot hold the file while in flight
-  // (twice its size) plus what running transfers still need and
+  // fetched, when the store's filesystem cannot hold the file (written
+  // once, as its chunks) plus what running transfers still need and
   // options.min_free_bytes.
   Result<std::shared_ptr<ObjectFetch>> StartOrJoin(const RepoKey& repo, const std::string& commit,
                                                    const EntryRecord& entry);

@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include "store/legacy/chunked_object_store.h"
+#include "store/chunked_object_store.h"
 #include "store/env.h"
 #include "store/index/index.h"
 #include "store/upkeep/retention.h"

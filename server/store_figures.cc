@@ -7,10 +7,14 @@ namespace hubmirror {
 Result<StorageUsage> StoreFigures::Get() {
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = env_->MonotonicMicros();
-  if (!valid_ || now - computed_at_ > ttl_micros_) {
+  // A new or removed object changes the figures at once: the object totals
+  // are one cheap query, the full accounting walks every entry.
+  HM_ASSIGN_OR_RETURN(auto totals, index_->ObjectTotals());
+  if (!valid_ || now - computed_at_ > ttl_micros_ || totals != totals_) {
     HM_ASSIGN_OR_RETURN(usage_, ComputeStorageUsage(index_, store_));
     valid_ = true;
     computed_at_ = now;
+    totals_ = totals;
   }
   return usage_;
 }

@@ -1,6 +1,7 @@
 // StoreFigures: what the store holds (objects, logical and physical bytes),
-// computed from the index and the chunk catalog and kept for a few seconds,
-// so that /metrics scrapes and UI page views do not each walk every entry.
+// computed from the index and the xorb catalog and kept for a few seconds
+// (or until an object is added or removed), so that /metrics scrapes and UI
+// page views do not each walk every entry.
 //
 // Thread-safe; concurrent callers within the TTL share one computation.
 #pragma once
@@ -9,7 +10,7 @@
 #include <mutex>
 
 #include "server/metrics.h"
-#include "store/legacy/chunked_object_store.h"
+#include "store/chunked_object_store.h"
 #include "store/env.h"
 #include "store/index/index.h"
 #include "store/status.h"
@@ -34,6 +35,7 @@ class StoreFigures {
   bool valid_ = false;           // guarded by mu_
   int64_t computed_at_ = 0;      // guarded by mu_ (monotonic)
   StorageUsage usage_;           // guarded by mu_
+  std::pair<uint64_t, uint64_t> totals_;  // index object totals at computation; guarded by mu_
 };
 
 // hubmirror_store_objects, hubmirror_store_logical_bytes (distinct objects'

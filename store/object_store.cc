@@ -4,6 +4,26 @@
 
 namespace hubmirror {
 
+size_t ObjectReader::GetRawSpans(uint64_t offset, uint64_t window_bytes, RawFileSpan* spans,
+                                 size_t max_spans) const {
+  size_t count = 0;
+  while (count < max_spans && offset < size()) {
+    RawFileSpan span;
+    if (!GetRawSpan(offset, &span) || span.length == 0) break;
+    if (count > 0) {
+      const RawFileSpan& first = spans[0];
+      const RawFileSpan& last = spans[count - 1];
+      if (span.fd != first.fd || span.file_offset < last.file_offset + last.length ||
+          span.file_offset + span.length > first.file_offset + window_bytes) {
+        break;
+      }
+    }
+    spans[count++] = span;
+    offset += span.length;
+  }
+  return count;
+}
+
 Status ValidateObjectDigest(const std::string& sha256) {
   if (!IsLowerHex(sha256, 64)) {
     return Status::InvalidArgument("not a sha256 digest (64 lower-case hex): '" +

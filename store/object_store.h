@@ -6,10 +6,10 @@
 // Storing bytes that are already present is a no-op (the same file in two repos
 // or revisions is kept once).
 //
-// This is an interface so the layout can change without touching callers: the
-// first implementation keeps one file per object (NewFileObjectStore); the
-// chunked store (chunked_object_store.h) keeps an object as a list of
-// deduplicated chunks and is what serve, sync and import use.
+// This is an interface so the layout can change without touching callers:
+// the Xet-native store (xorb/xorb_object_store.h) keeps an object as Xet
+// chunks in xorbs and is what serve, sync and import use; the layouts of
+// earlier releases (legacy/) are read through the same interface.
 //
 // Thread safety: an ObjectStore is thread-safe. An ObjectWriter is written by
 // one thread, while ReadWritten/bytes_written may be called from any thread.
@@ -40,6 +40,9 @@ struct ObjectInfo {
   // promise names a git sha1 or no sha256 (see chunked_object_store.h).
   std::string git_sha1;
   uint64_t size = 0;
+  // The Xet file hash (hex rule) of the bytes as the store chunked them;
+  // "" from stores of older layouts.
+  std::string xet_hash;
 };
 
 // A stretch of an object's bytes stored verbatim in a plain file.
@@ -77,6 +80,14 @@ class ObjectReader {
   // read through ReadAt (a compressed chunk, no descriptor, past the end).
   // The descriptor stays valid while the reader lives; never write to it.
   virtual bool GetRawSpan(uint64_t offset, RawFileSpan* span) const { return false; }
+  // The spans of GetRawSpan for the bytes from `offset` on, one after the
+  // other, as long as they lie in the same file, in increasing order, within
+  // `window_bytes` of the first span's start, and up to `max_spans`: what one
+  // mapping of the file can serve (a xorb's uncompressed chunks lie verbatim
+  // between their 8-byte record headers). Returns how many; 0 when the
+  // bytes at `offset` must be read through ReadAt.
+  virtual size_t GetRawSpans(uint64_t offset, uint64_t window_bytes, RawFileSpan* spans,
+                             size_t max_spans) const;
 };
 
 class ObjectWriter {
@@ -90,6 +101,12 @@ class ObjectWriter {
   virtual Result<size_t> ReadWritten(uint64_t offset, char* buf, size_t n) const = 0;
   // Throws away everything appended so far (a transfer restarting from byte 0).
   virtual Status Reset() = 0;
+  // Once every byte is appended: checks size and digests against the
+  // promise, without making anything durable or visible yet. After an OK,
+  // the bytes are known good (a streaming reader may take the last byte)
+  // and Commit() only makes the object durable and visible. DataLoss as for
+  // Commit(). Calling it is optional: Commit() verifies itself otherwise.
+  virtual Result<ObjectInfo> Verify() = 0;
   // Verifies size and digests against the promise; on success the object is
   // durable (fsynced, renamed, directory synced) and visible. On DataLoss
   // nothing becomes visible and the temp data is removed. A failed Commit
@@ -127,8 +144,9 @@ class ObjectStore {
   virtual Status CleanTemporaryFiles() = 0;
 };
 
-// One file per object under root/objects/sha256/ab/cdef..., temp files under
-// root/tmp. `env` must outlive the store.
+// The oldest layout (legacy/file_object_store.h): one file per object under
+// root/objects/sha256/ab/cdef..., temp files under root/tmp. Read by the
+// current store until migrated; `env` must outlive the store.
 Result<std::unique_ptr<ObjectStore>> NewFileObjectStore(Env* env, const std::string& root);
 
 }  // namespace hubmirror

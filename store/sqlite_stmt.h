@@ -1,6 +1,6 @@
-// Internal to the store: thin RAII wrappers over the SQLite C API used by
-// index.cc and chunk_catalog.cc. Not part of the store's public surface; nothing outside store/
-// includes it.
+// Internal to the store: thin RAII wrappers over the SQLite C API, used by
+// the store's databases (index, catalogs). Not part of the store's public
+// surface; nothing outside store/ includes it.
 //
 // Every SQLite result code is translated to a Status here (habit: translate
 // foreign errors once, at the boundary). Values are always bound, never
@@ -71,6 +71,12 @@ class Stmt {
     }
     return *this;
   }
+  Stmt& BindBlob(int i, const void* data, size_t n) {
+    if (rc_ == SQLITE_OK) {
+      rc_ = sqlite3_bind_blob(stmt_, i, data, static_cast<int>(n), SQLITE_TRANSIENT);
+    }
+    return *this;
+  }
   Stmt& Bind(int i, int64_t v) {
     if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
     return *this;
@@ -99,6 +105,13 @@ class Stmt {
   }
 
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  // The column's bytes (a BLOB, or TEXT as stored); empty for NULL.
+  std::string_view Blob(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    if (p == nullptr) return {};
+    return std::string_view(static_cast<const char*>(p),
+                            static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
   std::string Text(int col) const {
     const unsigned char* p = sqlite3_column_text(stmt_, col);
     if (p == nullptr) return {};

@@ -19,7 +19,8 @@
 #include <vector>
 
 #include "bench/dedup/synthetic_checkpoints.h"
-#include "store/legacy/chunked_object_store.h"
+#include "store/xorb/xorb_object_store.h"
+#include "store/chunked_object_store.h"
 #include "store/hash.h"
 
 namespace hubmirror::bench {
@@ -171,7 +172,7 @@ int Main(int argc, char** argv) {
   std::unique_ptr<ChunkedObjectStore> fine_tune_store;
   std::string base_sha;
   for (const SyntheticSet& set : sets) {
-    auto store = NewChunkedObjectStore(env.get(), dir + "/store-" + set.name);
+    auto store = NewXorbObjectStore(env.get(), dir + "/store-" + set.name);
     Check(store.status(), "store");
     IngestResult r = Ingest(store->get(), set);
     all.bytes += r.bytes;

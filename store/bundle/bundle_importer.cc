@@ -1,5 +1,6 @@
 #include "store/bundle/bundle_importer.h"
 
+#include <map>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -87,7 +88,7 @@ Status RequireExcludedObjects(ObjectStore* store, const BundleManifest& manifest
 // Streams one record into the store (or just verifies it), remembering it
 // when it is new.
 Status ImportObject(BundleReader* reader, ObjectStore* store, const BundleObject& object,
-                    bool dry_run, AddedObjects* added, bool* was_added) {
+                    bool dry_run, AddedObjects* added, bool* was_added, std::string* xet_hash) {
   const bool stored = store->Contains(object.sha256);
   // In a dry run, "added" means the object would be new to the store.
   *was_added = !stored;
@@ -105,7 +106,7 @@ Status ImportObject(BundleReader* reader, ObjectStore* store, const BundleObject
   HM_RETURN_IF_ERROR(reader->ReadObject(
       object, [&writer](const char* data, size_t n) { return writer->Append(data, n); }));
   HM_ASSIGN_OR_RETURN(ObjectInfo info, writer->Commit());
-  (void)info;
+  *xet_hash = info.xet_hash;
   added->Add(object.sha256);
   return Status::Ok();
 }
@@ -138,10 +139,14 @@ Result<ImportSummary> ImportBundle(Env* env, ObjectStore* store, Index* index,
   if (options.on_manifest) options.on_manifest(manifest);
 
   AddedObjects added(store);
+  std::map<std::string, std::string> xet_hashes;  // of the objects added
   for (const BundleObject& object : manifest.objects) {
     if (!object.included) continue;
     bool was_added = false;
-    Status s = ImportObject(reader.get(), store, object, options.dry_run, &added, &was_added);
+    std::string xet_hash;
+    Status s = ImportObject(reader.get(), store, object, options.dry_run, &added, &was_added,
+                            &xet_hash);
+    if (!xet_hash.empty()) xet_hashes[object.sha256] = xet_hash;
     if (!s.ok()) return ObjectError(bundle_path, object, summary.object_records, s);
     ++summary.object_records;
     if (was_added) {
@@ -158,7 +163,9 @@ Result<ImportSummary> ImportBundle(Env* env, ObjectStore* store, Index* index,
   std::vector<ObjectRecord> rows;
   rows.reserve(manifest.objects.size());
   for (const BundleObject& object : manifest.objects) {
-    rows.push_back(ObjectRecord{object.sha256, object.git_sha1, object.size});
+    auto xet = xet_hashes.find(object.sha256);
+    rows.push_back(ObjectRecord{object.sha256, object.git_sha1, object.size,
+                                xet == xet_hashes.end() ? "" : xet->second});
   }
   if (Status s = index->ImportSnapshot(manifest.repos, rows); !s.ok()) {
     return Status(s.code(), "bundle " + bundle_path +

@@ -12,7 +12,7 @@ namespace {
 
 // Bump and append a step to kMigrations to change the schema; a database
 // written by a newer version is refused rather than misread.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kMigrations[] = {
     // 0 -> 1
@@ -61,6 +61,11 @@ CREATE TABLE objects (
 ) WITHOUT ROWID;
 CREATE INDEX objects_by_git_sha1 ON objects (git_sha1);
 )sql",
+    // 1 -> 2: the Xet file hash of each stored object ("" until known:
+    // objects of older store layouts get it from `hubmirror migrate`).
+    R"sql(
+ALTER TABLE objects ADD COLUMN xet_hash TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 
@@ -102,6 +107,7 @@ ObjectRecord ReadObject(const Stmt& st) {
   o.sha256 = st.Text(0);
   o.git_sha1 = st.Text(1);
   o.size = static_cast<uint64_t>(st.Int(2));
+  o.xet_hash = st.Text(3);
   return o;
 }
 
@@ -175,15 +181,22 @@ Status MarkTreeComplete(sqlite3* db, int64_t repo_id, const std::string& commit)
   return st.Run();
 }
 
-// Inserts or updates an object row; a known git sha1 is never erased.
+// Inserts or updates an object row; a known git sha1 or xet hash is never
+// erased.
 Status UpsertObject(sqlite3* db, const ObjectRecord& object) {
-  std::string sql = "INSERT INTO objects (sha256, git_sha1, size, stored_at) VALUES (?1, ?2, ?3, " +
-                    std::string(kNowMicrosSql) +
-                    ") ON CONFLICT (sha256) DO UPDATE SET size = excluded.size, "
-                    "git_sha1 = CASE WHEN excluded.git_sha1 = '' THEN objects.git_sha1 "
-                    "ELSE excluded.git_sha1 END";
+  std::string sql =
+      "INSERT INTO objects (sha256, git_sha1, size, xet_hash, stored_at) VALUES (?1, ?2, ?3, ?4, " +
+      std::string(kNowMicrosSql) +
+      ") ON CONFLICT (sha256) DO UPDATE SET size = excluded.size, "
+      "git_sha1 = CASE WHEN excluded.git_sha1 = '' THEN objects.git_sha1 "
+      "ELSE excluded.git_sha1 END, "
+      "xet_hash = CASE WHEN excluded.xet_hash = '' THEN objects.xet_hash "
+      "ELSE excluded.xet_hash END";
   HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, sql));
-  st.Bind(1, object.sha256).Bind(2, object.git_sha1).Bind(3, static_cast<int64_t>(object.size));
+  st.Bind(1, object.sha256)
+      .Bind(2, object.git_sha1)
+      .Bind(3, static_cast<int64_t>(object.size))
+      .Bind(4, object.xet_hash);
   return st.Run();
 }
 
@@ -370,7 +383,7 @@ Status Index::PutObject(const ObjectRecord& object) {
 Result<std::optional<ObjectRecord>> Index::GetObject(const std::string& sha256) {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(
-      Stmt st, Stmt::Prepare(db_, "SELECT sha256, git_sha1, size FROM objects WHERE sha256 = ?1"));
+      Stmt st, Stmt::Prepare(db_, "SELECT sha256, git_sha1, size, xet_hash FROM objects WHERE sha256 = ?1"));
   st.Bind(1, sha256);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<ObjectRecord>();
@@ -382,7 +395,7 @@ Result<std::optional<ObjectRecord>> Index::FindObjectByGitSha1(const std::string
   // Objects stored without a known git id have git_sha1 = ''; never match them.
   if (git_sha1.empty()) return std::optional<ObjectRecord>();
   HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "SELECT sha256, git_sha1, size FROM objects "
+                                             "SELECT sha256, git_sha1, size, xet_hash FROM objects "
                                              "WHERE git_sha1 = ?1 LIMIT 1"));
   st.Bind(1, git_sha1);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -403,7 +416,7 @@ Result<std::pair<uint64_t, uint64_t>> Index::ObjectTotals() {
 Result<std::vector<ObjectRecord>> Index::ListObjects() {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(
-      Stmt st, Stmt::Prepare(db_, "SELECT sha256, git_sha1, size FROM objects ORDER BY sha256"));
+      Stmt st, Stmt::Prepare(db_, "SELECT sha256, git_sha1, size, xet_hash FROM objects ORDER BY sha256"));
   std::vector<ObjectRecord> out;
   while (true) {
     HM_ASSIGN_OR_RETURN(bool row, st.Step());

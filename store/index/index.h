@@ -4,7 +4,7 @@
 //   commits  (repo, commit) -> the upstream's repo-info JSON at that commit,
 //            and whether the full file tree of the commit is known
 //   entries  (repo, commit, path) -> file or directory metadata
-//   objects  sha256 -> size, git blob sha1: what the ObjectStore holds
+//   objects  sha256 -> size, git blob sha1, xet hash: what the ObjectStore holds
 //
 // Entries describe files by their upstream identity (git oid, LFS sha256); the
 // objects table links a regular file's git oid to the sha256 of its bytes once
@@ -57,6 +57,8 @@ struct ObjectRecord {
   std::string sha256;
   std::string git_sha1;
   uint64_t size = 0;
+  // The Xet file hash (hex rule) of the stored bytes; "" until known.
+  std::string xet_hash;
 };
 
 // A file entry of some commit of a repo and the object holding its bytes:

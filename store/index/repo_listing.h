@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "store/legacy/chunked_object_store.h"
+#include "store/chunked_object_store.h"
 #include "store/index/index.h"
 #include "store/index/retention_db.h"
 #include "store/upkeep/storage_usage.h"

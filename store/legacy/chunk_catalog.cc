@@ -127,15 +127,15 @@ Result<std::vector<ChunkLocation>> ChunkCatalog::FindByFingerprint(const ChunkFi
   return ReadLocations(st);
 }
 
-Result<std::optional<ChunkedObjectRow>> ChunkCatalog::GetObject(const std::string& sha256) {
+Result<std::optional<PackObjectRow>> ChunkCatalog::GetObject(const std::string& sha256) {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(
       Stmt st, Stmt::Prepare(db_, "SELECT git_sha1, size FROM chunked_objects WHERE sha256 = ?1"));
   st.Bind(1, sha256);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return std::optional<ChunkedObjectRow>();
-  return std::optional<ChunkedObjectRow>(
-      ChunkedObjectRow{sha256, st.Text(0), static_cast<uint64_t>(st.Int(1))});
+  if (!row) return std::optional<PackObjectRow>();
+  return std::optional<PackObjectRow>(
+      PackObjectRow{sha256, st.Text(0), static_cast<uint64_t>(st.Int(1))});
 }
 
 Result<std::vector<ChunkLocation>> ChunkCatalog::ObjectChunks(const std::string& sha256) {
@@ -148,7 +148,7 @@ Result<std::vector<ChunkLocation>> ChunkCatalog::ObjectChunks(const std::string&
   return ReadLocations(st);
 }
 
-Result<bool> ChunkCatalog::CommitObject(const ChunkedObjectRow& object,
+Result<bool> ChunkCatalog::CommitObject(const PackObjectRow& object,
                                         const std::vector<NewChunk>& fresh,
                                         const std::vector<ChunkRef>& refs) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -298,16 +298,16 @@ Result<std::pair<uint64_t, uint64_t>> ChunkCatalog::Totals() {
                                        static_cast<uint64_t>(st.Int(1)));
 }
 
-Result<std::vector<ChunkedObjectRow>> ChunkCatalog::ListObjects() {
+Result<std::vector<PackObjectRow>> ChunkCatalog::ListObjects() {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
                                              "SELECT sha256, git_sha1, size, committed_at FROM "
                                              "chunked_objects ORDER BY sha256"));
-  std::vector<ChunkedObjectRow> out;
+  std::vector<PackObjectRow> out;
   while (true) {
     HM_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    out.push_back(ChunkedObjectRow{st.Text(0), st.Text(1), static_cast<uint64_t>(st.Int(2)),
+    out.push_back(PackObjectRow{st.Text(0), st.Text(1), static_cast<uint64_t>(st.Int(2)),
                                    st.Int(3)});
   }
   return out;

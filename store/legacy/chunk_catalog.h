@@ -5,7 +5,7 @@
 //                  raw size, compression. Fingerprints are NOT unique: xxHash
 //                  is not collision-resistant, so two different chunks may
 //                  share one; the store reuses a chunk only after comparing
-//                  its bytes (see chunked_object_store.h).
+//                  its bytes (see pack_object_store.h).
 //   chunked_objects  sha256 -> size, git sha1 (what Commit() verified)
 //   object_chunks  (object sha256, seq) -> chunk id: the object's bytes are
 //                  the chunks' raw bytes in seq order.
@@ -65,7 +65,7 @@ struct ChunkRef {
   uint64_t raw_size = 0;         // when !is_new
 };
 
-struct ChunkedObjectRow {
+struct PackObjectRow {
   std::string sha256;
   std::string git_sha1;
   uint64_t size = 0;
@@ -90,7 +90,7 @@ class ChunkCatalog {
 
   // Committed chunks with this fingerprint (usually 0 or 1).
   Result<std::vector<ChunkLocation>> FindByFingerprint(const ChunkFingerprint& fp);
-  Result<std::optional<ChunkedObjectRow>> GetObject(const std::string& sha256);
+  Result<std::optional<PackObjectRow>> GetObject(const std::string& sha256);
   // The object's chunks in order (empty for an empty object).
   Result<std::vector<ChunkLocation>> ObjectChunks(const std::string& sha256);
   // In ONE transaction: inserts `fresh` chunks and, unless the object is
@@ -99,7 +99,7 @@ class ChunkCatalog {
   // made the packs holding `fresh` durable first. Unavailable when an
   // existing chunk of `refs` was removed meanwhile, or its row no longer has
   // the ref's fingerprint and raw size (nothing inserted).
-  Result<bool> CommitObject(const ChunkedObjectRow& object, const std::vector<NewChunk>& fresh,
+  Result<bool> CommitObject(const PackObjectRow& object, const std::vector<NewChunk>& fresh,
                             const std::vector<ChunkRef>& refs);
   // Forgets an object and deletes the rows of its chunks no other object
   // references; returns those chunks (their pack bytes are now garbage that
@@ -112,7 +112,7 @@ class ChunkCatalog {
 
   // For garbage collection and compaction:
   // Every object, sorted by sha256.
-  Result<std::vector<ChunkedObjectRow>> ListObjects();
+  Result<std::vector<PackObjectRow>> ListObjects();
   // The chunks stored in `pack`, by offset.
   Result<std::vector<ChunkLocation>> PackChunks(int64_t pack);
   // Where the last chunk stored in `pack` ends (0 when it holds none).

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -58,6 +59,7 @@ class FileObjectWriter final : public ObjectWriter {
   uint64_t bytes_written() const override { return bytes_written_.load(std::memory_order_acquire); }
   Result<size_t> ReadWritten(uint64_t offset, char* buf, size_t n) const override;
   Status Reset() override;
+  Result<ObjectInfo> Verify() override;
   Result<ObjectInfo> Commit() override;
   const ObjectPromise& promise() const override { return promise_; }
 
@@ -82,6 +84,7 @@ class FileObjectWriter final : public ObjectWriter {
   // Never replaced after construction, so concurrent ReadWritten is safe.
   const std::unique_ptr<WritableFile> file_;
   std::unique_ptr<Sha256Hasher> sha256_;
+  std::optional<ObjectInfo> verified_;  // what Verify() found
   std::unique_ptr<GitBlobHasher> git_sha1_;
   std::atomic<uint64_t> bytes_written_{0};
   State state_ = State::kWriting;
@@ -254,8 +257,24 @@ Status FileObjectWriter::Reset() {
   HM_RETURN_IF_ERROR(file_->Truncate(0));
   sha256_ = std::make_unique<Sha256Hasher>();
   git_sha1_ = std::make_unique<GitBlobHasher>(promise_.size);
+  verified_.reset();
   state_ = State::kWriting;
   return Status::Ok();
+}
+
+Result<ObjectInfo> FileObjectWriter::Verify() {
+  if (verified_) return *verified_;
+  if (state_ == State::kPoisoned) {
+    return Abort(Status::DataLoss("object writer failed earlier; nothing committed"));
+  }
+  if (state_ != State::kWriting) return Status::FailedPrecondition("object writer is finished");
+  ObjectInfo info;
+  info.size = bytes_written();
+  info.sha256 = sha256_->FinishHex();
+  info.git_sha1 = git_sha1_->FinishHex();
+  if (Status s = VerifyAgainstPromise(promise_, info); !s.ok()) return Abort(std::move(s));
+  verified_ = info;
+  return info;
 }
 
 Result<ObjectInfo> FileObjectWriter::Commit() {
@@ -269,11 +288,7 @@ Result<ObjectInfo> FileObjectWriter::Commit() {
     case State::kCommitted:
       return Status::FailedPrecondition("object writer already committed");
   }
-  ObjectInfo info;
-  info.size = bytes_written();
-  info.sha256 = sha256_->FinishHex();
-  info.git_sha1 = git_sha1_->FinishHex();
-  if (Status s = VerifyAgainstPromise(promise_, info); !s.ok()) return Abort(std::move(s));
+  HM_ASSIGN_OR_RETURN(ObjectInfo info, Verify());
 
   Env* env = store_->env();
   const std::string final_path = FileObjectPath(store_->root(), info.sha256);

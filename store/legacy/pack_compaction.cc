@@ -53,9 +53,9 @@ Status CopyChunks(const RandomAccessFile& from, const std::vector<ChunkLocation>
 
 }  // namespace
 
-Result<CompactionReport> CompactPacks(Env* env, PackSet* packs, ChunkCatalog* catalog,
+Result<PackCompactionReport> CompactPacks(Env* env, PackSet* packs, ChunkCatalog* catalog,
                                       double min_dead_fraction) {
-  CompactionReport report;
+  PackCompactionReport report;
   HM_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(packs->dir()));
   for (const std::string& name : names) {
     const int64_t id = PackIdOf(name);

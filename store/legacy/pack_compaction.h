@@ -21,7 +21,7 @@
 
 namespace hubmirror {
 
-struct CompactionReport {
+struct PackCompactionReport {
   uint64_t packs_compacted = 0;  // rewritten or deleted
   uint64_t chunks_moved = 0;
   uint64_t bytes_before = 0;     // size of the packs compacted
@@ -32,7 +32,7 @@ struct CompactionReport {
 
 // Compacts every pack whose dead bytes are at least `min_dead_fraction` of
 // its size (0 = any dead byte); a pack with no live chunk is deleted.
-Result<CompactionReport> CompactPacks(Env* env, PackSet* packs, ChunkCatalog* catalog,
+Result<PackCompactionReport> CompactPacks(Env* env, PackSet* packs, ChunkCatalog* catalog,
                                       double min_dead_fraction);
 
 // Bytes of a pack past its last committed chunk: what a writer killed

@@ -2,21 +2,21 @@
 //
 // Eviction (a size limit): when the live bytes of the store exceed
 // `max_bytes`, the least recently served objects that no pin protects are
-// removed until the live bytes are at most `low_water_bytes`; then the packs
+// removed until the live bytes are at most `low_water_bytes`; then the xorbs
 // they leave dead bytes in are compacted, so the disk space is really
 // returned. An object's last access is the later of its last time served
 // (RetentionDb) and its commit. Index rows of evicted objects go, entries
 // stay: the next request pulls the file through again.
 //
 // Garbage collection: objects that no file entry of any commit in the index
-// references are removed (then packs compacted), except objects committed
+// references are removed (then xorbs compacted), except objects committed
 // less than `min_age` ago, which a writer may be about to reference (a
 // pull-through indexes its object just after committing it; an import
 // commits objects before its index transaction).
 //
 // Both are safe while a server runs against the same store, in this process
-// or another: readers keep their packs open (a removed object already being
-// streamed completes), and packs being written are never compacted.
+// or another: readers keep their xorb files open (a removed object already
+// being streamed completes), and xorbs a writer holds are never touched.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "store/legacy/chunked_object_store.h"
+#include "store/chunked_object_store.h"
 #include "store/index/index.h"
 #include "store/index/retention_db.h"
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "store/legacy/chunked_object_store.h"
+#include "store/chunked_object_store.h"
 #include "store/index/index.h"
 #include "store/repo_key.h"
 

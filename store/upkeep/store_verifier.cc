@@ -2,8 +2,9 @@
 
 #include <memory>
 
-#include "store/legacy/chunk_pack.h"
 #include "store/hash.h"
+#include "store/xet/xet_chunker.h"
+#include "store/xet/xet_hash.h"
 
 namespace hubmirror {
 namespace {
@@ -21,6 +22,11 @@ std::string CheckObject(ObjectStore* store, const ObjectRecord& object, std::vec
   }
   Sha256Hasher sha256;
   GitBlobHasher git_sha1(object.size);
+  // The Xet file hash: the bytes cut into chunks again, as on ingest.
+  const bool check_xet = !object.xet_hash.empty();
+  XetChunker chunker;
+  std::string chunk;
+  std::vector<XetNode> nodes;
   uint64_t offset = 0;
   while (offset < object.size) {
     Result<size_t> got = (*reader)->ReadAt(offset, buf->data(), buf->size());
@@ -29,11 +35,29 @@ std::string CheckObject(ObjectStore* store, const ObjectRecord& object, std::vec
     if (*got == 0) return "ends at byte " + std::to_string(offset);
     sha256.Update(buf->data(), *got);
     git_sha1.Update(buf->data(), *got);
+    for (size_t at = 0; check_xet && at < *got;) {
+      const auto* p = reinterpret_cast<const uint8_t*>(buf->data()) + at;
+      const size_t cut = chunker.NextCut(p, *got - at);
+      const size_t take = cut == XetChunker::kNoCut ? *got - at : cut;
+      chunk.append(reinterpret_cast<const char*>(p), take);
+      if (cut != XetChunker::kNoCut) {
+        nodes.push_back(XetNode{XetChunkHash(chunk.data(), chunk.size()), chunk.size()});
+        chunk.clear();
+      }
+      at += take;
+    }
     offset += *got;
   }
+  if (!chunk.empty()) nodes.push_back(XetNode{XetChunkHash(chunk.data(), chunk.size()), chunk.size()});
   *bytes_read += offset;
   const std::string actual = sha256.FinishHex();
   if (actual != object.sha256) return "bytes hash to " + actual;
+  if (check_xet) {
+    const std::string actual_xet = XetFileHash(std::move(nodes)).ToHex();
+    if (actual_xet != object.xet_hash) {
+      return "Xet hash is " + actual_xet + ", index says " + object.xet_hash;
+    }
+  }
   if (!object.git_sha1.empty()) {
     const std::string actual_git = git_sha1.FinishHex();
     if (actual_git != object.git_sha1) {
@@ -67,15 +91,14 @@ Result<VerifyReport> VerifyStore(Index* index, ChunkedObjectStore* store) {
       }
     }
   }
-  Result<std::vector<PackTail>> tails = store->UnreferencedPackTails(/*trim=*/false);
-  if (!tails.ok()) {
-    report.warnings.push_back("cannot check pack tails: " + tails.status().ToString());
+  Result<std::vector<StoreLeftover>> leftovers = store->Leftovers(/*trim=*/false);
+  if (!leftovers.ok()) {
+    report.warnings.push_back("cannot look for leftovers: " + leftovers.status().ToString());
   } else {
-    for (const PackTail& tail : *tails) {
-      report.warnings.push_back(
-          "pack " + PackSet::PackName(tail.pack) + ": " + std::to_string(tail.bytes()) +
-          " bytes past its last committed chunk (left by an interrupted write; the next "
-          "`hubmirror serve` start or `hubmirror gc` reclaims them)");
+    for (const StoreLeftover& leftover : *leftovers) {
+      report.warnings.push_back(leftover.what + ": " + std::to_string(leftover.bytes) +
+                                " bytes left by an interrupted write (the next `hubmirror "
+                                "serve` start or `hubmirror gc` removes them)");
     }
   }
   return report;

@@ -50,13 +50,14 @@ TEST(CrashTest, SigkillDuringIngestNeverLeavesABadStore) {
   ASSERT_EQ(get.status, 200);
   EXPECT_EQ(Sha256OfString(get.body), Sha256OfString(expected));
   mirror.Stop();
-  // The pack bytes of the interrupted ingests were cut off at the restarts:
-  // the packs hold the stored files (64 MiB, a few small ones), no more.
-  uint64_t pack_bytes = 0;
-  for (const auto& [path, size] : ListFilesWithSizes(store.path() + "/chunks/packs")) {
-    pack_bytes += size;
+  // The xorbs of the interrupted ingests were removed at the restarts: the
+  // xorbs hold the stored files (64 MiB, a few small ones), no more.
+  uint64_t xorb_bytes = 0;
+  for (const auto& [path, size] : ListFilesWithSizes(store.path() + "/xet/xorbs")) {
+    xorb_bytes += size;
   }
-  EXPECT_LE(pack_bytes, expected.size() + expected.size() / 20 + (4u << 20));
+  EXPECT_GT(xorb_bytes, expected.size());
+  EXPECT_LE(xorb_bytes, expected.size() + expected.size() / 20 + (4u << 20));
   CommandResult final_check = RunHubmirror(verify);
   EXPECT_EQ(final_check.exit_code, 0) << final_check.output;
   EXPECT_NE(final_check.output.find("clean"), std::string::npos) << final_check.output;
@@ -71,15 +72,19 @@ TEST(CrashTest, VerifyReportsADamagedObject) {
     ASSERT_TRUE(mirror.ok());
     ASSERT_EQ(HttpGet(mirror.url(), "/acme/tiny-model/resolve/main/model.safetensors").status, 200);
   }
-  // Flip one byte in the middle of the pack that holds it.
-  std::string pack;
-  for (const auto& [path, size] : ListFilesWithSizes(store.path() + "/chunks/packs")) {
-    if (size > 0) pack = path;
+  // Flip one byte in the middle of the largest xorb (the model's chunks).
+  std::string xorb;
+  uint64_t largest = 0;
+  for (const auto& [path, size] : ListFilesWithSizes(store.path() + "/xet/xorbs")) {
+    if (size > largest) {
+      xorb = path;
+      largest = size;
+    }
   }
-  ASSERT_FALSE(pack.empty());
-  std::string bytes = ReadFile(pack);
+  ASSERT_FALSE(xorb.empty());
+  std::string bytes = ReadFile(xorb);
   bytes[bytes.size() / 2] ^= 0x01;
-  WriteFile(pack, bytes);
+  WriteFile(xorb, bytes);
   CommandResult check = RunHubmirror({"verify", "--store", store.path()});
   EXPECT_EQ(check.exit_code, 1) << check.output;
   EXPECT_NE(check.output.find("PROBLEM object"), std::string::npos) << check.output;

@@ -2,6 +2,9 @@
 // binary, after real downloads through it.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <map>
 #include <sstream>
 
@@ -52,6 +55,11 @@ TEST_F(MetricsTest, CountsRequestsHitsBytesAndUpstreamTraffic) {
   const std::string file = "/acme/tiny-model/resolve/main/model.safetensors";
   HttpReply cold = HttpGet(mirror_->url(), file);
   ASSERT_EQ(cold.status, 200);
+  // The last byte leaves once verified; the commit (fsync, catalog) follows.
+  // Until it is done, a second request would join the transfer.
+  for (int i = 0; i < 200 && Scrape()["hubmirror_fetches_in_flight"] > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   HttpReply warm = HttpGet(mirror_->url(), file);
   ASSERT_EQ(warm.status, 200);
   ASSERT_EQ(warm.body, cold.body);

@@ -1,11 +1,17 @@
-// End-to-end: a store written before chunk-level dedup (one file per object
-// under objects/sha256/ab/<sha256>) is served as it is, and `hubmirror
-// migrate` rewrites it as chunks that serve the same bytes.
+// End-to-end: stores of the two older layouts, one file per object under
+// objects/sha256/ab/<sha256> and FastCDC chunks in chunks/ packs (what the
+// previous release wrote), are served as they are, and `hubmirror migrate`
+// rewrites them as Xet chunks in xorbs that serve the same bytes, with every
+// index row given its Xet hash; `verify` is clean and a second migrate
+// finds nothing to do.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <map>
 
+#include "store/hash.h"
+#include "store/index/index.h"
+#include "store/legacy/pack_object_store.h"
 #include "tests/e2e/hub_fixture.h"
 
 namespace hubmirror::e2e {
@@ -33,7 +39,42 @@ size_t CountFiles(const std::string& dir) {
   return n;
 }
 
-TEST(MigrateE2eTest, LegacyStoreIsServedAndMigratedToChunks) {
+enum class OldLayout { kFiles, kPacks };
+
+// Rewrites the store's objects in an older layout, as that release left
+// them: no xorbs, and index rows without Xet hashes.
+void RewriteAs(OldLayout layout, const std::string& store,
+               const std::map<std::string, std::string>& bodies) {
+  std::filesystem::remove_all(store + "/xet");
+  std::unique_ptr<Env> env = NewPosixEnv();
+  if (layout == OldLayout::kFiles) {
+    for (const auto& [path, body] : bodies) {
+      const std::string sha = Sha256OfString(body);
+      WriteFile(store + "/objects/sha256/" + sha.substr(0, 2) + "/" + sha, body);
+    }
+  } else {
+    auto packs = NewPackObjectStore(env.get(), store);
+    ASSERT_TRUE(packs.ok()) << packs.status().ToString();
+    for (const auto& [path, body] : bodies) {
+      auto writer = (*packs)->NewWriter(ObjectPromise{body.size(), Sha256OfString(body), ""});
+      ASSERT_TRUE(writer.ok());
+      ASSERT_TRUE((*writer)->Append(body.data(), body.size()).ok());
+      ASSERT_TRUE((*writer)->Commit().ok());
+    }
+  }
+  auto index = Index::Open(store + "/index.sqlite");
+  ASSERT_TRUE(index.ok());
+  auto rows = (*index)->ListObjects();
+  ASSERT_TRUE(rows.ok());
+  for (const ObjectRecord& row : *rows) {
+    ASSERT_TRUE((*index)->RemoveObject(row.sha256).ok());
+    ASSERT_TRUE((*index)->PutObject(ObjectRecord{row.sha256, row.git_sha1, row.size, ""}).ok());
+  }
+}
+
+class MigrateE2eTest : public ::testing::TestWithParam<OldLayout> {};
+
+TEST_P(MigrateE2eTest, OldLayoutIsServedAndMigratedToXorbs) {
   FakeHub hub;
   ASSERT_TRUE(hub.ok());
   TempDir store;
@@ -43,12 +84,7 @@ TEST(MigrateE2eTest, LegacyStoreIsServedAndMigratedToChunks) {
     ASSERT_TRUE(mirror.ok());
     expected = DownloadAll(mirror.url());
   }
-  // Turn the store into the old layout: every object a plain file, no chunks.
-  std::filesystem::remove_all(store.path() + "/chunks");
-  for (const auto& [path, body] : expected) {
-    const std::string sha = Sha256OfString(body);
-    WriteFile(store.path() + "/objects/sha256/" + sha.substr(0, 2) + "/" + sha, body);
-  }
+  ASSERT_NO_FATAL_FAILURE(RewriteAs(GetParam(), store.path(), expected));
   hub.Stop();
 
   {
@@ -62,9 +98,23 @@ TEST(MigrateE2eTest, LegacyStoreIsServedAndMigratedToChunks) {
   EXPECT_NE(migrate.output.find(std::to_string(std::size(kFiles)) + " objects rewritten"),
             std::string::npos)
       << migrate.output;
-  EXPECT_EQ(CountFiles(store.path() + "/objects"), 0u);
+  EXPECT_NE(migrate.output.find("migrated"), std::string::npos) << "progress lines: "
+                                                                 << migrate.output;
+  EXPECT_FALSE(std::filesystem::exists(store.path() + "/objects"));
+  EXPECT_FALSE(std::filesystem::exists(store.path() + "/chunks"));
+  EXPECT_GT(CountFiles(store.path() + "/xet/xorbs"), 0u);
   CommandResult verify = RunHubmirror({"verify", "--store", store.path()});
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("clean"), std::string::npos) << verify.output;
+  {
+    auto index = Index::Open(store.path() + "/index.sqlite");
+    ASSERT_TRUE(index.ok());
+    auto rows = (*index)->ListObjects();
+    ASSERT_TRUE(rows.ok());
+    for (const ObjectRecord& row : *rows) {
+      EXPECT_TRUE(IsLowerHex(row.xet_hash, 64)) << row.sha256 << " has no Xet hash";
+    }
+  }
 
   Mirror migrated(store.path(), hub.api_url(), {"--offline"});
   ASSERT_TRUE(migrated.ok());
@@ -74,6 +124,13 @@ TEST(MigrateE2eTest, LegacyStoreIsServedAndMigratedToChunks) {
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("0 objects rewritten"), std::string::npos) << again.output;
 }
+
+INSTANTIATE_TEST_SUITE_P(Layouts, MigrateE2eTest,
+                         ::testing::Values(OldLayout::kFiles, OldLayout::kPacks),
+                         [](const auto& info) {
+                           return info.param == OldLayout::kFiles ? "OneFilePerObject"
+                                                                  : "PacksOfThePreviousRelease";
+                         });
 
 }  // namespace
 }  // namespace hubmirror::e2e

@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "store/xorb/xorb_object_store.h"
 #include "store/hash.h"
 #include "tests/fetcher/memory_upstream.h"
 
@@ -28,7 +29,7 @@ class RepoSyncTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(pattern), nullptr);
     dir_ = pattern;
     env_ = NewPosixEnv();
-    auto store = NewFileObjectStore(env_.get(), dir_);
+    auto store = NewXorbObjectStore(env_.get(), dir_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     auto index = Index::Open(dir_ + "/index.sqlite");

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "store/xorb/xorb_object_store.h"
 #include "store/hash.h"
 #include "tests/server/fake_upstream.h"
 #include "tests/server/server_test_util.h"
@@ -17,7 +18,7 @@ class PullThroughTest : public ::testing::Test {
     auto index = Index::Open(dir_.path() + "/index.sqlite");
     ASSERT_TRUE(index.ok());
     index_ = std::move(index).value();
-    auto store = NewFileObjectStore(env_.get(), dir_.path());
+    auto store = NewXorbObjectStore(env_.get(), dir_.path());
     ASSERT_TRUE(store.ok());
     store_ = std::move(store).value();
     options_.max_concurrent_fetches = 2;
@@ -71,6 +72,7 @@ TEST_F(PullThroughTest, ConcurrentRequestsShareOneFetchAndStoreTheObject) {
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
   EXPECT_EQ(*bytes, kContent);
   EXPECT_EQ(upstream_.download_calls, 1);
+  ASSERT_TRUE((*a)->WaitDone(5000).ok());
 
   const std::string sha = Sha256Hex(kContent);
   EXPECT_TRUE(store_->Contains(sha));
@@ -151,17 +153,17 @@ TEST_F(PullThroughTest, FullDiskRefusesBeforeFetchingAnything) {
   EXPECT_EQ(upstream_.download_calls, 0);
 }
 
-TEST_F(PullThroughTest, RoomIsCountedTwicePerObjectAndForTransfersInFlight) {
+TEST_F(PullThroughTest, RoomIsCountedOncePerObjectAndForTransfersInFlight) {
   const std::string other = "abcdefghij";
   upstream_.contents["other.txt"] = other;
   options_.min_free_bytes = 0;
-  // 10-byte files: one needs 20 bytes while in flight (temp file + chunks).
-  FullDiskEnv tight(env_.get(), 15);
+  // 10-byte files, written once (as their chunks): one needs 10 bytes.
+  FullDiskEnv tight(env_.get(), 5);
   PullThrough too_small(options_, &tight, index_.get(), store_.get(), &upstream_);
   EXPECT_EQ(too_small.StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent))).status().code(),
             StatusCode::kResourceExhausted);
 
-  FullDiskEnv room_for_one(env_.get(), 25);
+  FullDiskEnv room_for_one(env_.get(), 15);
   PullThrough pull(options_, &room_for_one, index_.get(), store_.get(), &upstream_);
   upstream_.HoldDownloadsAfter(0);
   auto first = pull.StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent)));
@@ -170,7 +172,7 @@ TEST_F(PullThroughTest, RoomIsCountedTwicePerObjectAndForTransfersInFlight) {
   second.path = "other.txt";
   auto refused = pull.StartOrJoin(repo_, commit_, second);
   EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted)
-      << "the first transfer's 20 bytes are spoken for";
+      << "the first transfer's 10 bytes are spoken for";
   upstream_.Release();
 }
 
@@ -204,6 +206,10 @@ class FlakyCommitStore : public ObjectStore {
       return w_->ReadWritten(o, b, n);
     }
     Status Reset() override { return w_->Reset(); }
+    Result<ObjectInfo> Verify() override {
+      if (finished_) return Status::FailedPrecondition("writer was aborted");
+      return w_->Verify();
+    }
     Result<ObjectInfo> Commit() override {
       if (finished_) return Status::FailedPrecondition("writer was aborted");
       if (fail_) {
@@ -228,7 +234,15 @@ TEST_F(PullThroughTest, AFailedCommitIsNotResumedTheNextRequestStartsOver) {
   const EntryRecord entry = Entry(GitBlobSha1Hex(kContent));
   auto first = pull.StartOrJoin(repo_, commit_, entry);
   ASSERT_TRUE(first.ok());
-  EXPECT_TRUE(ReadAll(**first).status().retryable());
+  // Its readers either got every (verified) byte before the commit failed,
+  // or see the failure; never wrong bytes.
+  auto first_bytes = ReadAll(**first);
+  if (first_bytes.ok()) {
+    EXPECT_EQ(*first_bytes, kContent);
+  } else {
+    EXPECT_TRUE(first_bytes.status().retryable()) << first_bytes.status().ToString();
+  }
+  EXPECT_TRUE((*first)->WaitDone(5000).retryable());
   // The failed fetch leaves (it is finished before its readers are told).
   std::shared_ptr<ObjectFetch> second;
   for (int i = 0; i < 500; ++i) {
@@ -245,6 +259,7 @@ TEST_F(PullThroughTest, AFailedCommitIsNotResumedTheNextRequestStartsOver) {
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
   EXPECT_EQ(*bytes, kContent);
   EXPECT_EQ(flaky.writers, 2);  // a new writer, not the finished one resumed
+  ASSERT_TRUE(second->WaitDone(5000).ok());
   EXPECT_TRUE(store_->Contains(Sha256Hex(kContent)));
 }
 

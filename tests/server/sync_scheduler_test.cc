@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "store/xorb/xorb_object_store.h"
 #include "store/hash.h"
 #include "tests/server/fake_upstream.h"
 #include "tests/server/server_test_util.h"
@@ -17,7 +18,7 @@ const std::string kCommit(40, 'c');
 class SyncSchedulerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = NewFileObjectStore(env_.get(), dir_.path());
+    auto store = NewXorbObjectStore(env_.get(), dir_.path());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     auto index = Index::Open(dir_.path() + "/index.sqlite");

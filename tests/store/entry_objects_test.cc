@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "store/legacy/file_object_store.h"
+#include "store/xorb/xorb_object_store.h"
 #include "store/hash.h"
 #include "tests/store/store_test_util.h"
 
@@ -16,7 +16,7 @@ class EntryObjectsTest : public testing::TempDirTest {
     auto index = Index::Open(dir_ + "/index.db");
     ASSERT_OK(index.status());
     index_ = std::move(index).value();
-    auto store = NewFileObjectStore(env_.get(), dir_);
+    auto store = NewXorbObjectStore(env_.get(), dir_);
     ASSERT_OK(store.status());
     store_ = std::move(store).value();
   }

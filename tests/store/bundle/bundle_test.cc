@@ -16,7 +16,7 @@
 #include "store/bundle/bundle_reader.h"
 #include "store/bundle/bundle_writer.h"
 #include "store/env.h"
-#include "store/legacy/file_object_store.h"
+#include "store/xorb/xorb_object_store.h"
 #include "store/hash.h"
 #include "store/index/index.h"
 #include "store/bundle/inventory.h"
@@ -68,7 +68,7 @@ nlohmann::json ManifestJson(const std::string& bundle) {
 // A store directory: object files plus index, opened through the real Env.
 struct TestStore {
   TestStore(Env* env, const std::string& dir) : dir(dir) {
-    auto s = NewFileObjectStore(env, dir);
+    auto s = NewXorbObjectStore(env, dir);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     objects = std::move(s).value();
     auto i = Index::Open(dir + "/index.sqlite");
@@ -78,7 +78,7 @@ struct TestStore {
 
   // Stores `bytes` and records the object; returns its sha256.
   std::string Put(const std::string& bytes) {
-    ObjectPromise promise{bytes.size(), Sha256Hex(bytes), ""};
+    ObjectPromise promise{bytes.size(), Sha256Hex(bytes), GitBlobSha1Hex(bytes)};
     auto writer = objects->NewWriter(promise);
     EXPECT_TRUE(writer.ok());
     EXPECT_OK((*writer)->Append(bytes.data(), bytes.size()));
@@ -95,7 +95,9 @@ struct TestStore {
     std::map<std::string, uintmax_t> files;
     for (const auto& e : fs::recursive_directory_iterator(dir)) {
       std::string name = e.path().string();
-      if (!e.is_regular_file() || name.find("index.sqlite") != std::string::npos) continue;
+      // Databases are compared by their rows below (a rolled-back write
+      // still leaves pages in the WAL).
+      if (!e.is_regular_file() || name.find(".sqlite") != std::string::npos) continue;
       files[name] = e.file_size();
     }
     for (const auto& [name, size] : files) out << name << " " << size << "\n";
@@ -109,6 +111,26 @@ struct TestStore {
           "SELECT repo_id, commit_sha, path, is_dir, size, oid, lfs_sha256 FROM entries "
           "ORDER BY 1, 2, 3",
           "SELECT sha256, git_sha1, size FROM objects ORDER BY 1"}) {
+      sqlite3_exec(
+          db, sql,
+          [](void* sink, int n, char** values, char**) {
+            auto* s = static_cast<std::ostringstream*>(sink);
+            for (int i = 0; i < n; ++i) *s << (values[i] ? values[i] : "NULL") << "|";
+            *s << "\n";
+            return 0;
+          },
+          &out, nullptr);
+      out << "--\n";
+    }
+    sqlite3_close(db);
+    db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((dir + "/xet/catalog.sqlite").c_str(), &db, SQLITE_OPEN_READONLY,
+                              nullptr),
+              SQLITE_OK);
+    for (const char* sql : {"SELECT sha256, size, xet_hash FROM files ORDER BY 1",
+                            "SELECT file, seq, xorb_id, chunk_start, chunk_end FROM file_terms "
+                            "ORDER BY 1, 2",
+                            "SELECT id, num_chunks FROM xorbs ORDER BY 1"}) {
       sqlite3_exec(
           db, sql,
           [](void* sink, int n, char** values, char**) {

@@ -28,7 +28,7 @@ class ChunkCatalogTest : public testing::TempDirTest {
   static Result<int64_t> CommitOneChunk(ChunkCatalog* catalog, const std::string& sha256,
                                         uint64_t fp, uint64_t offset) {
     HM_ASSIGN_OR_RETURN(bool inserted,
-                        catalog->CommitObject(ChunkedObjectRow{sha256, "", 100},
+                        catalog->CommitObject(PackObjectRow{sha256, "", 100},
                                               {Chunk(fp, offset)}, {ChunkRef{true, 0, 0, {}, 0}}));
     if (!inserted) return Status::Internal("not inserted");
     HM_ASSIGN_OR_RETURN(std::vector<ChunkLocation> chunks, catalog->ObjectChunks(sha256));
@@ -63,10 +63,10 @@ TEST_F(ChunkCatalogTest, CommitRefusesAReusedChunkWhoseRowNoLongerMatches) {
   auto id = CommitOneChunk(catalog->get(), kA, 7, 0);
   ASSERT_OK(id.status());
   // Compared as other bytes (fingerprint 8) than the row holds (7).
-  auto wrong = (*catalog)->CommitObject(ChunkedObjectRow{kB, "", 100}, {},
+  auto wrong = (*catalog)->CommitObject(PackObjectRow{kB, "", 100}, {},
                                         {ChunkRef{false, *id, 0, ChunkFingerprint{8, 8}, 100}});
   EXPECT_EQ(wrong.status().code(), StatusCode::kUnavailable) << wrong.status().ToString();
-  auto right = (*catalog)->CommitObject(ChunkedObjectRow{kB, "", 100}, {},
+  auto right = (*catalog)->CommitObject(PackObjectRow{kB, "", 100}, {},
                                         {ChunkRef{false, *id, 0, ChunkFingerprint{7, 7}, 100}});
   ASSERT_OK(right.status());
   EXPECT_TRUE(*right);

@@ -1,23 +1,25 @@
-// Pack bytes past the last committed chunk (a writer killed mid-ingest):
-// reported by verify as a warning, cut off at start-up, and left alone while
-// a writer holds the pack.
+// Pack bytes past the last committed chunk (a writer of the older layout
+// killed mid-ingest): reported by verify as a warning when the current store
+// opens such a store, cut off at start-up, and left alone while a writer
+// holds the pack.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <string>
 
-#include "store/legacy/chunked_object_store.h"
+#include "store/legacy/pack_object_store.h"
 #include "store/hash.h"
 #include "store/index/index.h"
 #include "store/upkeep/store_verifier.h"
-#include "tests/store/legacy/chunked_store_test_base.h"
+#include "store/xorb/xorb_object_store.h"
+#include "tests/store/legacy/pack_store_test_base.h"
 
 namespace hubmirror {
 namespace {
 
 using testing::RandomBytes;
 
-class PackTailsTest : public testing::ChunkedStoreTestBase {
+class PackTailsTest : public testing::PackStoreTestBase {
  protected:
   std::string Pack(int id) const {
     return dir_ + "/chunks/packs/" + (id == 1 ? "00000001" : "00000002") + ".pack";
@@ -40,25 +42,27 @@ TEST_F(PackTailsTest, InterruptedWritesAreAWarningForVerifyAndCutAtStartUp) {
   AppendGarbage(Pack(1), 3 << 20);
   AppendGarbage(Pack(2), 1 << 20);  // a pack nothing was committed to
 
-  store_ = OpenStore();
+  // The current store, opened on a store of the older layout.
+  auto current = NewXorbObjectStore(env_.get(), dir_);
+  ASSERT_OK(current.status());
   auto index = Index::Open(dir_ + "/index.sqlite");
   ASSERT_OK(index.status());
   ASSERT_OK((*index)->PutObject(ObjectRecord{kept->sha256, "", data.size()}));
-  auto report = VerifyStore(index->get(), store_.get());
+  auto report = VerifyStore(index->get(), current->get());
   ASSERT_OK(report.status());
   EXPECT_TRUE(report->problems.empty());
   ASSERT_EQ(report->warnings.size(), 2u);
   EXPECT_NE(report->warnings[0].find("3145728 bytes"), std::string::npos) << report->warnings[0];
 
-  auto cut = store_->UnreferencedPackTails(/*trim=*/true);
+  auto cut = (*current)->Leftovers(/*trim=*/true);
   ASSERT_OK(cut.status());
   uint64_t bytes = 0;
-  for (const PackTail& tail : *cut) bytes += tail.bytes();
+  for (const StoreLeftover& leftover : *cut) bytes += leftover.bytes;
   EXPECT_EQ(bytes, uint64_t{4} << 20);
   EXPECT_EQ(Size(Pack(1)), committed);
   EXPECT_FALSE(env_->FileExists(Pack(2)));
 
-  report = VerifyStore(index->get(), store_.get());
+  report = VerifyStore(index->get(), current->get());
   ASSERT_OK(report.status());
   EXPECT_TRUE(report->problems.empty());
   EXPECT_TRUE(report->warnings.empty());
@@ -75,7 +79,7 @@ TEST_F(PackTailsTest, APackAWriterHoldsIsNeitherReportedNorCut) {
   const uint64_t appended = Size(Pack(1));
   ASSERT_GT(appended, 0u);
 
-  std::unique_ptr<ChunkedObjectStore> other_process = OpenStore();
+  std::unique_ptr<PackObjectStore> other_process = OpenStore();
   ASSERT_NE(other_process, nullptr);
   auto seen = other_process->UnreferencedPackTails(/*trim=*/false);
   ASSERT_OK(seen.status());

@@ -9,17 +9,17 @@
 #include <map>
 #include <string>
 
-#include "tests/store/legacy/chunked_store_test_base.h"
+#include "tests/store/legacy/pack_store_test_base.h"
 
 namespace hubmirror {
 namespace {
 
 using testing::RandomBytes;
 
-class ResumableWriterTest : public testing::ChunkedStoreTestBase {
+class ResumableWriterTest : public testing::PackStoreTestBase {
  protected:
   void SetUp() override {
-    ChunkedStoreTestBase::SetUp();
+    PackStoreTestBase::SetUp();
     ASSERT_NE(store_, nullptr);
     data_ = RandomBytes(3 << 20, 7);
     promise_ = ObjectPromise{data_.size(), Sha256Hex(data_), ""};

@@ -1,4 +1,4 @@
-// Eviction order, pins, garbage collection and pack compaction, including
+// Eviction order, pins, garbage collection and xorb compaction, including
 // their safety beside readers and writers of the same store.
 #include "store/upkeep/retention.h"
 
@@ -9,7 +9,7 @@
 #include "store/index/index.h"
 #include "store/index/retention_db.h"
 #include "store/upkeep/store_verifier.h"
-#include "tests/store/legacy/chunked_store_test_base.h"
+#include "tests/store/xorb/xorb_store_test_base.h"
 
 namespace hubmirror {
 namespace {
@@ -20,10 +20,10 @@ constexpr size_t kObjectBytes = 512 << 10;
 
 RepoKey Model(const std::string& id) { return RepoKey{RepoType::kModel, id}; }
 
-class RetentionTest : public testing::ChunkedStoreTestBase {
+class RetentionTest : public testing::XorbStoreTestBase {
  protected:
   void SetUp() override {
-    ChunkedStoreTestBase::SetUp();
+    XorbStoreTestBase::SetUp();
     ASSERT_NE(store_, nullptr);
     auto index = Index::Open(dir_ + "/index.sqlite");
     ASSERT_OK(index.status());
@@ -59,25 +59,6 @@ class RetentionTest : public testing::ChunkedStoreTestBase {
     ASSERT_OK(retention_->RecordAccess({AccessEvent{repo, sha, at}}));
   }
 
-  std::string ReadAll(ObjectReader* reader) {
-    std::string out(reader->size(), '\0');
-    for (size_t off = 0; off < out.size();) {
-      auto got = reader->ReadAt(off, out.data() + off, std::min<size_t>(100000, out.size() - off));
-      EXPECT_OK(got.status());
-      if (!got.ok() || *got == 0) break;
-      off += *got;
-    }
-    return out;
-  }
-
-  uint64_t PackBytes() {
-    uint64_t total = 0;
-    for (const auto& e : std::filesystem::directory_iterator(dir_ + "/chunks/packs")) {
-      total += e.file_size();
-    }
-    return total;
-  }
-
   std::unique_ptr<Index> index_;
   std::unique_ptr<RetentionDb> retention_;
 };
@@ -111,9 +92,9 @@ TEST_F(RetentionTest, EvictsLeastRecentlyServedUnpinnedFirstDownToLowWater) {
   ASSERT_OK(entry.status());
   EXPECT_TRUE(entry->has_value());
   EXPECT_FALSE(index_->GetObject(a)->has_value());
-  // Compaction gave the disk space back and the store is consistent.
-  EXPECT_EQ(report->compaction.freed(), 2 * kObjectBytes);
-  EXPECT_LE(PackBytes(), 2 * kObjectBytes + 1000);
+  // Their xorbs went with them (nobody else needed them): the disk space is
+  // back, and the store is consistent.
+  EXPECT_LE(XorbFileBytes(), 2 * kObjectBytes + 2 * 1000);
   auto verified = VerifyStore(index_.get(), store_.get());
   ASSERT_OK(verified.status());
   EXPECT_TRUE(verified->problems.empty()) << verified->problems.front();
@@ -196,24 +177,26 @@ TEST_F(RetentionTest, GcRemovesOnlyUnreferencedObjectsOlderThanMinAge) {
   EXPECT_TRUE(store_->Contains(orphan));
 
   options.dry_run = false;
-  const uint64_t before = PackBytes();
+  const uint64_t before = XorbFileBytes();
   auto gc = CollectGarbage(index_.get(), store_.get(), retention_.get(), options);
   ASSERT_OK(gc.status());
   ASSERT_EQ(gc->removed.size(), 1u);
   EXPECT_EQ(gc->removed[0].sha256, orphan);
   EXPECT_FALSE(store_->Contains(orphan));
   EXPECT_TRUE(store_->Contains(kept));
-  EXPECT_EQ(before - PackBytes(), kObjectBytes);
+  // Its xorb (records and footer) is gone.
+  EXPECT_GE(before - XorbFileBytes(), kObjectBytes);
+  EXPECT_LE(before - XorbFileBytes(), kObjectBytes + 2000);
   auto reader = store_->Open(kept);
   ASSERT_OK(reader.status());
   EXPECT_EQ(ReadAll(reader->get()), RandomBytes(kObjectBytes, 7));
 }
 
 TEST_F(RetentionTest, GcWhileADownloadStreamsTheObjectCompletesWithTheRightBytes) {
-  // Two objects written one after the other share a pack; removing the first
-  // makes that pack worth compacting, which moves the second.
-  std::string gone_data = RandomBytes(kObjectBytes, 9);
-  std::string moved_data = RandomBytes(kObjectBytes, 10);
+  // A fine-tune shares the first half of its base's chunks; removing the
+  // base leaves its xorb half dead, and compaction moves the live half.
+  std::string gone_data = RandomBytes(4 * kObjectBytes, 9);
+  std::string moved_data = gone_data.substr(0, 2 * kObjectBytes) + RandomBytes(kObjectBytes, 10);
   std::string gone = AddRepoFile(Model("acme/gone"), gone_data, 1);
   std::string moved = AddRepoFile(Model("acme/moved"), moved_data, 2);
   auto streaming_gone = store_->Open(gone);
@@ -225,7 +208,7 @@ TEST_F(RetentionTest, GcWhileADownloadStreamsTheObjectCompletesWithTheRightBytes
   ASSERT_OK((*streaming_gone)->ReadAt(0, head.data(), head.size()).status());
 
   // The repo of `gone` is forgotten by the index: gc removes its object and
-  // compacts the pack, while both readers are open.
+  // compacts its xorb, while both readers are open.
   ASSERT_OK(index_->RemoveObject(gone));
   ASSERT_OK(store_->Remove(gone));
   GcOptions options;
@@ -233,43 +216,47 @@ TEST_F(RetentionTest, GcWhileADownloadStreamsTheObjectCompletesWithTheRightBytes
   options.min_age_micros = 0;
   auto gc = CollectGarbage(index_.get(), store_.get(), retention_.get(), options);
   ASSERT_OK(gc.status());
-  EXPECT_EQ(gc->compaction.packs_compacted, 1u);
+  EXPECT_EQ(gc->compaction.xorbs_compacted, 1u);
   EXPECT_GT(gc->compaction.chunks_moved, 0u);
+  EXPECT_GT(gc->compaction.freed(), kObjectBytes);
 
   EXPECT_EQ(ReadAll(streaming_gone->get()), gone_data);
   EXPECT_EQ(ReadAll(streaming_moved->get()), moved_data);
   // A new reader finds the moved chunks at their new place.
-  auto fresh = store_->Open(moved);
-  ASSERT_OK(fresh.status());
-  EXPECT_EQ(ReadAll(fresh->get()), moved_data);
+  EXPECT_EQ(ReadObject(moved), moved_data);
+  auto report = VerifyStore(index_.get(), store_.get());
+  ASSERT_OK(report.status());
+  EXPECT_TRUE(report->problems.empty());
+  EXPECT_TRUE(report->warnings.empty());
 }
 
-TEST_F(RetentionTest, CompactionLeavesAPackBeingWrittenAlone) {
-  std::string kept = AddRepoFile(Model("acme/kept"), RandomBytes(kObjectBytes, 11), 1);
-  std::string data = RandomBytes(kObjectBytes, 12);
+// A writer deduplicating against a xorb pins it: neither removal nor
+// compaction touches it until the writer is done.
+TEST_F(RetentionTest, CompactionLeavesAXorbAWriterDeduplicatesAgainstAlone) {
+  const std::string base_data = RandomBytes(4 * kObjectBytes, 11);
+  std::string kept = AddRepoFile(Model("acme/kept"), base_data, 1);
+  std::string data = base_data.substr(0, 2 * kObjectBytes) + RandomBytes(kObjectBytes, 12);
   auto writer = store_->NewWriter(ObjectPromise{data.size(), Sha256Hex(data), ""});
   ASSERT_OK(writer.status());
   ASSERT_OK((*writer)->Append(data.data(), data.size() / 2));
 
-  // Make dead bytes: forget the kept object, so its pack would be compacted.
+  // The base goes while the writer references its chunks.
   ASSERT_OK(index_->RemoveObject(kept));
   ASSERT_OK(store_->Remove(kept));
   auto report = store_->CompactPacks(0.0);
   ASSERT_OK(report.status());
-  EXPECT_EQ(report->packs_busy, 1u);
-  EXPECT_EQ(report->packs_compacted, 0u);
+  EXPECT_EQ(report->xorbs_busy, 1u);
+  EXPECT_EQ(report->xorbs_compacted, 0u);
 
   ASSERT_OK((*writer)->Append(data.data() + data.size() / 2, data.size() - data.size() / 2));
   ASSERT_OK((*writer)->Commit().status());
-  auto reader = store_->Open(Sha256Hex(data));
-  ASSERT_OK(reader.status());
-  EXPECT_EQ(ReadAll(reader->get()), data);
-  // Once the writer is done, its pack's dead bytes go too.
+  EXPECT_EQ(ReadObject(Sha256Hex(data)), data);
+  // Once the writer is done, the base xorb's dead half goes.
   writer->reset();
   auto later = store_->CompactPacks(0.0);
   ASSERT_OK(later.status());
-  EXPECT_EQ(later->packs_compacted, 1u);
-  EXPECT_EQ(ReadAll(store_->Open(Sha256Hex(data))->get()), data);
+  EXPECT_EQ(later->xorbs_compacted, 1u);
+  EXPECT_EQ(ReadObject(Sha256Hex(data)), data);
 }
 
 }  // namespace

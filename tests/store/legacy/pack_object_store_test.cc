@@ -1,4 +1,4 @@
-#include "store/legacy/chunked_object_store.h"
+#include "store/legacy/pack_object_store.h"
 
 #include <gtest/gtest.h>
 
@@ -62,9 +62,9 @@ class ChunkedObjectStoreTest : public testing::TempDirTest {
     counting_ = std::make_unique<CountingEnv>(env_.get());
     OpenStore({});
   }
-  void OpenStore(ChunkedStoreOptions options) {
+  void OpenStore(PackStoreOptions options) {
     store_.reset();
-    auto store = NewChunkedObjectStore(counting_.get(), dir_, std::move(options));
+    auto store = NewPackObjectStore(counting_.get(), dir_, std::move(options));
     ASSERT_OK(store.status());
     store_ = std::move(store).value();
   }
@@ -99,7 +99,7 @@ class ChunkedObjectStoreTest : public testing::TempDirTest {
 
   std::unique_ptr<Env> env_;
   std::unique_ptr<CountingEnv> counting_;
-  std::unique_ptr<ChunkedObjectStore> store_;
+  std::unique_ptr<PackObjectStore> store_;
 };
 
 TEST_F(ChunkedObjectStoreTest, RoundTripsAndDedupsSharedChunks) {
@@ -185,7 +185,7 @@ TEST_F(ChunkedObjectStoreTest, RawSpansCoverUncompressedRunsOnly) {
 // xxHash is not collision-resistant: force every chunk to the same
 // fingerprint and check that each file still reads back its own bytes.
 TEST_F(ChunkedObjectStoreTest, ForcedFingerprintCollisionNeverMixesFiles) {
-  ChunkedStoreOptions options;
+  PackStoreOptions options;
   options.fingerprint_for_test = [](const char*, size_t) { return ChunkFingerprint{42, 42}; };
   OpenStore(std::move(options));
   std::string one = RandomBytes(1 << 20, 4);
@@ -286,30 +286,6 @@ TEST_F(ChunkedObjectStoreTest, EmptyObjectAndRemove) {
   ASSERT_OK(store_->Remove(empty->sha256));
   EXPECT_FALSE(store_->Contains(empty->sha256));
   EXPECT_TRUE(store_->Remove(empty->sha256).IsNotFound());
-}
-
-TEST_F(ChunkedObjectStoreTest, ServesAndMigratesALegacyStore) {
-  std::string data = Text(300000);
-  store_.reset();
-  {
-    auto legacy = NewFileObjectStore(env_.get(), dir_);
-    ASSERT_OK(legacy.status());
-    auto w = (*legacy)->NewWriter(ObjectPromise{data.size(), Sha256Hex(data), ""});
-    ASSERT_OK(w.status());
-    ASSERT_OK((*w)->Append(data.data(), data.size()));
-    ASSERT_OK((*w)->Commit().status());
-  }
-  OpenStore({});
-  const std::string sha = Sha256Hex(data);
-  EXPECT_TRUE(store_->Contains(sha));
-  EXPECT_EQ(ReadAll(sha), data);
-  EXPECT_TRUE(store_->Footprint(sha)->legacy_file);
-  auto moved = MigrateLegacyObjects(store_.get());
-  ASSERT_OK(moved.status());
-  EXPECT_EQ(*moved, 1u);
-  EXPECT_FALSE(env_->FileExists(FileObjectPath(dir_, sha)));
-  EXPECT_FALSE(store_->Footprint(sha)->legacy_file);
-  EXPECT_EQ(ReadAll(sha), data);
 }
 
 TEST_F(ChunkedObjectStoreTest, ResetDiscardsChunksOfTheAbandonedTransfer) {

@@ -1,6 +1,11 @@
-// The chunked ObjectStore: a file is a list of content-defined chunks (see
-// chunker.h) kept in large append-only pack files, so a fine-tune or a new
-// revision costs only its new bytes. The file's SHA-256 stays its identity.
+// The pack layout (releases before the Xet-native store, which
+// store/xorb/xorb_object_store.h describes): a file is a list of
+// content-defined chunks (FastCDC, chunker.h) named by XXH3-128 and kept in
+// large append-only pack files. The Xet-native store keeps serving a store
+// in this layout (and the older one-file-per-object layout, which this store
+// reads through) until `hubmirror migrate` rewrites it; nothing new is
+// written here by the server. The writer stays for that reason only: tests
+// build stores "of the previous release" with it.
 //
 // Layout under `root`:
 //   chunks/catalog.sqlite   chunk and object metadata (chunk_catalog.h)
@@ -59,7 +64,7 @@
 
 namespace hubmirror {
 
-struct ChunkedStoreOptions {
+struct PackStoreOptions {
   // Pack files roll over once they exceed this size.
   uint64_t pack_target_bytes = uint64_t{1} << 30;
   // Test hook: replaces XXH3-128 (to force fingerprint collisions).
@@ -67,16 +72,16 @@ struct ChunkedStoreOptions {
 };
 
 // What one object occupies.
-struct ObjectFootprint {
+struct PackFootprint {
   uint64_t size = 0;
   // Chunk ids with their stored sizes; empty for a legacy one-file object.
   std::vector<std::pair<int64_t, uint64_t>> chunks;
   bool legacy_file = false;
 };
 
-class ChunkedObjectStore : public ObjectStore {
+class PackObjectStore : public ObjectStore {
  public:
-  virtual Result<ObjectFootprint> Footprint(const std::string& sha256) = 0;
+  virtual Result<PackFootprint> Footprint(const std::string& sha256) = 0;
   // Object sha256s still kept in the legacy objects/sha256/ layout.
   virtual Result<std::vector<std::string>> ListLegacyObjects() = 0;
   // Removes the legacy file of an object (after it was rewritten as chunks).
@@ -84,7 +89,7 @@ class ChunkedObjectStore : public ObjectStore {
 
   // Retention (retention.h):
   // Every chunked object with when it was committed, sorted by sha256.
-  virtual Result<std::vector<ChunkedObjectRow>> ListChunkedObjects() = 0;
+  virtual Result<std::vector<PackObjectRow>> ListPackObjects() = 0;
   // Bytes the store's live chunks occupy in packs (dead bytes awaiting
   // compaction not included). Scans the catalog: call it once per round.
   virtual Result<uint64_t> LiveStoredBytes() = 0;
@@ -93,7 +98,7 @@ class ChunkedObjectStore : public ObjectStore {
   // which LiveStoredBytes() does not count).
   virtual Result<uint64_t> RemoveReportingFreed(const std::string& sha256) = 0;
   // Rewrites packs with at least this fraction of dead bytes (pack_compaction.h).
-  virtual Result<CompactionReport> CompactPacks(double min_dead_fraction) = 0;
+  virtual Result<PackCompactionReport> CompactPacks(double min_dead_fraction) = 0;
   // Releases cached read handles no reader uses (see PackSet).
   virtual void DropIdleReadHandles() = 0;
   // Pack bytes past the last committed chunk, in packs no writer holds
@@ -103,11 +108,7 @@ class ChunkedObjectStore : public ObjectStore {
   virtual Result<std::vector<PackTail>> UnreferencedPackTails(bool trim) = 0;
 };
 
-Result<std::unique_ptr<ChunkedObjectStore>> NewChunkedObjectStore(
-    Env* env, const std::string& root, ChunkedStoreOptions options = {});
-
-// Rewrites every legacy objects/sha256/ file of `store` into chunks, then
-// removes the file (`hubmirror migrate`). Reports objects moved.
-Result<uint64_t> MigrateLegacyObjects(ChunkedObjectStore* store);
+Result<std::unique_ptr<PackObjectStore>> NewPackObjectStore(
+    Env* env, const std::string& root, PackStoreOptions options = {});
 
 }  // namespace hubmirror

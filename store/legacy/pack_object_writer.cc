@@ -1,4 +1,4 @@
-#include "store/legacy/chunked_object_writer.h"
+#include "store/legacy/pack_object_writer.h"
 
 #include <algorithm>
 #include <cstring>
@@ -24,7 +24,7 @@ constexpr int kCommitAttempts = 3;
 
 }  // namespace
 
-ChunkedObjectWriter::ChunkedObjectWriter(ChunkWriteTarget target, ObjectPromise promise,
+PackObjectWriter::PackObjectWriter(ChunkWriteTarget target, ObjectPromise promise,
                                          std::string temp_path, std::unique_ptr<WritableFile> file,
                                          bool resumable)
     : target_(std::move(target)),
@@ -41,12 +41,12 @@ ChunkedObjectWriter::ChunkedObjectWriter(ChunkWriteTarget target, ObjectPromise 
   }
 }
 
-ChunkedObjectWriter::~ChunkedObjectWriter() {
+PackObjectWriter::~PackObjectWriter() {
   (void)file_->Close();
   Finish();
 }
 
-void ChunkedObjectWriter::Finish() {
+void PackObjectWriter::Finish() {
   // An abandoned resumable writer (a failed or cancelled transfer) leaves its
   // bytes for the next one; they were appended in order and are verified
   // again, with the rest, by that writer's Commit().
@@ -61,21 +61,21 @@ void ChunkedObjectWriter::Finish() {
   target_.packs->Release(std::move(pack_));
 }
 
-Status ChunkedObjectWriter::Abort(Status why) {
+Status PackObjectWriter::Abort(Status why) {
   state_ = State::kAborted;
   Finish();
   ClearChunks();
   return why;
 }
 
-void ChunkedObjectWriter::ClearChunks() {
+void PackObjectWriter::ClearChunks() {
   buf_start_ = buf_end_ = 0;
   fresh_.clear();
   fresh_by_fp_.clear();
   refs_.clear();
 }
 
-Status ChunkedObjectWriter::Append(const char* data, size_t n) {
+Status PackObjectWriter::Append(const char* data, size_t n) {
   if (state_ != State::kWriting) {
     return Status::FailedPrecondition(state_ == State::kPoisoned
                                           ? "object writer failed earlier; Reset() first"
@@ -100,7 +100,7 @@ Status ChunkedObjectWriter::Append(const char* data, size_t n) {
   return Status::Ok();
 }
 
-Status ChunkedObjectWriter::ResumeFromFile(uint64_t existing_size) {
+Status PackObjectWriter::ResumeFromFile(uint64_t existing_size) {
   if (existing_size > promise_.size) {
     // Longer than the object can be: not a prefix of it.
     HM_RETURN_IF_ERROR(file_->Truncate(0));
@@ -126,13 +126,13 @@ Status ChunkedObjectWriter::ResumeFromFile(uint64_t existing_size) {
   return Status::Ok();
 }
 
-Status ChunkedObjectWriter::Ingest(const char* data, size_t n) {
+Status PackObjectWriter::Ingest(const char* data, size_t n) {
   sha256_->Update(data, n);
   if (git_sha1_) git_sha1_->Update(data, n);
   return Chunk(data, n);
 }
 
-Status ChunkedObjectWriter::Chunk(const char* data, size_t n) {
+Status PackObjectWriter::Chunk(const char* data, size_t n) {
   for (size_t done = 0; done < n;) {
     if (buf_end_ == 2 * kChunkMaxSize) {
       std::memmove(buf_.get(), buf_.get() + buf_start_, buf_end_ - buf_start_);
@@ -148,7 +148,7 @@ Status ChunkedObjectWriter::Chunk(const char* data, size_t n) {
   return Status::Ok();
 }
 
-Status ChunkedObjectWriter::Rechunk() {
+Status PackObjectWriter::Rechunk() {
   // The failed commit published nothing: this writer's appends are its own.
   pack_buf_.clear();
   target_.packs->Rewind(&pack_, pack_start_);
@@ -165,7 +165,7 @@ Status ChunkedObjectWriter::Rechunk() {
   return Status::Ok();
 }
 
-Status ChunkedObjectWriter::CutChunks(bool at_end) {
+Status PackObjectWriter::CutChunks(bool at_end) {
   while (buf_end_ > buf_start_) {
     const size_t avail = buf_end_ - buf_start_;
     if (!at_end && avail < kChunkMaxSize) return Status::Ok();
@@ -179,14 +179,14 @@ Status ChunkedObjectWriter::CutChunks(bool at_end) {
   return Status::Ok();
 }
 
-Result<bool> ChunkedObjectWriter::SameBytes(const RandomAccessFile& pack, const ChunkLocation& loc,
+Result<bool> PackObjectWriter::SameBytes(const RandomAccessFile& pack, const ChunkLocation& loc,
                                             const char* data, size_t n) {
   if (loc.raw_size != n) return false;
   HM_RETURN_IF_ERROR(ReadChunkBytes(pack, loc, dctx_.get(), &scratch_, &compare_));
   return std::memcmp(compare_.data(), data, n) == 0;
 }
 
-Status ChunkedObjectWriter::AddChunk(const char* data, size_t n) {
+Status PackObjectWriter::AddChunk(const char* data, size_t n) {
   const ChunkFingerprint fp = target_.fingerprint(data, n);
   // Reuse only after a byte compare: a fingerprint match proves nothing.
   auto [lo, hi] = fresh_by_fp_.equal_range(fp);
@@ -214,7 +214,7 @@ Status ChunkedObjectWriter::AddChunk(const char* data, size_t n) {
   return StoreNewChunk(fp, data, n);
 }
 
-Status ChunkedObjectWriter::StoreNewChunk(const ChunkFingerprint& fp, const char* data, size_t n) {
+Status PackObjectWriter::StoreNewChunk(const ChunkFingerprint& fp, const char* data, size_t n) {
   if (!pack_) {
     HM_ASSIGN_OR_RETURN(pack_, target_.packs->Acquire());
     pack_start_ = pack_->size;
@@ -244,21 +244,21 @@ Status ChunkedObjectWriter::StoreNewChunk(const ChunkFingerprint& fp, const char
   return Status::Ok();
 }
 
-Status ChunkedObjectWriter::FlushPack() {
+Status PackObjectWriter::FlushPack() {
   if (pack_buf_.empty()) return Status::Ok();
   HM_RETURN_IF_ERROR(pack_->file->Append(pack_buf_.data(), pack_buf_.size()));
   pack_buf_.clear();
   return Status::Ok();
 }
 
-Result<size_t> ChunkedObjectWriter::ReadWritten(uint64_t offset, char* buf, size_t n) const {
+Result<size_t> PackObjectWriter::ReadWritten(uint64_t offset, char* buf, size_t n) const {
   uint64_t written = bytes_written();
   if (offset >= written) return size_t{0};
   if (n > written - offset) n = static_cast<size_t>(written - offset);
   return file_->ReadAt(offset, buf, n);
 }
 
-Status ChunkedObjectWriter::Reset() {
+Status PackObjectWriter::Reset() {
   if (state_ == State::kAborted || state_ == State::kCommitted) {
     return Status::FailedPrecondition("object writer is finished; cannot Reset()");
   }
@@ -273,11 +273,27 @@ Status ChunkedObjectWriter::Reset() {
     if (pack_) target_.packs->Release(std::move(pack_));
   }
   ClearChunks();
+  verified_.reset();
   state_ = State::kWriting;
   return Status::Ok();
 }
 
-Result<ObjectInfo> ChunkedObjectWriter::Commit() {
+Result<ObjectInfo> PackObjectWriter::Verify() {
+  if (verified_) return *verified_;
+  if (state_ == State::kPoisoned) {
+    return Abort(Status::DataLoss("object writer failed earlier; nothing committed"));
+  }
+  if (state_ != State::kWriting) return Status::FailedPrecondition("object writer is finished");
+  ObjectInfo info;
+  info.size = bytes_written();
+  info.sha256 = sha256_->FinishHex();
+  if (git_sha1_) info.git_sha1 = git_sha1_->FinishHex();
+  if (Status s = VerifyAgainstPromise(promise_, info); !s.ok()) return Abort(std::move(s));
+  verified_ = info;
+  return info;
+}
+
+Result<ObjectInfo> PackObjectWriter::Commit() {
   switch (state_) {
     case State::kWriting:
       break;
@@ -288,11 +304,7 @@ Result<ObjectInfo> ChunkedObjectWriter::Commit() {
     case State::kCommitted:
       return Status::FailedPrecondition("object writer already committed");
   }
-  ObjectInfo info;
-  info.size = bytes_written();
-  info.sha256 = sha256_->FinishHex();
-  if (git_sha1_) info.git_sha1 = git_sha1_->FinishHex();
-  if (Status s = VerifyAgainstPromise(promise_, info); !s.ok()) return Abort(std::move(s));
+  HM_ASSIGN_OR_RETURN(ObjectInfo info, Verify());
   Result<bool> inserted = false;
   for (int attempt = 1;; ++attempt) {
     if (Status s = CutChunks(/*at_end=*/true); !s.ok()) return Abort(std::move(s));
@@ -301,7 +313,7 @@ Result<ObjectInfo> ChunkedObjectWriter::Commit() {
       if (Status s = pack_->file->Sync(); !s.ok()) return Abort(std::move(s));
     }
     inserted = target_.catalog->CommitObject(
-        ChunkedObjectRow{info.sha256, info.git_sha1, info.size}, fresh_, refs_);
+        PackObjectRow{info.sha256, info.git_sha1, info.size}, fresh_, refs_);
     if (inserted.ok()) break;
     if (!inserted.status().retryable() || attempt == kCommitAttempts) {
       return Abort(std::move(inserted).status());

@@ -4,14 +4,14 @@
 
 #include <string>
 
-#include "tests/store/legacy/chunked_store_test_base.h"
+#include "tests/store/legacy/pack_store_test_base.h"
 
 namespace hubmirror {
 namespace {
 
 using testing::RandomBytes;
 
-class ChunkedStoreRacesTest : public testing::ChunkedStoreTestBase {
+class ChunkedStoreRacesTest : public testing::PackStoreTestBase {
  protected:
   // The object's bytes, or the error that stopped reading them.
   static Result<std::string> ReadAll(const ObjectReader& reader) {
@@ -64,7 +64,7 @@ TEST_F(ChunkedStoreRacesTest, ReaderInAnotherProcessNeverSeesBytesAppendedAfterA
   auto victim = Put(store_.get(), data);
   ASSERT_OK(victim.status());
 
-  std::unique_ptr<ChunkedObjectStore> other_process = OpenStore();
+  std::unique_ptr<PackObjectStore> other_process = OpenStore();
   ASSERT_NE(other_process, nullptr);
   auto reader = other_process->Open(victim->sha256);
   ASSERT_OK(reader.status());

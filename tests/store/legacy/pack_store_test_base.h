@@ -5,13 +5,13 @@
 #include <memory>
 #include <string>
 
-#include "store/legacy/chunked_object_store.h"
+#include "store/legacy/pack_object_store.h"
 #include "store/hash.h"
 #include "tests/store/store_test_util.h"
 
 namespace hubmirror::testing {
 
-class ChunkedStoreTestBase : public TempDirTest {
+class PackStoreTestBase : public TempDirTest {
  protected:
   void SetUp() override {
     TempDirTest::SetUp();
@@ -19,13 +19,13 @@ class ChunkedStoreTestBase : public TempDirTest {
     store_ = OpenStore();
   }
   // Another instance on the same directory: what a second process sees.
-  std::unique_ptr<ChunkedObjectStore> OpenStore() {
-    auto store = NewChunkedObjectStore(env_.get(), dir_);
+  std::unique_ptr<PackObjectStore> OpenStore() {
+    auto store = NewPackObjectStore(env_.get(), dir_);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }
   // Stores `data` (promising its sha256) through `store`.
-  static Result<ObjectInfo> Put(ChunkedObjectStore* store, const std::string& data) {
+  static Result<ObjectInfo> Put(PackObjectStore* store, const std::string& data) {
     HM_ASSIGN_OR_RETURN(auto writer,
                         store->NewWriter(ObjectPromise{data.size(), Sha256Hex(data), ""}));
     HM_RETURN_IF_ERROR(writer->Append(data.data(), data.size()));
@@ -34,7 +34,7 @@ class ChunkedStoreTestBase : public TempDirTest {
   Result<ObjectInfo> Put(const std::string& data) { return Put(store_.get(), data); }
 
   std::unique_ptr<Env> env_;
-  std::unique_ptr<ChunkedObjectStore> store_;
+  std::unique_ptr<PackObjectStore> store_;
 };
 
 }  // namespace hubmirror::testing

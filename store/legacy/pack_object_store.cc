@@ -1,4 +1,4 @@
-#include "store/legacy/chunked_object_store.h"
+#include "store/legacy/pack_object_store.h"
 
 #include <unistd.h>
 #include <xxhash.h>
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "store/legacy/chunk_pack.h"
-#include "store/legacy/chunked_object_writer.h"
+#include "store/legacy/pack_object_writer.h"
 #include "store/legacy/file_object_store.h"
 #include "store/hash.h"
 #include "store/temp_files.h"
@@ -21,9 +21,9 @@
 namespace hubmirror {
 namespace {
 
-class ChunkedStore final : public ChunkedObjectStore {
+class PackStore final : public PackObjectStore {
  public:
-  ChunkedStore(Env* env, std::string root, ChunkedStoreOptions options)
+  PackStore(Env* env, std::string root, PackStoreOptions options)
       : env_(env),
         root_(std::move(root)),
         tmp_dir_(root_ + "/tmp"),
@@ -52,7 +52,7 @@ class ChunkedStore final : public ChunkedObjectStore {
 
   Result<std::unique_ptr<ObjectReader>> Open(const std::string& sha256) override {
     HM_RETURN_IF_ERROR(ValidateObjectDigest(sha256));
-    HM_ASSIGN_OR_RETURN(std::optional<ChunkedObjectRow> row, catalog_->GetObject(sha256));
+    HM_ASSIGN_OR_RETURN(std::optional<PackObjectRow> row, catalog_->GetObject(sha256));
     if (!row) {
       if (legacy_) return legacy_->Open(sha256);
       return Status::NotFound("object " + sha256 + " not stored");
@@ -78,7 +78,7 @@ class ChunkedStore final : public ChunkedObjectStore {
         // only tells cleaners (CleanTempDir) that the file is in use.
         (void)TryLockTempFile((*file)->fd());
         return std::unique_ptr<ObjectWriter>(
-            new ChunkedObjectWriter(WriteTarget(), promise, std::move(path), std::move(file).value()));
+            new PackObjectWriter(WriteTarget(), promise, std::move(path), std::move(file).value()));
       }
       last = std::move(file).status();
       if (last.code() != StatusCode::kAlreadyExists) return last;
@@ -101,7 +101,7 @@ class ChunkedStore final : public ChunkedObjectStore {
       return NewWriter(promise);
     }
     HM_ASSIGN_OR_RETURN(uint64_t existing, env_->FileSize(path));
-    auto writer = std::make_unique<ChunkedObjectWriter>(WriteTarget(), promise, path,
+    auto writer = std::make_unique<PackObjectWriter>(WriteTarget(), promise, path,
                                                         std::move(file).value(),
                                                         /*resumable=*/true);
     HM_RETURN_IF_ERROR(writer->ResumeFromFile(existing));
@@ -134,10 +134,10 @@ class ChunkedStore final : public ChunkedObjectStore {
     return CleanTempDir(env_, tmp_dir_, env_->NowMicros());
   }
 
-  Result<ObjectFootprint> Footprint(const std::string& sha256) override {
+  Result<PackFootprint> Footprint(const std::string& sha256) override {
     HM_RETURN_IF_ERROR(ValidateObjectDigest(sha256));
-    HM_ASSIGN_OR_RETURN(std::optional<ChunkedObjectRow> row, catalog_->GetObject(sha256));
-    ObjectFootprint out;
+    HM_ASSIGN_OR_RETURN(std::optional<PackObjectRow> row, catalog_->GetObject(sha256));
+    PackFootprint out;
     if (!row) {
       if (!legacy_ || !legacy_->Contains(sha256)) {
         return Status::NotFound("object " + sha256 + " not stored");
@@ -172,7 +172,7 @@ class ChunkedStore final : public ChunkedObjectStore {
     return legacy_->Remove(sha256);
   }
 
-  Result<std::vector<ChunkedObjectRow>> ListChunkedObjects() override {
+  Result<std::vector<PackObjectRow>> ListPackObjects() override {
     return catalog_->ListObjects();
   }
 
@@ -181,7 +181,7 @@ class ChunkedStore final : public ChunkedObjectStore {
     return totals.second;
   }
 
-  Result<CompactionReport> CompactPacks(double min_dead_fraction) override {
+  Result<PackCompactionReport> CompactPacks(double min_dead_fraction) override {
     return hubmirror::CompactPacks(env_, packs_.get(), catalog_.get(), min_dead_fraction);
   }
 
@@ -216,7 +216,7 @@ class ChunkedStore final : public ChunkedObjectStore {
   Env* const env_;
   const std::string root_;
   const std::string tmp_dir_;
-  const ChunkedStoreOptions options_;
+  const PackStoreOptions options_;
   const std::string temp_prefix_;
   std::atomic<uint64_t> counter_{0};
   std::unique_ptr<ChunkCatalog> catalog_;
@@ -226,36 +226,15 @@ class ChunkedStore final : public ChunkedObjectStore {
 
 }  // namespace
 
-Result<std::unique_ptr<ChunkedObjectStore>> NewChunkedObjectStore(Env* env,
+Result<std::unique_ptr<PackObjectStore>> NewPackObjectStore(Env* env,
                                                                   const std::string& root,
-                                                                  ChunkedStoreOptions options) {
+                                                                  PackStoreOptions options) {
   if (root.empty()) return Status::InvalidArgument("object store root is empty");
   std::string trimmed = root;
   while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
-  auto store = std::make_unique<ChunkedStore>(env, std::move(trimmed), std::move(options));
+  auto store = std::make_unique<PackStore>(env, std::move(trimmed), std::move(options));
   HM_RETURN_IF_ERROR(store->Init());
-  return std::unique_ptr<ChunkedObjectStore>(std::move(store));
-}
-
-Result<uint64_t> MigrateLegacyObjects(ChunkedObjectStore* store) {
-  HM_ASSIGN_OR_RETURN(std::vector<std::string> legacy, store->ListLegacyObjects());
-  uint64_t moved = 0;
-  std::vector<char> buf(1 << 20);
-  for (const std::string& sha256 : legacy) {
-    HM_ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> reader, store->Open(sha256));
-    HM_ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer,
-                        store->NewWriter(ObjectPromise{reader->size(), sha256, ""}));
-    for (uint64_t off = 0; off < reader->size();) {
-      HM_ASSIGN_OR_RETURN(size_t got, reader->ReadAt(off, buf.data(), buf.size()));
-      if (got == 0) return Status::DataLoss("legacy object " + sha256 + " is short");
-      HM_RETURN_IF_ERROR(writer->Append(buf.data(), got));
-      off += got;
-    }
-    HM_RETURN_IF_ERROR(writer->Commit().status());
-    HM_RETURN_IF_ERROR(store->RemoveLegacyFile(sha256));
-    ++moved;
-  }
-  return moved;
+  return std::unique_ptr<PackObjectStore>(std::move(store));
 }
 
 }  // namespace hubmirror

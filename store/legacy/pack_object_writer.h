@@ -1,6 +1,6 @@
-// ChunkedObjectWriter: the ObjectWriter of the chunked store
-// (chunked_object_store.h, which describes what it does), in its own file.
-// Only ChunkedObjectStore creates one; nothing outside store/ uses it.
+// PackObjectWriter: the ObjectWriter of the chunked store
+// (pack_object_store.h, which describes what it does), in its own file.
+// Only PackObjectStore creates one; nothing outside store/ uses it.
 //
 // Thread safety: as ObjectWriter (one writing thread; ReadWritten and
 // bytes_written from any thread).
@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,20 +36,21 @@ struct FingerprintHash {
   size_t operator()(const ChunkFingerprint& fp) const { return static_cast<size_t>(fp.low); }
 };
 
-class ChunkedObjectWriter final : public ObjectWriter {
+class PackObjectWriter final : public ObjectWriter {
  public:
   // `resumable`: the temp file is a NewResumableWriter partial, kept when
   // the writer is abandoned mid-write (see Finish()).
-  ChunkedObjectWriter(ChunkWriteTarget target, ObjectPromise promise, std::string temp_path,
+  PackObjectWriter(ChunkWriteTarget target, ObjectPromise promise, std::string temp_path,
                       std::unique_ptr<WritableFile> file, bool resumable = false);
-  ~ChunkedObjectWriter() override;
-  ChunkedObjectWriter(const ChunkedObjectWriter&) = delete;
-  ChunkedObjectWriter& operator=(const ChunkedObjectWriter&) = delete;
+  ~PackObjectWriter() override;
+  PackObjectWriter(const PackObjectWriter&) = delete;
+  PackObjectWriter& operator=(const PackObjectWriter&) = delete;
 
   Status Append(const char* data, size_t n) override;
   uint64_t bytes_written() const override { return bytes_written_.load(std::memory_order_acquire); }
   Result<size_t> ReadWritten(uint64_t offset, char* buf, size_t n) const override;
   Status Reset() override;
+  Result<ObjectInfo> Verify() override;
   Result<ObjectInfo> Commit() override;
   const ObjectPromise& promise() const override { return promise_; }
 
@@ -88,6 +90,7 @@ class ChunkedObjectWriter final : public ObjectWriter {
   const std::unique_ptr<WritableFile> file_;
   std::unique_ptr<Sha256Hasher> sha256_;
   std::unique_ptr<GitBlobHasher> git_sha1_;  // only when the promise names one
+  std::optional<ObjectInfo> verified_;       // what Verify() found
   std::atomic<uint64_t> bytes_written_{0};
   State state_ = State::kWriting;
   bool temp_exists_ = true;

@@ -1,0 +1,102 @@
+// ChunkedObjectStore: the ObjectStore that serve, sync, import and the
+// maintenance commands use, with what retention, accounting, verification
+// and migration need beyond reading and writing objects.
+//
+// Its one implementation is the Xet-native store (store/xorb/
+// xorb_object_store.h): files cut into Xet chunks kept in xorbs. This
+// interface is what the rest of the code (upkeep/, server/, cli/) depends
+// on, so the layout can change again without touching them.
+//
+// Thread safety: as ObjectStore.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/object_store.h"
+
+namespace hubmirror {
+
+// One stored object, as retention sees it.
+struct ChunkedObjectRow {
+  std::string sha256;
+  std::string git_sha1;
+  uint64_t size = 0;
+  // When it was committed (micros since the epoch; 0 when unknown, e.g.
+  // objects of the oldest layout).
+  int64_t committed_at_micros = 0;
+  std::string xet_hash;  // "" for objects of an older layout
+};
+
+// What one object occupies: the stored units (chunks) it references, each
+// with a store-wide key and its stored size, so that accounting can count
+// a unit shared by several objects once.
+struct ObjectFootprint {
+  uint64_t size = 0;
+  std::vector<std::pair<int64_t, uint64_t>> chunks;
+  bool legacy_file = false;  // kept whole in the oldest layout (size = stored bytes)
+};
+
+struct CompactionReport {
+  uint64_t xorbs_compacted = 0;  // rewritten or deleted (packs of the older layout too)
+  uint64_t chunks_moved = 0;
+  uint64_t bytes_before = 0;     // size of what was compacted
+  uint64_t bytes_after = 0;      // live bytes it held (now elsewhere)
+  uint64_t xorbs_busy = 0;       // skipped: a writer holds or references them
+  uint64_t freed() const { return bytes_before - bytes_after; }
+};
+
+// Something on disk that no committed object needs: bytes an interrupted
+// write left behind. `hubmirror verify` lists them as warnings.
+struct StoreLeftover {
+  std::string what;  // a path or a short description
+  uint64_t bytes = 0;
+};
+
+// Where a long store operation (migration) reports what it does; any hook
+// may be empty. Called from the operation's thread.
+struct StoreProgress {
+  std::function<void(uint64_t objects, uint64_t bytes)> planned;
+  std::function<void(const std::string& sha256, uint64_t size)> started;
+  std::function<void(const std::string& sha256, uint64_t n)> bytes;
+  std::function<void(const std::string& sha256, const Status& status, bool already_done)>
+      finished;
+};
+
+class ChunkedObjectStore : public ObjectStore {
+ public:
+  virtual Result<ObjectFootprint> Footprint(const std::string& sha256) = 0;
+  // Every stored object (all layouts), sorted by sha256.
+  virtual Result<std::vector<ChunkedObjectRow>> ListChunkedObjects() = 0;
+  // The row of one object; NotFound when it is not stored.
+  virtual Result<ChunkedObjectRow> GetObjectRow(const std::string& sha256) = 0;
+  // Bytes the live chunks of every object occupy on disk (dead bytes
+  // awaiting compaction not included). Scans the catalog: once per round.
+  virtual Result<uint64_t> LiveStoredBytes() = 0;
+  // Remove(), reporting how much LiveStoredBytes() dropped.
+  virtual Result<uint64_t> RemoveReportingFreed(const std::string& sha256) = 0;
+  // Rewrites xorbs (and packs of the older layout) with at least this
+  // fraction of dead bytes, deletes those with none live (0 = any dead byte).
+  virtual Result<CompactionReport> CompactPacks(double min_dead_fraction) = 0;
+  // Releases cached read handles no reader uses, so that the disk space of
+  // files deleted by compaction (here or in another process) is released.
+  virtual void DropIdleReadHandles() = 0;
+  // What interrupted writes left that no live writer (of any process) holds.
+  // With `trim` (`serve` at start-up, `gc`) it is also removed.
+  virtual Result<std::vector<StoreLeftover>> Leftovers(bool trim) = 0;
+
+  // Migration (`hubmirror migrate`):
+  // Objects still kept in an older layout.
+  virtual Result<std::vector<std::string>> ListLegacyObjects() = 0;
+  // Rewrites every object of an older layout into the current one (each
+  // verified against its sha256 on the way), then removes the old copy; a
+  // layout left empty is deleted. Idempotent and safe to interrupt: an
+  // object is removed from the old layout only once committed in the new.
+  // Reports objects moved.
+  virtual Result<uint64_t> MigrateLegacyObjects(const StoreProgress& progress = {}) = 0;
+};
+
+}  // namespace hubmirror

@@ -1,0 +1,200 @@
+#include "store/xorb/xorb_builder.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "store/xorb/xorb_files.h"
+
+namespace hubmirror {
+namespace {
+
+// Records go to the file in writes of this size: large writes give the page
+// cache large folios, which makes warm reads of the file faster than after
+// one write per 64 KiB chunk.
+constexpr size_t kWriteBytes = 4 << 20;
+
+std::string DirName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<XorbBuilder>> XorbBuilder::Create(Env* env, std::string temp_path,
+                                                         int64_t id) {
+  HM_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewWritableFile(temp_path));
+  // Fresh and exclusively created: nobody else can hold the lock; it tells
+  // leftover sweeps (in any process) that the file is in use.
+  (void)TryLockExclusive(file->fd());
+  return std::unique_ptr<XorbBuilder>(
+      new XorbBuilder(env, std::move(temp_path), id, std::move(file)));
+}
+
+XorbBuilder::XorbBuilder(Env* env, std::string path, int64_t id,
+                         std::unique_ptr<WritableFile> file)
+    : env_(env), path_(std::move(path)), id_(id), file_(std::move(file)) {
+  buffer_.reserve(kWriteBytes + kXetRecordHeaderBytes + kXetMaxStoredChunkBytes);
+}
+
+XorbBuilder::~XorbBuilder() {
+  (void)file_->Close();
+  // Wherever it is (temp or final name): not committed, not ours to keep.
+  // Best effort: a leftover is swept at the next start.
+  if (!keep_file_) (void)env_->RemoveFile(path_);
+}
+
+bool XorbBuilder::HasRoomFor(size_t raw_size) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !sealed_ && chunks_.size() < kXorbMaxChunks && raw_ + raw_size <= kXorbMaxRawBytes;
+}
+
+size_t XorbBuilder::num_chunks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return chunks_.size();
+}
+
+uint64_t XorbBuilder::raw_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return raw_;
+}
+
+Result<uint32_t> XorbBuilder::Add(const XetHash& hash, XetScheme scheme, const char* stored,
+                                  uint32_t stored_size, uint32_t raw_size) {
+  bool flush = false;
+  uint32_t index = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sealed_ || chunks_.size() >= kXorbMaxChunks || raw_ + raw_size > kXorbMaxRawBytes) {
+      return Status::Internal("xorb " + std::to_string(id_) + " is full or sealed");
+    }
+    XorbChunk c;
+    c.hash = hash;
+    c.record_offset = end_;
+    c.stored_size = stored_size;
+    c.raw_size = raw_size;
+    c.raw_offset = raw_;
+    c.scheme = scheme;
+    uint8_t header[kXetRecordHeaderBytes];
+    EncodeRecordHeader(XetRecordHeader{stored_size, scheme, raw_size}, header);
+    buffer_.append(reinterpret_cast<const char*>(header), sizeof(header));
+    buffer_.append(stored, stored_size);
+    end_ = c.record_end();
+    raw_ += raw_size;
+    index = static_cast<uint32_t>(chunks_.size());
+    chunks_.push_back(c);
+    flush = buffer_.size() >= kWriteBytes;
+  }
+  if (flush) HM_RETURN_IF_ERROR(Flush());
+  return index;
+}
+
+Status XorbBuilder::Flush() {
+  // Only the writing thread changes the buffer, so the write itself runs
+  // without the lock while readers keep copying from the buffer; they move
+  // to the file once `flushed_` does.
+  const char* data = nullptr;
+  size_t size = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    data = buffer_.data();
+    size = buffer_.size();
+  }
+  if (size == 0) return Status::Ok();
+  HM_RETURN_IF_ERROR(file_->Append(data, size));
+  std::lock_guard<std::mutex> lock(mu_);
+  flushed_ += size;
+  buffer_.clear();
+  return Status::Ok();
+}
+
+Status XorbBuilder::Seal() {
+  if (sealed_) return Status::Ok();
+  HM_RETURN_IF_ERROR(Flush());
+  std::vector<XetNode> nodes;
+  std::string footer;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    nodes.reserve(chunks_.size());
+    for (const XorbChunk& c : chunks_) nodes.push_back(XetNode{c.hash, c.raw_size});
+    hash_ = XetXorbHash(std::move(nodes));
+    footer = BuildXorbFooter(hash_, chunks_);
+    sealed_ = true;
+  }
+  HM_RETURN_IF_ERROR(file_->Append(footer.data(), footer.size()));
+  std::lock_guard<std::mutex> lock(mu_);
+  file_bytes_ = end_ + footer.size();
+  return Status::Ok();
+}
+
+Status XorbBuilder::Sync() { return file_->Sync(); }
+
+void XorbBuilder::Unlock() { hubmirror::Unlock(file_->fd()); }
+
+Status XorbBuilder::Publish(const std::string& final_path) {
+  if (!sealed_) return Status::Internal("xorb " + std::to_string(id_) + " published unsealed");
+  const std::string dir = DirName(final_path);
+  if (!env_->FileExists(dir)) {
+    HM_RETURN_IF_ERROR(env_->CreateDirs(dir));
+    HM_RETURN_IF_ERROR(env_->SyncDir(DirName(dir)));
+  }
+  HM_RETURN_IF_ERROR(env_->RenameFile(path_, final_path));
+  path_ = final_path;
+  return env_->SyncDir(dir);
+}
+
+NewXorb XorbBuilder::Describe() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  NewXorb out;
+  out.row.id = id_;
+  out.row.hash = hash_;
+  out.row.num_chunks = static_cast<uint32_t>(chunks_.size());
+  out.row.raw_bytes = raw_;
+  out.row.records_bytes = end_;
+  out.row.file_bytes = file_bytes_;
+  out.chunks = chunks_;
+  return out;
+}
+
+Result<size_t> XorbBuilder::ReadRaw(uint32_t start, uint32_t end, uint64_t offset, char* buf,
+                                    size_t n, ChunkDecoder* decoder) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  end = std::min<uint32_t>(end, static_cast<uint32_t>(chunks_.size()));
+  // Records in the file are read from it, the rest from the buffer.
+  uint32_t i = FindChunk(chunks_, start, end, offset);
+  size_t done = 0;
+  auto read_stored = [this](const XorbChunk& c, uint64_t within, char* out, size_t len) -> Status {
+    const uint64_t at = c.payload_offset() + within;
+    if (at >= flushed_) {
+      std::memcpy(out, buffer_.data() + (at - flushed_), len);
+      return Status::Ok();
+    }
+    while (len > 0) {
+      HM_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(c.payload_offset() + within, out, len));
+      if (got == 0) return Status::DataLoss("xorb being written is shorter than its records");
+      within += got;
+      out += got;
+      len -= got;
+    }
+    return Status::Ok();
+  };
+  while (done < n && i < end) {
+    const XorbChunk& c = chunks_[i];
+    const uint64_t within = chunks_[start].raw_offset + offset + done - c.raw_offset;
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(n - done, c.raw_size - within));
+    if (c.scheme == XetScheme::kNone) {
+      HM_RETURN_IF_ERROR(read_stored(c, within, buf + done, take));
+    } else {
+      HM_ASSIGN_OR_RETURN(const std::string* raw,
+                          decoder->Decoded(this, i, c, [&](std::string* stored) {
+                            stored->resize(c.stored_size);
+                            return read_stored(c, 0, stored->data(), c.stored_size);
+                          }));
+      std::memcpy(buf + done, raw->data() + within, take);
+    }
+    done += take;
+    ++i;
+  }
+  return done;
+}
+
+}  // namespace hubmirror

@@ -1,0 +1,98 @@
+// XorbFiles: the files of sealed xorbs, root/xet/xorbs/NN/<id>.xorb (NN =
+// the id's low byte in hex, so no directory grows past a few thousand
+// entries), and who may delete them.
+//
+// Locks (flock(2), so they hold across processes sharing the store and die
+// with a killed one):
+//   - a writer that deduplicates against a xorb holds a shared lock on its
+//     file (a XorbPin) until its commit is done;
+//   - a writer publishing its own xorbs holds an exclusive lock on each until
+//     the catalog rows naming them are committed;
+//   - deleting a xorb (removal, compaction, leftovers) takes the exclusive
+//     lock without waiting and skips the xorb when it cannot.
+// So a xorb is never deleted under a writer about to reference it, and a
+// leftover sweep never deletes a file whose rows are about to appear.
+//
+// Readers do not lock: a deleted file stays readable through descriptors
+// already open. Read handles are cached (bounded); thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/env.h"
+#include "store/status.h"
+
+namespace hubmirror {
+
+// A shared lock on a xorb's file, and a read handle on it.
+class XorbPin {
+ public:
+  explicit XorbPin(std::shared_ptr<RandomAccessFile> file) : file_(std::move(file)) {}
+  const std::shared_ptr<RandomAccessFile>& file() const { return file_; }
+  // Gives the lock up but keeps the read handle (a committed writer whose
+  // readers still stream).
+  void Unlock() const;
+
+ private:
+  std::shared_ptr<RandomAccessFile> file_;  // the lock lives as long as its descriptor
+};
+
+class XorbFiles {
+ public:
+  XorbFiles(Env* env, std::string dir, size_t max_idle_handles = 256)
+      : env_(env), dir_(std::move(dir)), max_idle_handles_(max_idle_handles) {}
+  XorbFiles(const XorbFiles&) = delete;
+  XorbFiles& operator=(const XorbFiles&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  std::string FanDirOf(int64_t id) const;
+  std::string PathOf(int64_t id) const;
+  // The id named by a file name "<id>.xorb"; -1 for anything else.
+  static int64_t IdOfName(const std::string& name);
+
+  // A read handle (shared; kept open for later readers while memory allows).
+  Result<std::shared_ptr<RandomAccessFile>> OpenForRead(int64_t id);
+  // Drops cached handles no reader holds.
+  void DropIdleReadHandles();
+  // Forgets the cached handle of a deleted xorb.
+  void Forget(int64_t id);
+
+  // A shared lock on the xorb's file. NotFound when there is no file;
+  // Unavailable while it is being deleted. The caller must check afterwards
+  // that the xorb is still in the catalog (it may have been deleted between
+  // the caller's lookup and this lock).
+  Result<std::unique_ptr<XorbPin>> TryPin(int64_t id);
+
+  // Takes the exclusive lock on the xorb's file without waiting; with it
+  // held, runs `delete_rows` and removes the file if that returns true.
+  // False (nothing done) when a pin or a publishing writer holds the file.
+  // A missing file counts as removed once `delete_rows` agreed.
+  Result<bool> RemoveIfUnlocked(int64_t id, const std::function<Result<bool>()>& delete_rows);
+
+  // Ids of every xorb file on disk, ascending.
+  Result<std::vector<int64_t>> ListIds();
+
+ private:
+  Env* const env_;
+  const std::string dir_;
+  const size_t max_idle_handles_;
+  std::mutex mu_;
+  // Cached read handles, most recently used at the front.
+  std::list<std::pair<int64_t, std::shared_ptr<RandomAccessFile>>> lru_;  // guarded by mu_
+  std::map<int64_t, decltype(lru_)::iterator> by_id_;                     // guarded by mu_
+};
+
+// flock(2) helpers; true when taken (or when there is no descriptor: test
+// doubles have nothing to protect).
+bool TryLockShared(int fd);
+bool TryLockExclusive(int fd);
+void Unlock(int fd);
+
+}  // namespace hubmirror

@@ -1,0 +1,50 @@
+// The Xet-native ObjectStore: every file is cut into Xet chunks (the Hub's
+// own chunk identity, store/xet/), chunks live in xorbs, and a file is a
+// reconstruction, a list of (xorb, chunk range) terms. Chunks are
+// deduplicated by hash across every file, revision, fork and fine-tune; the
+// file's SHA-256 stays its identity for clients, and its `xetHash` is
+// computed on ingest.
+//
+// Layout under `root`:
+//   xet/catalog.sqlite      xorbs, chunks, files, terms (xorb_catalog.h)
+//   xet/xorbs/NN/<id>.xorb  sealed xorbs in the Xet serialized format (chunk
+//                           records + footer), immutable; what a Xet client
+//                           fetches is a byte range of one, as stored
+//   tmp/<writer>.<id>.xorb  xorbs being written, locked by their writer
+//   chunks/, objects/       the layouts of earlier releases (legacy/): still
+//                           served, read-only, until `hubmirror migrate`
+//
+// Writing (xorb_object_writer.h) writes every byte once, as its chunk;
+// commits are atomic (one catalog transaction after the xorbs are durable).
+// Reading (reconstruction_reader.h) is O(log n) per Range with cached chunk
+// tables. Removal deletes xorbs no file needs at once, compaction
+// (xorb_compaction.h) rewrites those with dead chunks.
+//
+// Processes may share a store (`serve` beside `sync` or `gc`): flock()s on
+// xorb files keep removal away from xorbs being written or deduplicated
+// against, and leftover sweeps away from files of live writers.
+//
+// Thread safety: as ObjectStore.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "store/chunked_object_store.h"
+#include "store/env.h"
+
+namespace hubmirror {
+
+struct XorbStoreOptions {
+  // Objects at least this large are ingested on two threads.
+  uint64_t threaded_ingest_from_bytes = uint64_t{8} << 20;
+  // Chunk tables kept in memory (about 64 bytes each).
+  size_t cached_table_chunks = 256 * 1024;
+};
+
+// `env` must outlive the store.
+Result<std::unique_ptr<ChunkedObjectStore>> NewXorbObjectStore(Env* env, const std::string& root,
+                                                               XorbStoreOptions options = {});
+
+}  // namespace hubmirror

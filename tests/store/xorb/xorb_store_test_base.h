@@ -1,0 +1,69 @@
+// A Xet-native store in a fresh directory per test, for the store tests that
+// drive it the way writers, readers and several processes do.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "store/chunked_object_store.h"
+#include "store/hash.h"
+#include "store/xorb/xorb_object_store.h"
+#include "tests/store/store_test_util.h"
+
+namespace hubmirror::testing {
+
+class XorbStoreTestBase : public TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    env_ = NewPosixEnv();
+    store_ = OpenStore();
+  }
+  // Another instance on the same directory: what a second process sees.
+  std::unique_ptr<ChunkedObjectStore> OpenStore(XorbStoreOptions options = {}) {
+    auto store = NewXorbObjectStore(env_.get(), dir_, options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+  // Stores `data` (promising its sha256) through `store`.
+  static Result<ObjectInfo> Put(ChunkedObjectStore* store, const std::string& data) {
+    HM_ASSIGN_OR_RETURN(auto writer,
+                        store->NewWriter(ObjectPromise{data.size(), Sha256Hex(data), ""}));
+    HM_RETURN_IF_ERROR(writer->Append(data.data(), data.size()));
+    return writer->Commit();
+  }
+  Result<ObjectInfo> Put(const std::string& data) { return Put(store_.get(), data); }
+
+  static std::string ReadAll(ObjectReader* reader) {
+    std::string out(reader->size(), '\0');
+    for (size_t off = 0; off < out.size();) {
+      auto got = reader->ReadAt(off, out.data() + off, std::min<size_t>(100000, out.size() - off));
+      EXPECT_TRUE(got.ok()) << got.status().ToString();
+      if (!got.ok() || *got == 0) break;
+      off += *got;
+    }
+    return out;
+  }
+  std::string ReadObject(const std::string& sha256) {
+    auto reader = store_->Open(sha256);
+    EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+    return reader.ok() ? ReadAll(reader->get()) : "";
+  }
+
+  // Bytes of every xorb file on disk.
+  uint64_t XorbFileBytes() const {
+    uint64_t total = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir_ + "/xet/xorbs", ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file()) total += it->file_size();
+    }
+    return total;
+  }
+
+  std::unique_ptr<Env> env_;
+  std::unique_ptr<ChunkedObjectStore> store_;
+};
+
+}  // namespace hubmirror::testing
