@@ -7,16 +7,20 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/command.h"
 #include "cli/store_dir.h"
 #include "fetcher/sync_list.h"
 #include "store/chunked_object_store.h"
+#include "store/entry_objects.h"
 #include "store/env.h"
 #include "store/human_format.h"
 #include "store/index/index.h"
 #include "store/index/repo_listing.h"
-#include "store/upkeep/retention.h"
 #include "store/index/retention_db.h"
+#include "store/repo_key.h"
+#include "store/upkeep/retention.h"
 
 namespace hubmirror {
 namespace {
@@ -121,6 +125,63 @@ int RunGc(const std::string& dir, bool dry_run, int64_t min_age_seconds) {
   return 0;
 }
 
+// The files of one revision of a stored repo, with their identities.
+int RunLsFiles(const std::string& dir, const std::string& spec_text, bool json) {
+  Result<Pin> spec = ParsePin(spec_text);
+  if (!spec.ok()) return Fail("ls", spec.status().message());
+  const std::string revision = spec->revision.empty() ? "main" : spec->revision;
+  Result<OpenStore> s = Open(dir);
+  if (!s.ok()) return Fail("ls", s.status().message());
+  Index* index = s->handles.index.get();
+  std::string commit = revision;
+  if (!IsCommitSha(revision)) {
+    auto ref = index->GetRef(spec->repo, revision);
+    if (!ref.ok()) return Fail("ls", ref.status().message());
+    if (!ref->has_value()) {
+      return Fail("ls", spec->repo.ToString() + "@" + revision + " is not in store " + dir +
+                            "; run `hubmirror sync " + spec_text + "` first");
+    }
+    commit = (*ref)->commit;
+  }
+  auto entries = index->ListEntries(spec->repo, commit, "", /*recursive=*/true);
+  if (!entries.ok()) return Fail("ls", entries.status().message());
+  nlohmann::json files = nlohmann::json::array();
+  std::string table;
+  size_t stored_count = 0;
+  for (const EntryRecord& e : *entries) {
+    if (e.is_directory) continue;
+    auto stored = FindStoredObject(index, s->handles.objects.get(), e);
+    if (!stored.ok()) return Fail("ls", stored.status().message());
+    std::string sha256 = e.is_lfs ? e.lfs_sha256 : (stored->has_value() ? **stored : "");
+    std::string xet_hash;
+    if (stored->has_value()) {
+      ++stored_count;
+      auto object = index->GetObject(**stored);
+      if (object.ok() && object->has_value()) xet_hash = (*object)->xet_hash;
+    }
+    files.push_back({{"path", e.path},
+                     {"size", e.size},
+                     {"sha256", sha256},
+                     {"git_oid", e.oid},
+                     {"xet_hash", xet_hash},
+                     {"stored", stored->has_value()}});
+    table += std::string(stored->has_value() ? "  stored   " : "  missing  ") + e.path + "  " +
+             FormatByteSize(e.size) + (xet_hash.empty() ? "" : "  xet " + xet_hash) + "\n";
+  }
+  if (json) {
+    nlohmann::json doc = {{"type", RepoTypeName(spec->repo.type)},
+                          {"id", spec->repo.id},
+                          {"revision", revision},
+                          {"commit", commit},
+                          {"files", std::move(files)}};
+    std::printf("%s\n", doc.dump().c_str());
+  } else {
+    std::printf("%s@%s (commit %s): %zu files, %zu stored\n%s", spec->repo.ToString().c_str(),
+                revision.c_str(), commit.c_str(), files.size(), stored_count, table.c_str());
+  }
+  return 0;
+}
+
 int RunLs(const std::string& dir, bool json) {
   Result<OpenStore> s = Open(dir);
   if (!s.ok()) return Fail("ls", s.status().message());
@@ -166,11 +227,19 @@ void AddMaintenanceCommands(CLI::App* app, CommandRegistry* registry) {
   });
 
   auto json = std::make_shared<bool>(false);
+  auto ls_repo = std::make_shared<std::string>();
   CLI::App* ls = app->add_subcommand(
-      "ls", "List stored repos: revisions, files stored, size, pinned, last access");
+      "ls",
+      "List stored repos (revisions, files stored, size, pinned, last access), or with REPO[@rev] "
+      "the files of one revision (path, size, sha256, Xet hash, stored or not)");
   ls->add_option("--store", *dir, "store directory")->capture_default_str();
   ls->add_flag("--json", *json, "print JSON");
-  ls->callback([registry, dir, json] { registry->selected = [dir, json] { return RunLs(*dir, *json); }; });
+  ls->add_option("repo", *ls_repo, "org/name[@rev] or datasets/org/name[@rev] (rev: main)");
+  ls->callback([registry, dir, json, ls_repo] {
+    registry->selected = [dir, json, ls_repo] {
+      return ls_repo->empty() ? RunLs(*dir, *json) : RunLsFiles(*dir, *ls_repo, *json);
+    };
+  });
 }
 
 }  // namespace hubmirror
