@@ -200,6 +200,10 @@ Result<Response> PerformExchange(CURL* curl, const Request& req, const UpstreamO
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &ctx);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ctx);
+  // File bodies arrive in pieces of up to this size (curl's default is
+  // 16 KiB): every piece costs the store's pipeline a lock and a wake-up of
+  // its stages and of the clients streaming the file.
+  if (!req.metadata) curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L * 1024);
   switch (req.method) {
     case Method::kGet:
       curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);

@@ -26,6 +26,7 @@ std::string CheckObject(ObjectStore* store, const ObjectRecord& object, std::vec
   const bool check_xet = !object.xet_hash.empty();
   XetChunker chunker;
   std::string chunk;
+  std::vector<size_t> cuts;
   std::vector<XetNode> nodes;
   uint64_t offset = 0;
   while (offset < object.size) {
@@ -35,16 +36,17 @@ std::string CheckObject(ObjectStore* store, const ObjectRecord& object, std::vec
     if (*got == 0) return "ends at byte " + std::to_string(offset);
     sha256.Update(buf->data(), *got);
     git_sha1.Update(buf->data(), *got);
-    for (size_t at = 0; check_xet && at < *got;) {
-      const auto* p = reinterpret_cast<const uint8_t*>(buf->data()) + at;
-      const size_t cut = chunker.NextCut(p, *got - at);
-      const size_t take = cut == XetChunker::kNoCut ? *got - at : cut;
-      chunk.append(reinterpret_cast<const char*>(p), take);
-      if (cut != XetChunker::kNoCut) {
+    if (check_xet) {
+      cuts.clear();
+      chunker.Feed(reinterpret_cast<const uint8_t*>(buf->data()), *got, &cuts);
+      size_t at = 0;
+      for (size_t cut : cuts) {
+        chunk.append(buf->data() + at, cut - at);
         nodes.push_back(XetNode{XetChunkHash(chunk.data(), chunk.size()), chunk.size()});
         chunk.clear();
+        at = cut;
       }
-      at += take;
+      chunk.append(buf->data() + at, *got - at);
     }
     offset += *got;
   }

@@ -15,7 +15,8 @@ constexpr size_t kHashStart = kXetMinChunkBytes - 64 - 1;
 
 }  // namespace
 
-size_t XetChunker::NextCut(const uint8_t* data, size_t n) {
+size_t XetChunker::NextCut(const uint8_t* data, size_t n, bool* cut) {
+  *cut = false;
   size_t i = 0;
   if (size_ < kHashStart) {
     const size_t skip = std::min(n, kHashStart - size_);
@@ -23,7 +24,7 @@ size_t XetChunker::NextCut(const uint8_t* data, size_t n) {
     i += skip;
   }
   uint64_t h = h_;
-  // Hashed but not tested: positions where the chunk is still below the minimum.
+  // Hashed but not tested: the chunk is still below the minimum.
   if (size_ < kXetMinChunkBytes - 1 && i < n) {
     const size_t end = i + std::min(n - i, kXetMinChunkBytes - 1 - size_);
     for (size_t k = i; k < end; ++k) h = (h << 1) + kXetGearTable[data[k]];
@@ -38,6 +39,7 @@ size_t XetChunker::NextCut(const uint8_t* data, size_t n) {
     h = (h << 1) + kXetGearTable[p[k]];
     if ((h & kCutMask) == 0) {
       Reset();
+      *cut = true;
       return i + k + 1;
     }
   }
@@ -45,10 +47,19 @@ size_t XetChunker::NextCut(const uint8_t* data, size_t n) {
   i += limit;
   if (size_ == kXetMaxChunkBytes) {
     Reset();
+    *cut = true;
     return i;
   }
   h_ = h;
-  return kNoCut;
+  return n;
+}
+
+void XetChunker::Feed(const uint8_t* data, size_t n, std::vector<size_t>* cuts) {
+  for (size_t pos = 0; pos < n;) {
+    bool cut = false;
+    pos += NextCut(data + pos, n - pos, &cut);
+    if (cut) cuts->push_back(pos);
+  }
 }
 
 }  // namespace hubmirror

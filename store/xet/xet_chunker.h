@@ -8,7 +8,10 @@
 // h starts at 0 for every chunk. Since `<< 1` shifts a byte's contribution
 // out after 64 steps, h at a tested position depends on the last 64 bytes
 // only: the first kXetMinChunkBytes - 65 bytes of a chunk are skipped
-// without hashing, which gives the same cuts as hashing every byte.
+// without hashing, which gives the same cuts as hashing every byte and
+// saves an eighth of the work. (Interleaving several hash chains was
+// measured too: the loop is bound by its two loads per byte, not by the
+// chain's latency, and gained under 10%.)
 //
 // Streaming: bytes may arrive split anywhere; cuts never depend on the
 // splits. Single-threaded value object.
@@ -16,7 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <limits>
+#include <vector>
 
 namespace hubmirror {
 
@@ -26,12 +29,10 @@ inline constexpr size_t kXetMaxChunkBytes = kXetTargetChunkBytes * 2;   // 128 K
 
 class XetChunker {
  public:
-  static constexpr size_t kNoCut = std::numeric_limits<size_t>::max();
-
-  // Feeds data[0, n) as the continuation of the current chunk. Returns k when
-  // the chunk ends after data[k - 1] (the caller feeds data + k next, into a
-  // new chunk), or kNoCut when all n bytes belong to the current chunk.
-  size_t NextCut(const uint8_t* data, size_t n);
+  // Feeds data[0, n) as the continuation of the stream. Appends to `cuts`
+  // (not cleared) every k in 1..n such that a chunk ends after data[k - 1],
+  // in order. Bytes after the last cut belong to the chunk still open.
+  void Feed(const uint8_t* data, size_t n, std::vector<size_t>* cuts);
   // Bytes fed into the current, unfinished chunk.
   size_t pending() const { return size_; }
   void Reset() {
@@ -40,6 +41,10 @@ class XetChunker {
   }
 
  private:
+  // Scans data[0, n) as the continuation of the open chunk: the offset
+  // after its last byte when it ends there, else n with the state kept.
+  size_t NextCut(const uint8_t* data, size_t n, bool* cut);
+
   uint64_t h_ = 0;
   size_t size_ = 0;
 };

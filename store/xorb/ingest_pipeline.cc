@@ -34,23 +34,30 @@ void IngestPipeline::DropConsumedBlocksLocked() {
   const uint64_t done = std::min({consumed_[0], consumed_[1], released_});
   // The block being appended to stays.
   while (blocks_.size() > 1 && window_start_ + options_.block_bytes <= done) {
+    spare_.push_back(std::move(blocks_.front()));
     blocks_.pop_front();
     window_start_ += options_.block_bytes;
   }
   if (blocks_.size() == 1 && done == appended_ &&
       appended_ == window_start_ + options_.block_bytes) {
+    spare_.push_back(std::move(blocks_.front()));
     blocks_.pop_front();
     window_start_ += options_.block_bytes;
   }
 }
 
+uint64_t IngestPipeline::AvailableLocked(int i) const {
+  // The second stage works on what the first has seen (its cut points).
+  return i == 0 ? appended_ : consumed_[0];
+}
+
 bool IngestPipeline::RunAvailable(int i, std::unique_lock<std::mutex>& lock) {
-  while (!stopping_ && error_.ok() && consumed_[i] < appended_) {
+  while (!stopping_ && error_.ok() && consumed_[i] < AvailableLocked(i)) {
     const uint64_t pos = consumed_[i];
     const size_t block = static_cast<size_t>((pos - window_start_) / options_.block_bytes);
     const uint64_t block_start = window_start_ + block * options_.block_bytes;
     const size_t len = static_cast<size_t>(
-        std::min<uint64_t>(appended_, block_start + options_.block_bytes) - pos);
+        std::min<uint64_t>(AvailableLocked(i), block_start + options_.block_bytes) - pos);
     const char* data = blocks_[block].get() + (pos - block_start);
     lock.unlock();
     Status s = stages_[i](data, len);
@@ -70,7 +77,7 @@ bool IngestPipeline::RunAvailable(int i, std::unique_lock<std::mutex>& lock) {
 void IngestPipeline::StageLoop(int i) {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    cv_.wait(lock, [&] { return stopping_ || !error_.ok() || consumed_[i] < appended_; });
+    cv_.wait(lock, [&] { return stopping_ || !error_.ok() || consumed_[i] < AvailableLocked(i); });
     if (!RunAvailable(i, lock)) return;
   }
 }
@@ -90,7 +97,13 @@ Status IngestPipeline::Append(const char* data, size_t n) {
       });
       if (!error_.ok() || stopping_) return FailedStatusLocked();
       if (blocks_.empty()) window_start_ = appended_;
-      blocks_.push_back(std::make_unique<char[]>(options_.block_bytes));
+      if (spare_.empty()) {
+        // Not value-initialized: every byte is written before it is read.
+        blocks_.push_back(std::unique_ptr<char[]>(new char[options_.block_bytes]));
+      } else {
+        blocks_.push_back(std::move(spare_.back()));
+        spare_.pop_back();
+      }
       continue;
     }
     const size_t take = static_cast<size_t>(std::min<uint64_t>(n, tail_end - appended_));

@@ -1,8 +1,10 @@
 // IngestPipeline: the bytes of an object being written pass, in order and
 // each exactly once, through two stages (the writer's: hashing the whole
-// object; cutting, hashing, deduplicating and storing chunks), each on a
-// thread of its own so that a pull-through uses both cores while the fetch
-// thread only receives and copies.
+// object and finding chunk boundaries; hashing, deduplicating and storing
+// the chunks), each on a thread of its own so that a pull-through uses both
+// cores while the fetch thread only receives and copies. The second stage
+// sees bytes only once the first has (it works on the first's results);
+// the two run a block apart.
 //
 // Appended bytes wait in a window of fixed-size blocks until both stages
 // are past them and the second stage has released them (their chunks can be
@@ -27,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "store/status.h"
 
@@ -66,6 +69,9 @@ class IngestPipeline {
   // is released while the stage works. Returns false once stopped or failed.
   bool RunAvailable(int i, std::unique_lock<std::mutex>& lock);
   void StageLoop(int i);
+  // Bytes stage `i` may consume: what was appended, for the second stage
+  // only what the first has consumed.
+  uint64_t AvailableLocked(int i) const;
   void DropConsumedBlocksLocked();
   Status FailedStatusLocked() const;
 
@@ -75,6 +81,9 @@ class IngestPipeline {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<char[]>> blocks_;  // guarded by mu_
+  // Blocks both stages are done with, reused: a fresh 1 MiB allocation is
+  // an mmap whose pages the kernel zeroes again on every first touch.
+  std::vector<std::unique_ptr<char[]>> spare_;  // guarded by mu_
   uint64_t window_start_ = 0;                   // object offset of blocks_[0]; guarded by mu_
   uint64_t appended_ = 0;                       // guarded by mu_
   uint64_t consumed_[2] = {0, 0};               // guarded by mu_

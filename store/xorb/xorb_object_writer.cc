@@ -52,6 +52,11 @@ void XorbObjectWriter::Start() {
     git_sha1_ = std::make_unique<GitBlobHasher>(promise_.size);
   }
   chunker_.Reset();
+  hashed_ = 0;
+  {
+    std::lock_guard<std::mutex> lock(cuts_mu_);
+    cuts_.clear();
+  }
   pending_.clear();
   pending_.reserve(kXetMaxChunkBytes);
   chunked_ = 0;
@@ -93,27 +98,42 @@ Status XorbObjectWriter::Abort(Status why) {
 Status XorbObjectWriter::HashStage(const char* data, size_t n) {
   sha256_->Update(data, n);
   if (git_sha1_) git_sha1_->Update(data, n);
+  // The chunk boundaries too, for the second stage: this stage's load is
+  // then close to the second's (BLAKE3, dedup, compression, writes).
+  stage1_cuts_.clear();
+  chunker_.Feed(reinterpret_cast<const uint8_t*>(data), n, &stage1_cuts_);
+  {
+    std::lock_guard<std::mutex> lock(cuts_mu_);
+    for (size_t cut : stage1_cuts_) cuts_.push_back(hashed_ + cut);
+  }
+  hashed_ += n;
   return Status::Ok();
 }
 
 Status XorbObjectWriter::ChunkStage(const char* data, size_t n) {
-  const auto* p = reinterpret_cast<const uint8_t*>(data);
-  while (n > 0) {
-    const size_t cut = chunker_.NextCut(p, n);
-    const size_t take = cut == XetChunker::kNoCut ? n : cut;
-    if (cut != XetChunker::kNoCut && pending_.empty()) {
-      // The whole chunk is in this span: no copy.
-      HM_RETURN_IF_ERROR(AddChunk(reinterpret_cast<const char*>(p), take));
-    } else {
-      pending_.append(reinterpret_cast<const char*>(p), take);
-      if (cut != XetChunker::kNoCut) {
-        HM_RETURN_IF_ERROR(AddChunk(pending_.data(), pending_.size()));
-        pending_.clear();
-      }
+  // Every cut inside this span is known: the first stage has seen it.
+  const uint64_t base = chunked_ + pending_.size();
+  size_t pos = 0;
+  while (true) {
+    uint64_t cut = 0;
+    {
+      std::lock_guard<std::mutex> lock(cuts_mu_);
+      if (cuts_.empty() || cuts_.front() > base + n) break;
+      cut = cuts_.front();
+      cuts_.pop_front();
     }
-    p += take;
-    n -= take;
+    const size_t end = static_cast<size_t>(cut - base);
+    if (pending_.empty()) {
+      // The whole chunk is in this span: no copy.
+      HM_RETURN_IF_ERROR(AddChunk(data + pos, end - pos));
+    } else {
+      pending_.append(data + pos, end - pos);
+      HM_RETURN_IF_ERROR(AddChunk(pending_.data(), pending_.size()));
+      pending_.clear();
+    }
+    pos = end;
   }
+  pending_.append(data + pos, n - pos);
   return Status::Ok();
 }
 

@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -86,9 +87,9 @@ class XorbObjectWriter final : public ObjectWriter {
 
   void Start();
   void StopPipeline();
-  // Stage 1: the object's digests.
+  // Stage 1: the object's digests and its chunk boundaries.
   Status HashStage(const char* data, size_t n);
-  // Stage 2: chunks.
+  // Stage 2: the chunks between those boundaries.
   Status ChunkStage(const char* data, size_t n);
   Status AddChunk(const char* data, size_t n);
   // Stores a chunk the store does not hold; returns (xorb id, index).
@@ -112,9 +113,14 @@ class XorbObjectWriter final : public ObjectWriter {
   // Stage 1.
   std::unique_ptr<Sha256Hasher> sha256_;
   std::unique_ptr<GitBlobHasher> git_sha1_;  // only when the promise names one
+  XetChunker chunker_;
+  std::vector<size_t> stage1_cuts_;  // scratch for chunker_.Feed
+  uint64_t hashed_ = 0;              // object bytes stage 1 has seen
+  // Chunk ends (object offsets) stage 1 found and stage 2 has not used.
+  std::mutex cuts_mu_;
+  std::deque<uint64_t> cuts_;  // guarded by cuts_mu_
 
   // Stage 2 (its thread only, until Verify() drained the pipeline).
-  XetChunker chunker_;
   std::string pending_;           // bytes of the chunk being cut
   uint64_t chunked_ = 0;          // object bytes already in chunks
   XetChunkCodec codec_;

@@ -32,19 +32,13 @@ inline std::vector<size_t> XetChunkEnds(const std::string& data, size_t piece = 
   XetChunker chunker;
   std::vector<size_t> ends;
   const auto* p = reinterpret_cast<const uint8_t*>(data.data());
-  size_t pos = 0;
   if (piece == 0) piece = data.size() == 0 ? 1 : data.size();
-  while (pos < data.size()) {
-    size_t piece_end = std::min(data.size(), pos + piece);
-    while (pos < piece_end) {
-      size_t cut = chunker.NextCut(p + pos, piece_end - pos);
-      if (cut == XetChunker::kNoCut) {
-        pos = piece_end;
-        break;
-      }
-      pos += cut;
-      ends.push_back(pos);
-    }
+  std::vector<size_t> cuts;
+  for (size_t pos = 0; pos < data.size(); pos += piece) {
+    const size_t n = std::min(piece, data.size() - pos);
+    cuts.clear();
+    chunker.Feed(p + pos, n, &cuts);
+    for (size_t c : cuts) ends.push_back(pos + c);
   }
   if (chunker.pending() > 0) ends.push_back(data.size());
   return ends;
