@@ -124,11 +124,11 @@ int RunExport(const ExportFlags& flags) {
     specs.push_back(std::move(spec).value());
   }
   std::unique_ptr<Env> env = NewPosixEnv();
-  std::unordered_set<std::string> destination_has;
+  InventoryListing destination;
   if (!flags.since.empty()) {
-    Result<std::unordered_set<std::string>> listed = ReadInventory(env.get(), flags.since);
+    Result<InventoryListing> listed = ReadInventory(env.get(), flags.since);
     if (!listed.ok()) return Fail("export", listed.status());
-    destination_has = std::move(listed).value();
+    destination = std::move(listed).value();
   }
   Result<StoreHandles> store = OpenStoreDir(env.get(), flags.store, /*must_exist=*/true);
   if (!store.ok()) return Fail("export", store.status());
@@ -142,7 +142,8 @@ int RunExport(const ExportFlags& flags) {
   }
   Result<BundleManifest> manifest =
       PlanBundle(store->index.get(), store->objects.get(), specs,
-                 flags.since.empty() ? nullptr : &destination_has, carry);
+                 flags.since.empty() ? nullptr : &destination.objects, carry,
+                 flags.since.empty() ? nullptr : &destination.xorbs);
   if (!manifest.ok()) return Fail("export", manifest.status());
 
   uint64_t planned_objects = 0;
@@ -170,13 +171,21 @@ int RunExport(const ExportFlags& flags) {
   progress.Finish();
   std::printf(
       "hubmirror export: wrote %s: %zu repos, %llu commits, %zu objects listed, %llu included "
-      "(%s, stored as %s; %llu of %llu chunks compressed), bundle %s\n",
+      "(%s) as %s%s (%s; %llu of %llu chunks compressed), bundle %s\n",
       flags.output.c_str(), manifest->repos.size(), static_cast<unsigned long long>(commits),
       manifest->objects.size(), static_cast<unsigned long long>(stats->objects_written),
-      Bytes(stats->raw_bytes).c_str(), Bytes(stats->stored_bytes).c_str(),
-      static_cast<unsigned long long>(stats->zstd_chunks),
-      static_cast<unsigned long long>(stats->zstd_chunks + stats->raw_chunks),
-      Bytes(stats->bundle_bytes).c_str());
+      Bytes(stats->raw_bytes).c_str(),
+      manifest->carries_xorbs ? std::to_string(stats->xorbs_written).c_str() : "object records",
+      manifest->carries_xorbs ? " xorbs" : "", Bytes(stats->stored_bytes).c_str(),
+      static_cast<unsigned long long>(stats->compressed_chunks),
+      static_cast<unsigned long long>(stats->chunks), Bytes(stats->bundle_bytes).c_str());
+  if (manifest->carries_xorbs) {
+    size_t left_out = 0;
+    for (const BundleXorb& x : manifest->xorbs) left_out += x.included ? 0 : 1;
+    if (left_out > 0) {
+      std::printf("  %zu xorbs the destination holds (its inventory) left out\n", left_out);
+    }
+  }
   if (uint64_t left_out = manifest->CountLeftOut(); left_out > 0) {
     std::printf("  %llu files listed but left out by --include/--exclude (no bytes carried)\n",
                 static_cast<unsigned long long>(left_out));
@@ -255,7 +264,7 @@ int RunImport(const ImportFlags& flags) {
 void AddInventoryCommand(CLI::App* app, CommandRegistry* registry) {
   auto store = std::make_shared<std::string>();
   CLI::App* cmd = app->add_subcommand(
-      "inventory", "Print the objects a store holds (input for `export --since`)");
+      "inventory", "Print the objects and xorbs a store holds (input for `export --since`)");
   cmd->add_option("--store", *store, "Store directory")->required();
   cmd->callback([store, registry] { registry->selected = [store] { return RunInventory(*store); }; });
 }
@@ -266,7 +275,7 @@ void AddExportCommand(CLI::App* app, CommandRegistry* registry) {
   cmd->add_option("--store", flags->store, "Store directory to export from")->required();
   cmd->add_option("--output", flags->output, "Bundle file to write")->required();
   cmd->add_option("--since", flags->since,
-                  "Inventory of the destination store: leave out objects it already has");
+                  "Inventory of the destination store: leave out objects and xorbs it already has");
   cmd->add_option("--include", flags->include,
                   "Carry only files matching this glob (repeatable), as sync's --include; the "
                   "others stay listed without their bytes")

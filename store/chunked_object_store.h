@@ -12,11 +12,15 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "store/env.h"
 #include "store/object_store.h"
+#include "store/xet/xet_hash.h"
 
 namespace hubmirror {
 
@@ -56,6 +60,27 @@ struct StoreLeftover {
   uint64_t bytes = 0;
 };
 
+// One term of a file's Xet reconstruction: chunks [chunk_start, chunk_end)
+// of the xorb named `xorb`, `raw_size` bytes of the file.
+struct XetTerm {
+  XetHash xorb;
+  uint32_t chunk_start = 0;
+  uint32_t chunk_end = 0;
+  uint64_t raw_size = 0;
+  bool operator==(const XetTerm&) const = default;
+};
+
+// A stored xorb's serialized bytes (chunk records and footer), as a Xet
+// client or another store receives them.
+struct StoredXorb {
+  std::shared_ptr<RandomAccessFile> file;
+  uint64_t size = 0;
+};
+
+// How long a xorb no file names yet (just imported or uploaded, its file to
+// follow) is kept by leftover sweeps and compaction.
+inline constexpr int64_t kUnreferencedXorbGraceMicros = int64_t{3600} * 1000000;
+
 // Where a long store operation (migration) reports what it does; any hook
 // may be empty. Called from the operation's thread.
 struct StoreProgress {
@@ -87,6 +112,28 @@ class ChunkedObjectStore : public ObjectStore {
   // What interrupted writes left that no live writer (of any process) holds.
   // With `trim` (`serve` at start-up, `gc`) it is also removed.
   virtual Result<std::vector<StoreLeftover>> Leftovers(bool trim) = 0;
+
+  // Xet: the store's contents in the Hub's own units (bundles; serving and
+  // accepting Xet).
+  // The file's reconstruction; FailedPrecondition for an object still kept
+  // in an older layout, NotFound when not stored.
+  virtual Result<std::vector<XetTerm>> Reconstruction(const std::string& sha256) = 0;
+  virtual Result<StoredXorb> OpenXorb(const XetHash& hash) = 0;
+  // Hashes of every stored xorb, sorted.
+  virtual Result<std::vector<XetHash>> ListXorbs() = 0;
+  // Stores a serialized xorb (records, with or without a footer) after
+  // checking every chunk decodes and hashes right and the xorb's hash is
+  // `hash` (InvalidArgument otherwise, nothing stored). False when one with
+  // this hash is stored already. Until a file names it, a new xorb is spared
+  // by sweeps for an hour (kUnreferencedXorbGraceMicros).
+  virtual Result<bool> PutXorb(const XetHash& hash, std::string_view bytes) = 0;
+  // Commits an object made of stored xorbs: reads it back through `terms`,
+  // checks size and digests against `promise` (DataLoss otherwise, nothing
+  // committed). An object already stored is left as it is.
+  virtual Result<ObjectInfo> CommitReconstruction(const ObjectPromise& promise,
+                                                  const std::vector<XetTerm>& terms) = 0;
+  // Removes a xorb no file names (an import rolling back); OK when absent.
+  virtual Status RemoveXorb(const XetHash& hash) = 0;
 
   // Migration (`hubmirror migrate`):
   // Objects still kept in an older layout.

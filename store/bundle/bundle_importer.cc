@@ -2,37 +2,42 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
 #include "store/bundle/bundle_reader.h"
 #include "store/hash.h"
+#include "store/xet/xorb_format.h"
 
 namespace hubmirror {
 namespace {
 
 constexpr size_t kMaxMissingNamed = 5;
 
-// Objects this import added to the store; removed again unless Keep()
-// is called, so a failed import leaves the store as it found it.
+// Objects and xorbs this import added to the store; removed again unless
+// Keep() is called, so a failed import leaves the store as it found it.
 class AddedObjects {
  public:
-  explicit AddedObjects(ObjectStore* store) : store_(store) {}
+  explicit AddedObjects(ChunkedObjectStore* store) : store_(store) {}
   ~AddedObjects() {
     if (keep_) return;
-    // Newest first: a chunked store can then cut each object's chunks off
-    // the tail of its pack, leaving the store's files as they were.
+    // Objects first: then no file names the xorbs any more.
     for (auto it = added_.rbegin(); it != added_.rend(); ++it) (void)store_->Remove(*it);
+    for (const XetHash& x : xorbs_) (void)store_->RemoveXorb(x);
   }
   AddedObjects(const AddedObjects&) = delete;
   AddedObjects& operator=(const AddedObjects&) = delete;
 
   void Add(std::string sha256) { added_.push_back(std::move(sha256)); }
+  void AddXorb(const XetHash& hash) { xorbs_.push_back(hash); }
   void Keep() { keep_ = true; }
 
  private:
-  ObjectStore* store_;
+  ChunkedObjectStore* store_;
   std::vector<std::string> added_;
+  std::vector<XetHash> xorbs_;
   bool keep_ = false;
 };
 
@@ -62,7 +67,7 @@ class DigestCheck {
   uint64_t size_ = 0;
 };
 
-Status RequireExcludedObjects(ObjectStore* store, const BundleManifest& manifest,
+Status RequireExcludedObjects(ChunkedObjectStore* store, const BundleManifest& manifest,
                               const std::string& path, ImportSummary* summary) {
   std::vector<std::string> missing;
   uint64_t missing_count = 0;
@@ -87,7 +92,7 @@ Status RequireExcludedObjects(ObjectStore* store, const BundleManifest& manifest
 
 // Streams one record into the store (or just verifies it), remembering it
 // when it is new.
-Status ImportObject(BundleReader* reader, ObjectStore* store, const BundleObject& object,
+Status ImportObject(BundleReader* reader, ChunkedObjectStore* store, const BundleObject& object,
                     bool dry_run, AddedObjects* added, bool* was_added, std::string* xet_hash) {
   const bool stored = store->Contains(object.sha256);
   // In a dry run, "added" means the object would be new to the store.
@@ -111,6 +116,102 @@ Status ImportObject(BundleReader* reader, ObjectStore* store, const BundleObject
   return Status::Ok();
 }
 
+// The xorbs the included objects need that the bundle does not carry
+// (export --since an inventory that listed them) must be here.
+Status RequireExcludedXorbs(ChunkedObjectStore* store, const BundleManifest& manifest,
+                            const std::string& path) {
+  std::set<uint32_t> needed;
+  for (const BundleObject& o : manifest.objects) {
+    if (!o.included || store->Contains(o.sha256)) continue;
+    for (const BundleTerm& t : o.terms) {
+      if (!manifest.xorbs[t.xorb].included) needed.insert(t.xorb);
+    }
+  }
+  std::vector<std::string> missing;
+  for (uint32_t i : needed) {
+    std::optional<XetHash> hash = XetHash::FromHex(manifest.xorbs[i].hash);
+    if (hash && store->OpenXorb(*hash).ok()) continue;
+    missing.push_back(manifest.xorbs[i].hash);
+  }
+  if (missing.empty()) return Status::Ok();
+  std::string names;
+  for (size_t i = 0; i < missing.size() && i < kMaxMissingNamed; ++i) {
+    names += (names.empty() ? "" : ", ") + missing[i];
+  }
+  return Status::FailedPrecondition(
+      "bundle " + path + " was exported with --since for a store holding xorbs this store " +
+      "lacks: " + std::to_string(missing.size()) + " missing (" + names +
+      (missing.size() > kMaxMissingNamed ? ", ..." : "") +
+      "); export again with --since an inventory of this store (`hubmirror inventory`), or "
+      "without --since");
+}
+
+// Reads the xorb records of a framing-2 bundle: stored (each checked against
+// its hash by the store), or in a dry run only checked. Returns the chunks
+// of each included xorb by manifest index (a dry run checks objects' Xet
+// hashes with them).
+Result<std::map<uint32_t, std::vector<XetNode>>> ImportXorbs(BundleReader* reader,
+                                                              ChunkedObjectStore* store,
+                                                              const BundleManifest& manifest,
+                                                              bool dry_run,
+                                                              const std::string& path,
+                                                              AddedObjects* added) {
+  std::map<uint32_t, std::vector<XetNode>> chunks;
+  XetChunkCodec codec;
+  std::string bytes;
+  for (uint32_t i = 0; i < manifest.xorbs.size(); ++i) {
+    const BundleXorb& x = manifest.xorbs[i];
+    if (!x.included) continue;
+    HM_RETURN_IF_ERROR(reader->ReadXorb(x, &bytes));
+    std::optional<XetHash> hash = XetHash::FromHex(x.hash);
+    if (!hash) return Status::InvalidArgument("bundle " + path + ": xorb '" + x.hash + "'");
+    auto refused = [&](const Status& s) {
+      return Status(s.code() == StatusCode::kInvalidArgument ? StatusCode::kDataLoss : s.code(),
+                    "bundle " + path + ": xorb record #" + std::to_string(i) + " (" + x.hash +
+                        ") refused: " + s.message());
+    };
+    if (dry_run) {
+      Result<ParsedXorb> parsed = ParseAndVerifyXorb(bytes, &codec);
+      if (!parsed.ok()) return refused(parsed.status());
+      if (parsed->hash != *hash) {
+        return refused(Status::InvalidArgument("its chunks hash to " + parsed->hash.ToHex()));
+      }
+      auto& nodes = chunks[i];
+      for (const XorbChunk& c : parsed->chunks) nodes.push_back(XetNode{c.hash, c.raw_size});
+      continue;
+    }
+    Result<bool> put = store->PutXorb(*hash, bytes);
+    if (!put.ok()) return refused(put.status());
+    if (*put) added->AddXorb(*hash);
+  }
+  return chunks;
+}
+
+// A dry run's check of an object made of carried xorbs: its terms' chunks
+// exist and add up, and their Xet hash is the object's.
+Status CheckTerms(const BundleManifest& manifest, const BundleObject& object,
+                  const std::map<uint32_t, std::vector<XetNode>>& chunks) {
+  std::vector<XetNode> nodes;
+  for (const BundleTerm& t : object.terms) {
+    auto it = chunks.find(t.xorb);
+    if (it == chunks.end()) return Status::Ok();  // a xorb of this store: checked on import
+    if (t.chunk_end > it->second.size()) {
+      return Status::DataLoss("a term names chunks past the end of xorb " +
+                              manifest.xorbs[t.xorb].hash);
+    }
+    uint64_t raw = 0;
+    for (uint32_t c = t.chunk_start; c < t.chunk_end; ++c) {
+      raw += it->second[c].size;
+      nodes.push_back(it->second[c]);
+    }
+    if (raw != t.raw_size) return Status::DataLoss("a term's chunks hold other sizes than it says");
+  }
+  if (XetFileHash(std::move(nodes)).ToHex() != object.xet_hash) {
+    return Status::DataLoss("its chunks do not make the Xet hash " + object.xet_hash);
+  }
+  return Status::Ok();
+}
+
 // Names the bundle and the object in an error from ImportObject.
 Status ObjectError(const std::string& path, const BundleObject& object, uint64_t record,
                    const Status& cause) {
@@ -122,7 +223,7 @@ Status ObjectError(const std::string& path, const BundleObject& object, uint64_t
 
 }  // namespace
 
-Result<ImportSummary> ImportBundle(Env* env, ObjectStore* store, Index* index,
+Result<ImportSummary> ImportBundle(Env* env, ChunkedObjectStore* store, Index* index,
                                    const std::string& bundle_path, const ImportOptions& options,
                                    const ImportObjectCallback& on_object) {
   HM_ASSIGN_OR_RETURN(std::unique_ptr<BundleReader> reader, BundleReader::Open(env, bundle_path));
@@ -140,14 +241,7 @@ Result<ImportSummary> ImportBundle(Env* env, ObjectStore* store, Index* index,
 
   AddedObjects added(store);
   std::map<std::string, std::string> xet_hashes;  // of the objects added
-  for (const BundleObject& object : manifest.objects) {
-    if (!object.included) continue;
-    bool was_added = false;
-    std::string xet_hash;
-    Status s = ImportObject(reader.get(), store, object, options.dry_run, &added, &was_added,
-                            &xet_hash);
-    if (!xet_hash.empty()) xet_hashes[object.sha256] = xet_hash;
-    if (!s.ok()) return ObjectError(bundle_path, object, summary.object_records, s);
+  auto counted = [&](const BundleObject& object, bool was_added) {
     ++summary.object_records;
     if (was_added) {
       ++summary.objects_added;
@@ -156,8 +250,49 @@ Result<ImportSummary> ImportBundle(Env* env, ObjectStore* store, Index* index,
       ++summary.objects_present;
     }
     if (on_object) on_object(object, was_added);
+  };
+  if (!manifest.carries_xorbs) {
+    for (const BundleObject& object : manifest.objects) {
+      if (!object.included) continue;
+      bool was_added = false;
+      std::string xet_hash;
+      Status s = ImportObject(reader.get(), store, object, options.dry_run, &added, &was_added,
+                              &xet_hash);
+      if (!xet_hash.empty()) xet_hashes[object.sha256] = xet_hash;
+      if (!s.ok()) return ObjectError(bundle_path, object, summary.object_records, s);
+      counted(object, was_added);
+    }
+    HM_RETURN_IF_ERROR(reader->ReadTrailer());
+  } else {
+    HM_RETURN_IF_ERROR(RequireExcludedXorbs(store, manifest, bundle_path));
+    HM_ASSIGN_OR_RETURN(auto chunks, ImportXorbs(reader.get(), store, manifest, options.dry_run,
+                                                 bundle_path, &added));
+    // The manifest is proven intact before any object is committed from it.
+    HM_RETURN_IF_ERROR(reader->ReadTrailer());
+    for (const BundleObject& object : manifest.objects) {
+      if (!object.included) continue;
+      const bool present = store->Contains(object.sha256);
+      Status s;
+      if (options.dry_run) {
+        s = CheckTerms(manifest, object, chunks);
+      } else if (!present) {
+        std::vector<XetTerm> terms;
+        for (const BundleTerm& t : object.terms) {
+          terms.push_back(XetTerm{*XetHash::FromHex(manifest.xorbs[t.xorb].hash), t.chunk_start,
+                                  t.chunk_end, t.raw_size});
+        }
+        Result<ObjectInfo> info = store->CommitReconstruction(
+            ObjectPromise{object.size, object.sha256, object.git_sha1}, terms);
+        if (info.ok()) {
+          xet_hashes[object.sha256] = info->xet_hash;
+          added.Add(object.sha256);
+        }
+        s = info.status();
+      }
+      if (!s.ok()) return ObjectError(bundle_path, object, summary.object_records, s);
+      counted(object, !present);
+    }
   }
-  HM_RETURN_IF_ERROR(reader->ReadTrailer());
   if (options.dry_run) return summary;
 
   std::vector<ObjectRecord> rows;

@@ -113,7 +113,59 @@ Status CheckEntryHasObject(const ObjectLookup& lookup, const EntryRecord& e, boo
   return Status::Ok();
 }
 
-Status DecodeObjects(const json& array, std::vector<BundleObject>* out) {
+Status DecodeXorbs(const json& array, std::vector<BundleXorb>* out) {
+  std::set<std::string> seen;
+  for (const json& j : array) {
+    BundleXorb x;
+    const std::string where = "xorb #" + std::to_string(out->size());
+    if (!j.is_object()) return Bad(where, "not an object");
+    HM_RETURN_IF_ERROR(GetString(j, "hash", where, &x.hash));
+    if (!IsLowerHex(x.hash, 64)) return Bad(where, "hash is not 64 lower-case hex");
+    const std::string at = "xorb " + x.hash;
+    HM_RETURN_IF_ERROR(GetUint(j, "size", at, &x.size));
+    if (x.size == 0 || x.size > kMaxBundleXorbBytes) return Bad(at, "size out of range");
+    auto included = j.find("included");
+    if (included == j.end() || !included->is_boolean()) return Bad(at, "'included' missing or not a boolean");
+    x.included = included->get<bool>();
+    if (!seen.insert(x.hash).second) return Bad(at, "listed twice");
+    out->push_back(std::move(x));
+  }
+  return Status::Ok();
+}
+
+// The reconstruction of an included object (framing 2).
+Status DecodeTerms(const json& j, size_t xorb_count, const std::string& at, BundleObject* o) {
+  HM_RETURN_IF_ERROR(GetString(j, "xet_hash", at, &o->xet_hash));
+  if (!IsLowerHex(o->xet_hash, 64)) return Bad(at, "xet_hash is not 64 lower-case hex");
+  const json* terms = nullptr;
+  HM_RETURN_IF_ERROR(GetArray(j, "terms", at, &terms));
+  uint64_t total = 0;
+  for (const json& t : *terms) {
+    if (!t.is_array() || t.size() != 4) return Bad(at, "a term is not [xorb, start, end, bytes]");
+    for (const json& v : t) {
+      if (!v.is_number_unsigned()) return Bad(at, "a term holds a non-integer");
+    }
+    BundleTerm term;
+    const uint64_t xorb = t[0].get<uint64_t>(), start = t[1].get<uint64_t>(),
+                   end = t[2].get<uint64_t>(), raw = t[3].get<uint64_t>();
+    if (xorb >= xorb_count) return Bad(at, "a term names xorb #" + std::to_string(xorb) + ", not listed");
+    if (start >= end || end > 8192 || raw == 0) return Bad(at, "a term's chunk range is invalid");
+    term.xorb = static_cast<uint32_t>(xorb);
+    term.chunk_start = static_cast<uint32_t>(start);
+    term.chunk_end = static_cast<uint32_t>(end);
+    term.raw_size = raw;
+    total += raw;
+    o->terms.push_back(term);
+  }
+  if (total != o->size) {
+    return Bad(at, "terms add up to " + std::to_string(total) + " bytes, the object has " +
+                       std::to_string(o->size));
+  }
+  return Status::Ok();
+}
+
+Status DecodeObjects(const json& array, bool with_terms, size_t xorb_count,
+                     std::vector<BundleObject>* out) {
   std::set<std::string> seen;
   for (const json& j : array) {
     BundleObject o;
@@ -128,6 +180,7 @@ Status DecodeObjects(const json& array, std::vector<BundleObject>* out) {
     auto included = j.find("included");
     if (included == j.end() || !included->is_boolean()) return Bad(at, "'included' missing or not a boolean");
     o.included = included->get<bool>();
+    if (with_terms && o.included) HM_RETURN_IF_ERROR(DecodeTerms(j, xorb_count, at, &o));
     if (!seen.insert(o.sha256).second) return Bad(at, "listed twice");
     out->push_back(std::move(o));
   }
@@ -140,8 +193,9 @@ Status DecodeLeftOut(const json& c, uint64_t version, const std::string& at,
                      std::set<std::string>* out) {
   auto it = c.find("files_left_out");
   if (it == c.end()) return Status::Ok();
-  if (version < static_cast<uint64_t>(kBundleFormatVersion)) {
-    return Bad(at, "'files_left_out' needs manifest version " + std::to_string(kBundleFormatVersion));
+  if (version < static_cast<uint64_t>(kBundleFormatVersionWithLeftOut)) {
+    return Bad(at, "'files_left_out' needs manifest version " +
+                       std::to_string(kBundleFormatVersionWithLeftOut));
   }
   if (!it->is_array()) return Bad(at, "'files_left_out' is not an array");
   for (const json& p : *it) {
@@ -258,16 +312,34 @@ std::string EncodeBundleManifest(const BundleManifest& manifest) {
   }
   json objects = json::array();
   for (const BundleObject& o : manifest.objects) {
-    objects.push_back(
-        {{"sha256", o.sha256}, {"git_sha1", o.git_sha1}, {"size", o.size}, {"included", o.included}});
+    json j = {{"sha256", o.sha256}, {"git_sha1", o.git_sha1}, {"size", o.size},
+              {"included", o.included}};
+    if (manifest.carries_xorbs && o.included) {
+      json terms = json::array();
+      for (const BundleTerm& t : o.terms) {
+        terms.push_back({t.xorb, t.chunk_start, t.chunk_end, t.raw_size});
+      }
+      j["xet_hash"] = o.xet_hash;
+      j["terms"] = std::move(terms);
+    }
+    objects.push_back(std::move(j));
   }
-  // Version 1 whenever it suffices, so older importers still read the bundle.
-  const int version = manifest.CountLeftOut() > 0 ? kBundleFormatVersion
-                                                  : kBundleFormatVersionWithoutLeftOut;
+  // Framing 1: version 1 whenever it suffices, so older importers still
+  // read the bundle.
+  const int version = manifest.carries_xorbs            ? kBundleFormatVersionXorbs
+                      : manifest.CountLeftOut() > 0     ? kBundleFormatVersionWithLeftOut
+                                                        : kBundleFormatVersionWithoutLeftOut;
   json doc = {{"format", kFormatName},
               {"version", version},
               {"repos", std::move(repos)},
               {"objects", std::move(objects)}};
+  if (manifest.carries_xorbs) {
+    json xorbs = json::array();
+    for (const BundleXorb& x : manifest.xorbs) {
+      xorbs.push_back({{"hash", x.hash}, {"size", x.size}, {"included", x.included}});
+    }
+    doc["xorbs"] = std::move(xorbs);
+  }
   // Every string came out of the index, where it arrived as valid UTF-8 JSON
   // text or a validated path, so `replace` never actually replaces.
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -283,17 +355,24 @@ Result<BundleManifest> DecodeBundleManifest(std::string_view text) {
   uint64_t version = 0;
   HM_RETURN_IF_ERROR(GetUint(doc, "version", "header", &version));
   if (format != kFormatName || version < kBundleFormatVersionWithoutLeftOut ||
-      version > kBundleFormatVersion) {
+      version > kBundleFormatVersionXorbs) {
     return Bad("header", "format '" + format + "' version " + std::to_string(version) +
                              " is not supported (expected " + kFormatName + " version " +
                              std::to_string(kBundleFormatVersionWithoutLeftOut) + " to " +
-                             std::to_string(kBundleFormatVersion) +
+                             std::to_string(kBundleFormatVersionXorbs) +
                              "; a newer hubmirror may have written it)");
   }
   BundleManifest manifest;
+  manifest.carries_xorbs = version == kBundleFormatVersionXorbs;
+  if (manifest.carries_xorbs) {
+    const json* xorbs = nullptr;
+    HM_RETURN_IF_ERROR(GetArray(doc, "xorbs", "header", &xorbs));
+    HM_RETURN_IF_ERROR(DecodeXorbs(*xorbs, &manifest.xorbs));
+  }
   const json* objects = nullptr;
   HM_RETURN_IF_ERROR(GetArray(doc, "objects", "header", &objects));
-  HM_RETURN_IF_ERROR(DecodeObjects(*objects, &manifest.objects));
+  HM_RETURN_IF_ERROR(DecodeObjects(*objects, manifest.carries_xorbs, manifest.xorbs.size(),
+                                   &manifest.objects));
   ObjectLookup lookup;
   for (const BundleObject& o : manifest.objects) {
     lookup.by_sha256[o.sha256] = &o;

@@ -53,7 +53,7 @@ Status SelectCommits(Index* index, const BundleRepoSpec& spec, std::vector<Named
 
 // Finds the stored object of every carried file of a commit and adds it to
 // `objects`; files `carry` does not select go to `left_out` instead.
-Status CollectObjects(Index* index, ObjectStore* store, const BundleRepoSpec& spec,
+Status CollectObjects(Index* index, ChunkedObjectStore* store, const BundleRepoSpec& spec,
                       const PlannedCommit& planned, const std::vector<EntryRecord>& entries,
                       const BundleFileFilter& carry, std::map<std::string, BundleObject>* objects,
                       std::set<std::string>* left_out) {
@@ -97,7 +97,7 @@ Status CollectObjects(Index* index, ObjectStore* store, const BundleRepoSpec& sp
 }
 
 // Adds a spec's refs and commits to `repo`, skipping commits already there.
-Status PlanSpec(Index* index, ObjectStore* store, const BundleRepoSpec& spec,
+Status PlanSpec(Index* index, ChunkedObjectStore* store, const BundleRepoSpec& spec,
                 const BundleFileFilter& carry, RepoSnapshot* repo,
                 std::map<std::string, BundleObject>* objects, BundleFilesLeftOut* files_left_out) {
   std::vector<NamedRef> refs;
@@ -136,6 +136,39 @@ Status PlanSpec(Index* index, ObjectStore* store, const BundleRepoSpec& spec,
   return Status::Ok();
 }
 
+// Framing 2: every included object's reconstruction, its xorbs listed in
+// order of first use (the writer writes them in that order, each before the
+// first object needing it is reported). False when some object is kept in
+// an older store layout (no reconstruction): the bundle then uses framing 1.
+Result<bool> PlanXorbs(ChunkedObjectStore* store,
+                       const std::unordered_set<std::string>* destination_xorbs,
+                       BundleManifest* manifest) {
+  std::map<std::string, uint32_t> index_of;
+  for (BundleObject& object : manifest->objects) {
+    if (!object.included) continue;
+    Result<std::vector<XetTerm>> terms = store->Reconstruction(object.sha256);
+    if (terms.status().code() == StatusCode::kFailedPrecondition) return false;
+    HM_RETURN_IF_ERROR(terms.status());
+    HM_ASSIGN_OR_RETURN(ChunkedObjectRow row, store->GetObjectRow(object.sha256));
+    object.xet_hash = row.xet_hash;
+    for (const XetTerm& t : *terms) {
+      const std::string hex = t.xorb.ToHex();
+      auto it = index_of.find(hex);
+      if (it == index_of.end()) {
+        HM_ASSIGN_OR_RETURN(StoredXorb stored, store->OpenXorb(t.xorb));
+        BundleXorb x;
+        x.hash = hex;
+        x.size = stored.size;
+        x.included = destination_xorbs == nullptr || destination_xorbs->count(hex) == 0;
+        it = index_of.emplace(hex, static_cast<uint32_t>(manifest->xorbs.size())).first;
+        manifest->xorbs.push_back(std::move(x));
+      }
+      object.terms.push_back(BundleTerm{it->second, t.chunk_start, t.chunk_end, t.raw_size});
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string BundleRepoSpec::ToString() const {
@@ -164,10 +197,11 @@ Result<BundleRepoSpec> ParseBundleRepoSpec(std::string_view text) {
   return spec;
 }
 
-Result<BundleManifest> PlanBundle(Index* index, ObjectStore* store,
+Result<BundleManifest> PlanBundle(Index* index, ChunkedObjectStore* store,
                                   const std::vector<BundleRepoSpec>& specs,
                                   const std::unordered_set<std::string>* destination_has,
-                                  const BundleFileFilter& carry) {
+                                  const BundleFileFilter& carry,
+                                  const std::unordered_set<std::string>* destination_xorbs) {
   if (specs.empty()) return Status::InvalidArgument("no repo to export");
   BundleManifest manifest;
   std::map<std::string, BundleObject> objects;  // sorted: deterministic bundles
@@ -184,6 +218,14 @@ Result<BundleManifest> PlanBundle(Index* index, ObjectStore* store,
   for (auto& [sha256, object] : objects) {
     object.included = destination_has == nullptr || destination_has->count(sha256) == 0;
     manifest.objects.push_back(std::move(object));
+  }
+  HM_ASSIGN_OR_RETURN(manifest.carries_xorbs, PlanXorbs(store, destination_xorbs, &manifest));
+  if (!manifest.carries_xorbs) {
+    manifest.xorbs.clear();
+    for (BundleObject& object : manifest.objects) {
+      object.terms.clear();
+      object.xet_hash.clear();
+    }
   }
   return manifest;
 }

@@ -20,7 +20,7 @@
 
 #include "store/bundle/bundle_format.h"
 #include "store/index/index.h"
-#include "store/object_store.h"
+#include "store/chunked_object_store.h"
 #include "store/repo_key.h"
 #include "store/status.h"
 
@@ -46,9 +46,15 @@ using BundleFileFilter = std::function<bool(const std::string& path)>;
 // inventory, export --since); those objects are listed but not included.
 // May be null (include everything). `carry`: files not selected are left out
 // (listed, no object) whether or not the store has their bytes.
-Result<BundleManifest> PlanBundle(Index* index, ObjectStore* store,
+// `destination_xorbs`: xorb hashes (hex) the destination holds (an inventory
+// of version 2); the xorbs of carried objects among them are listed but not
+// included. The plan carries xorbs (framing 2) unless some carried object is
+// still kept in an older store layout (framing 1, every object's bytes).
+Result<BundleManifest> PlanBundle(Index* index, ChunkedObjectStore* store,
                                   const std::vector<BundleRepoSpec>& specs,
                                   const std::unordered_set<std::string>* destination_has,
-                                  const BundleFileFilter& carry = nullptr);
+                                  const BundleFileFilter& carry = nullptr,
+                                  const std::unordered_set<std::string>* destination_xorbs =
+                                      nullptr);
 
 }  // namespace hubmirror

@@ -1,6 +1,9 @@
 #include "store/bundle/bundle_reader.h"
 
+#include <cstring>
 #include <utility>
+
+#include "store/xet/xet_hash.h"
 
 namespace hubmirror {
 
@@ -48,11 +51,12 @@ Status BundleReader::ReadExact(size_t n, const std::string& what, std::string* o
 Result<BundleManifest> BundleReader::ReadManifest() {
   std::string bytes;
   HM_RETURN_IF_ERROR(ReadExact(kBundleMagic.size(), "the magic line", &bytes));
-  if (bytes != kBundleMagic) {
+  if (bytes != kBundleMagic && bytes != kBundleMagicXorbs) {
     return Status::InvalidArgument("bundle " + path_ +
-                                   " is not a hubmirror bundle (version 1): it does not start "
-                                   "with \"hubmirror-bundle 1\\n\"");
+                                   " is not a hubmirror bundle: it does not start with "
+                                   "\"hubmirror-bundle 1\\n\" or \"hubmirror-bundle 2\\n\"");
   }
+  const bool xorb_framing = bytes == kBundleMagicXorbs;
   HM_RETURN_IF_ERROR(ReadExact(8, "the manifest length", &bytes));
   const uint64_t length = ReadLittleEndian(bytes.data(), 8);
   if (length > kMaxBundleManifestBytes) {
@@ -63,6 +67,9 @@ Result<BundleManifest> BundleReader::ReadManifest() {
   Result<BundleManifest> manifest = DecodeBundleManifest(bytes);
   if (!manifest.ok()) {
     return Status::DataLoss("bundle " + path_ + " is damaged: " + manifest.status().message());
+  }
+  if (manifest->carries_xorbs != xorb_framing) {
+    return Corrupt("the manifest", "its version does not match the framing of the magic line");
   }
   return manifest;
 }
@@ -112,7 +119,7 @@ Status BundleReader::ReadChunk(const std::string& what, uint64_t remaining,
 }
 
 Status BundleReader::ReadObject(const BundleObject& expected, const BundleObjectSink& sink) {
-  const std::string what = "object record #" + std::to_string(objects_read_) + " (" +
+  const std::string what = "object record #" + std::to_string(records_read_) + " (" +
                            expected.sha256 + ")";
   std::string header;
   HM_RETURN_IF_ERROR(ReadExact(kBundleObjectHeaderBytes, what + " header", &header));
@@ -133,7 +140,29 @@ Status BundleReader::ReadObject(const BundleObject& expected, const BundleObject
   while (decoded < size) {
     HM_RETURN_IF_ERROR(ReadChunk(what, size - decoded, sink, &decoded));
   }
-  ++objects_read_;
+  ++records_read_;
+  return Status::Ok();
+}
+
+Status BundleReader::ReadXorb(const BundleXorb& expected, std::string* bytes) {
+  const std::string what = "xorb record #" + std::to_string(records_read_) + " (" +
+                           expected.hash + ")";
+  std::string header;
+  HM_RETURN_IF_ERROR(ReadExact(kBundleXorbHeaderBytes, what + " header", &header));
+  if (header[0] != kBundleXorbTag) {
+    return Corrupt(what, "expected a xorb record ('X'), found byte " +
+                             std::to_string(static_cast<unsigned char>(header[0])));
+  }
+  XetHash hash;
+  std::memcpy(hash.bytes.data(), header.data() + 1, hash.bytes.size());
+  const uint64_t size = ReadLittleEndian(header.data() + 1 + 32, 8);
+  if (hash.ToHex() != expected.hash || size != expected.size) {
+    return Corrupt(what, "the record holds xorb " + hash.ToHex() + " (" + std::to_string(size) +
+                             " bytes), the manifest announced " + expected.hash + " (" +
+                             std::to_string(expected.size) + " bytes)");
+  }
+  HM_RETURN_IF_ERROR(ReadExact(static_cast<size_t>(size), what, bytes));
+  ++records_read_;
   return Status::Ok();
 }
 
@@ -142,14 +171,14 @@ Status BundleReader::ReadTrailer() {
   HM_RETURN_IF_ERROR(ReadExact(1 + 8, "the trailer", &trailer));
   if (trailer[0] != kBundleTrailerTag) {
     return Corrupt("the trailer", "expected the trailer ('E') after " +
-                                      std::to_string(objects_read_) +
-                                      " object records, found byte " +
+                                      std::to_string(records_read_) +
+                                      " records, found byte " +
                                       std::to_string(static_cast<unsigned char>(trailer[0])));
   }
   const uint64_t count = ReadLittleEndian(trailer.data() + 1, 8);
-  if (count != objects_read_) {
-    return Corrupt("the trailer", "it counts " + std::to_string(count) + " object records, the " +
-                                      "bundle holds " + std::to_string(objects_read_));
+  if (count != records_read_) {
+    return Corrupt("the trailer", "it counts " + std::to_string(count) + " records, the " +
+                                      "bundle holds " + std::to_string(records_read_));
   }
   const std::string actual = hasher_.FinishHex();
   std::string digest;
@@ -157,7 +186,7 @@ Status BundleReader::ReadTrailer() {
   if (DigestToHex(digest) != actual) {
     return Status::DataLoss("bundle " + path_ +
                             " is damaged: its SHA-256 does not match the trailer (the manifest "
-                            "or an object record was altered); expected " +
+                            "or a record was altered); expected " +
                             DigestToHex(digest) + ", computed " + actual);
   }
   if (offset_ != file_size_) {

@@ -1,21 +1,24 @@
 // BundleReader: walks a bundle file front to back (format:
 // store/bundle_format.h, docs/bundle-format.md) and checks its framing.
 //
-// Call ReadManifest() once, then ReadObject() for every manifest object with
-// included = true, in manifest order, then ReadTrailer(). Each step fails
+// Call ReadManifest() once, then, for framing 1, ReadObject() for every
+// manifest object with included = true, or, for framing 2 (the manifest
+// carries_xorbs), ReadXorb() for every included xorb, in manifest order;
+// then ReadTrailer(). Each step fails
 // (and the reader must then be dropped) on:
 //   - truncation: DataLoss naming the byte offset and the part being read;
 //   - bad framing (magic, tags, lengths, encodings, zstd data): DataLoss or
 //     InvalidArgument naming the part and offset;
-//   - a record that is not the object the manifest announced next;
+//   - a record that is not the object or xorb the manifest announced next;
 //   - ReadTrailer: a wrong record count, a SHA-256 over the bytes before the
 //     digest that does not match, or bytes after the trailer.
-// The reader does not hash object contents: the sink given to ReadObject is
-// expected to (an ObjectWriter with a sha256 promise does). Only after
+// The reader does not hash contents: the sink given to ReadObject is expected
+// to (an ObjectWriter with a sha256 promise does), and a xorb's bytes are
+// checked by whoever stores them (ChunkedObjectStore::PutXorb). Only after
 // ReadTrailer() succeeds is the manifest known to be what the exporter wrote.
 //
-// Memory: one input buffer and one chunk (at most kBundleChunkBytes decoded),
-// whatever the bundle or object size. Single-threaded.
+// Memory: one chunk (at most kBundleChunkBytes decoded) or one xorb (at most
+// kMaxBundleXorbBytes), whatever the bundle or object size. Single-threaded.
 #pragma once
 
 #include <cstdint>
@@ -46,12 +49,15 @@ class BundleReader {
   // Reads the next object record, which must be `expected` (digest and size),
   // passing its decoded bytes to `sink`.
   Status ReadObject(const BundleObject& expected, const BundleObjectSink& sink);
+  // Reads the next xorb record, which must be `expected` (hash and size),
+  // into `bytes` (not checked further: see above).
+  Status ReadXorb(const BundleXorb& expected, std::string* bytes);
   // Checks the trailer and the end of the file.
   Status ReadTrailer();
 
   uint64_t offset() const { return offset_; }
   uint64_t file_size() const { return file_size_; }
-  uint64_t objects_read() const { return objects_read_; }
+  uint64_t records_read() const { return records_read_; }
 
  private:
   BundleReader(std::string path, std::unique_ptr<RandomAccessFile> file, uint64_t file_size);
@@ -67,7 +73,7 @@ class BundleReader {
   const std::unique_ptr<RandomAccessFile> file_;
   const uint64_t file_size_;
   uint64_t offset_ = 0;
-  uint64_t objects_read_ = 0;
+  uint64_t records_read_ = 0;
   Sha256Hasher hasher_;
   ZstdDecompressContext dctx_;
   std::string chunk_;                // stored bytes of the current chunk

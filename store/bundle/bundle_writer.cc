@@ -1,11 +1,13 @@
 #include "store/bundle/bundle_writer.h"
 
 #include <algorithm>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "store/hash.h"
+#include "store/xet/xorb_format.h"
 #include "store/zstd_context.h"
 
 namespace hubmirror {
@@ -150,7 +152,8 @@ class ObjectRecordWriter {
     HM_RETURN_IF_ERROR(out_->Write(header));
     HM_RETURN_IF_ERROR(out_->Write(stored));
     stats_->stored_bytes += stored.size();
-    ++(use_zstd ? stats_->zstd_chunks : stats_->raw_chunks);
+    ++stats_->chunks;
+    if (use_zstd) ++stats_->compressed_chunks;
     return Status::Ok();
   }
 
@@ -162,10 +165,70 @@ class ObjectRecordWriter {
   std::vector<char> compressed_;
 };
 
-Status WriteAll(ObjectStore* store, const BundleManifest& manifest,
+// Writes the xorb records of framing 2, each checked against its name, in
+// manifest order; after each carried object whose xorbs are all written,
+// calls `on_object`.
+Status WriteXorbRecords(ChunkedObjectStore* store, const BundleManifest& manifest,
+                        const BundleObjectCallback& on_object, HashingOutput* out,
+                        BundleWriteStats* stats) {
+  XetChunkCodec codec;
+  std::string bytes;
+  size_t next = 0;  // next xorb of the manifest to write
+  auto write_through = [&](size_t until) -> Status {
+    for (; next <= until && next < manifest.xorbs.size(); ++next) {
+      const BundleXorb& x = manifest.xorbs[next];
+      if (!x.included) continue;
+      std::optional<XetHash> hash = XetHash::FromHex(x.hash);
+      if (!hash) return Status::Internal("bundle plan named xorb '" + x.hash + "'");
+      HM_ASSIGN_OR_RETURN(StoredXorb stored, store->OpenXorb(*hash));
+      if (stored.size != x.size || stored.size > kMaxBundleXorbBytes) {
+        return Status::DataLoss("xorb " + x.hash + " has " + std::to_string(stored.size) +
+                                " bytes, the plan said " + std::to_string(x.size));
+      }
+      bytes.resize(stored.size);
+      for (uint64_t at = 0; at < stored.size;) {
+        HM_ASSIGN_OR_RETURN(size_t got,
+                            stored.file->ReadAt(at, bytes.data() + at, bytes.size() - at));
+        if (got == 0) return Status::DataLoss("xorb " + x.hash + " is shorter than its record");
+        at += got;
+      }
+      Result<ParsedXorb> parsed = ParseAndVerifyXorb(bytes, &codec);
+      if (!parsed.ok() || parsed->hash != *hash) {
+        return Status::DataLoss("store xorb " + x.hash + " is damaged (" +
+                                (parsed.ok() ? "its chunks hash to " + parsed->hash.ToHex()
+                                             : parsed.status().message()) +
+                                "); run `hubmirror verify` and fetch the files again");
+      }
+      std::string header(1, kBundleXorbTag);
+      header.append(reinterpret_cast<const char*>(hash->bytes.data()), hash->bytes.size());
+      AppendLittleEndian(bytes.size(), 8, &header);
+      HM_RETURN_IF_ERROR(out->Write(header));
+      HM_RETURN_IF_ERROR(out->Write(bytes));
+      ++stats->xorbs_written;
+      stats->stored_bytes += bytes.size();
+      for (const XorbChunk& c : parsed->chunks) {
+        ++stats->chunks;
+        if (c.scheme != XetScheme::kNone) ++stats->compressed_chunks;
+      }
+    }
+    return Status::Ok();
+  };
+  for (const BundleObject& object : manifest.objects) {
+    if (!object.included) continue;
+    size_t last = 0;
+    for (const BundleTerm& t : object.terms) last = std::max<size_t>(last, t.xorb);
+    if (!object.terms.empty()) HM_RETURN_IF_ERROR(write_through(last));
+    ++stats->objects_written;
+    stats->raw_bytes += object.size;
+    if (on_object) on_object(object);
+  }
+  return write_through(manifest.xorbs.size());
+}
+
+Status WriteAll(ChunkedObjectStore* store, const BundleManifest& manifest,
                 const BundleObjectCallback& on_object, HashingOutput* out,
                 BundleWriteStats* stats) {
-  HM_RETURN_IF_ERROR(out->Write(kBundleMagic));
+  HM_RETURN_IF_ERROR(out->Write(manifest.carries_xorbs ? kBundleMagicXorbs : kBundleMagic));
   const std::string json = EncodeBundleManifest(manifest);
   if (json.size() > kMaxBundleManifestBytes) {
     return Status::ResourceExhausted("bundle manifest is " + std::to_string(json.size()) +
@@ -178,16 +241,23 @@ Status WriteAll(ObjectStore* store, const BundleManifest& manifest,
   HM_RETURN_IF_ERROR(out->Write(length));
   HM_RETURN_IF_ERROR(out->Write(json));
 
-  ObjectRecordWriter records(store, out, stats);
-  HM_RETURN_IF_ERROR(records.Init());
-  for (const BundleObject& object : manifest.objects) {
-    if (!object.included) continue;
-    HM_RETURN_IF_ERROR(records.Write(object));
-    if (on_object) on_object(object);
+  uint64_t records = 0;
+  if (manifest.carries_xorbs) {
+    HM_RETURN_IF_ERROR(WriteXorbRecords(store, manifest, on_object, out, stats));
+    records = stats->xorbs_written;
+  } else {
+    ObjectRecordWriter writer(store, out, stats);
+    HM_RETURN_IF_ERROR(writer.Init());
+    for (const BundleObject& object : manifest.objects) {
+      if (!object.included) continue;
+      HM_RETURN_IF_ERROR(writer.Write(object));
+      if (on_object) on_object(object);
+    }
+    records = stats->objects_written;
   }
 
   std::string trailer(1, kBundleTrailerTag);
-  AppendLittleEndian(stats->objects_written, 8, &trailer);
+  AppendLittleEndian(records, 8, &trailer);
   HM_RETURN_IF_ERROR(out->Write(trailer));
   HM_RETURN_IF_ERROR(out->WriteUnhashed(out->FinishDigest()));
   HM_RETURN_IF_ERROR(out->Flush());
@@ -197,8 +267,9 @@ Status WriteAll(ObjectStore* store, const BundleManifest& manifest,
 
 }  // namespace
 
-Result<BundleWriteStats> WriteBundle(Env* env, ObjectStore* store, const BundleManifest& manifest,
-                                     const std::string& path, const BundleObjectCallback& on_object) {
+Result<BundleWriteStats> WriteBundle(Env* env, ChunkedObjectStore* store,
+                                     const BundleManifest& manifest, const std::string& path,
+                                     const BundleObjectCallback& on_object) {
   const std::string partial = path + ".partial";
   // A leftover of an interrupted export is ours to replace.
   if (Status s = env->RemoveFile(partial); !s.ok() && !s.IsNotFound()) return s;

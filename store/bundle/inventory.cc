@@ -18,18 +18,19 @@ Status BadLine(const std::string& path, size_t line_number, const std::string& p
 }
 
 std::string InventoryText(const std::string& store_path, uint64_t count, uint64_t bytes,
-                          const std::string& lines) {
+                          uint64_t xorbs, const std::string& lines) {
   return std::string(kInventoryHeader) + "\n# store " + store_path + "\n# objects " +
-         std::to_string(count) + " bytes " + std::to_string(bytes) + "\n" + lines;
+         std::to_string(count) + " bytes " + std::to_string(bytes) + " xorbs " +
+         std::to_string(xorbs) + "\n" + lines;
 }
 
 }  // namespace
 
 std::string EmptyInventory(const std::string& store_path) {
-  return InventoryText(store_path, 0, 0, "");
+  return InventoryText(store_path, 0, 0, 0, "");
 }
 
-Result<std::string> BuildInventory(Index* index, ObjectStore* store,
+Result<std::string> BuildInventory(Index* index, ChunkedObjectStore* store,
                                    const std::string& store_path) {
   HM_ASSIGN_OR_RETURN(std::vector<ObjectRecord> rows, index->ListObjects());
   std::string lines;
@@ -41,10 +42,12 @@ Result<std::string> BuildInventory(Index* index, ObjectStore* store,
     ++count;
     bytes += row.size;
   }
-  return InventoryText(store_path, count, bytes, lines);
+  HM_ASSIGN_OR_RETURN(std::vector<XetHash> xorbs, store->ListXorbs());
+  for (const XetHash& x : xorbs) lines += "xorb " + x.ToHex() + "\n";
+  return InventoryText(store_path, count, bytes, xorbs.size(), lines);
 }
 
-Result<std::unordered_set<std::string>> ReadInventory(Env* env, const std::string& path) {
+Result<InventoryListing> ReadInventory(Env* env, const std::string& path) {
   HM_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, env->NewRandomAccessFile(path));
   HM_ASSIGN_OR_RETURN(uint64_t size, file->Size());
   if (size > kMaxInventoryBytes) {
@@ -60,7 +63,8 @@ Result<std::unordered_set<std::string>> ReadInventory(Env* env, const std::strin
   }
   text.resize(done);
 
-  std::unordered_set<std::string> objects;
+  InventoryListing listing;
+  bool version1 = false;
   std::string_view rest = text;
   size_t line_number = 0;
   while (!rest.empty()) {
@@ -69,13 +73,20 @@ Result<std::unordered_set<std::string>> ReadInventory(Env* env, const std::strin
     rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
     ++line_number;
     if (line_number == 1) {
-      if (line != kInventoryHeader) {
+      version1 = line == kInventoryHeaderV1;
+      if (line != kInventoryHeader && !version1) {
         return BadLine(path, 1, "expected \"" + std::string(kInventoryHeader) +
                                     "\" (make it with `hubmirror inventory --store DIR`)");
       }
       continue;
     }
     if (line.empty() || line[0] == '#') continue;
+    if (!version1 && line.starts_with("xorb ")) {
+      std::string_view hash = line.substr(5);
+      if (!IsLowerHex(hash, 64)) return BadLine(path, line_number, "expected \"xorb <hash>\"");
+      listing.xorbs.insert(std::string(hash));
+      continue;
+    }
     size_t space = line.find(' ');
     std::string_view sha256 = line.substr(0, space);
     if (space == std::string_view::npos || !IsLowerHex(sha256, 64)) {
@@ -88,10 +99,10 @@ Result<std::unordered_set<std::string>> ReadInventory(Env* env, const std::strin
     if (ec != std::errc() || ptr != size_text.data() + size_text.size() || size_text.empty()) {
       return BadLine(path, line_number, "size is not a number");
     }
-    objects.insert(std::string(sha256));
+    listing.objects.insert(std::string(sha256));
   }
   if (line_number == 0) return BadLine(path, 1, "the file is empty");
-  return objects;
+  return listing;
 }
 
 }  // namespace hubmirror

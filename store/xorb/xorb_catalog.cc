@@ -180,6 +180,25 @@ Result<std::optional<XorbRow>> XorbCatalog::GetXorb(int64_t id) {
   return std::optional<XorbRow>(ReadXorb(st));
 }
 
+Result<std::optional<XorbRow>> XorbCatalog::FindXorbByHash(const XetHash& hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kXorbColumns +
+                                                      " FROM xorbs WHERE hash = ?1 ORDER BY id "
+                                                      "LIMIT 1"));
+  st.BindBlob(1, hash.bytes.data(), hash.bytes.size());
+  HM_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<XorbRow>();
+  return std::optional<XorbRow>(ReadXorb(st));
+}
+
+Status XorbCatalog::InsertXorb(const NewXorb& xorb) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction txn(db_);
+  HM_RETURN_IF_ERROR(txn.Begin());
+  HM_RETURN_IF_ERROR(InsertXorbLocked(xorb));
+  return txn.Commit();
+}
+
 Result<std::vector<XorbChunk>> XorbCatalog::XorbChunks(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,

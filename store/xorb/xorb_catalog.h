@@ -96,6 +96,11 @@ class XorbCatalog {
   // A stored chunk with this hash, if any (the oldest xorb holding it).
   Result<std::optional<ChunkHit>> FindChunk(const XetHash& hash);
   Result<std::optional<XorbRow>> GetXorb(int64_t id);
+  // A xorb with this hash (the oldest, should there be two).
+  Result<std::optional<XorbRow>> FindXorbByHash(const XetHash& hash);
+  // Publishes a xorb no file names yet (its file durable under its final
+  // name first); its created_at is SQLite's clock.
+  Status InsertXorb(const NewXorb& xorb);
   // The xorb's chunk table, by index (empty when the xorb is unknown).
   Result<std::vector<XorbChunk>> XorbChunks(int64_t id);
 

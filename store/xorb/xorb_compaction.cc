@@ -88,6 +88,7 @@ Result<CompactionReport> CompactXorbs(const XorbSpace& space, double min_dead_fr
   for (const XorbRow& row : xorbs) {
     auto it = live_by_id.find(row.id);
     if (it == live_by_id.end()) {
+      if (row.created_at_micros > space.spare_unreferenced_after_micros) continue;
       HM_ASSIGN_OR_RETURN(bool deleted, DeleteUnreferencedXorb(space, row.id));
       if (deleted) {
         ++report.xorbs_compacted;
@@ -124,7 +125,7 @@ Result<std::vector<StoreLeftover>> XorbLeftovers(const XorbSpace& space, bool tr
   HM_ASSIGN_OR_RETURN(std::vector<int64_t> unreferenced, space.catalog->UnreferencedXorbs());
   for (int64_t id : unreferenced) {
     HM_ASSIGN_OR_RETURN(std::optional<XorbRow> row, space.catalog->GetXorb(id));
-    if (!row) continue;
+    if (!row || row->created_at_micros > space.spare_unreferenced_after_micros) continue;
     if (trim) {
       HM_ASSIGN_OR_RETURN(bool deleted, DeleteUnreferencedXorb(space, id));
       if (!deleted) continue;  // a writer pinned it: no leftover after all

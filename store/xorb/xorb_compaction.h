@@ -34,6 +34,9 @@ struct XorbSpace {
   XorbFiles* files = nullptr;
   XorbTableCache* tables = nullptr;
   std::string temp_stem;  // for rewritten xorbs: "<temp_stem>.<id>.xorb"
+  // Unreferenced xorbs created after this (micros since the epoch) are
+  // spared: a file naming them may be about to be committed.
+  int64_t spare_unreferenced_after_micros = 0;
 };
 
 // Live record bytes of chunk `ranges` (merged, sorted) of a xorb.

@@ -41,6 +41,9 @@ struct XorbStoreOptions {
   uint64_t threaded_ingest_from_bytes = uint64_t{8} << 20;
   // Chunk tables kept in memory (about 64 bytes each).
   size_t cached_table_chunks = 256 * 1024;
+  // Xorbs no file names yet are spared by sweeps this long (an import or an
+  // upload may be about to commit a file naming them).
+  int64_t unreferenced_xorb_grace_micros = kUnreferencedXorbGraceMicros;
 };
 
 // `env` must outlive the store.

@@ -37,7 +37,8 @@ std::map<std::string, uint64_t> StoreListing(const std::string& dir) {
 // magic line, u64 little-endian manifest length, manifest JSON).
 std::set<std::string> IncludedObjects(const std::string& bundle_path) {
   std::string bytes = ReadFile(bundle_path);
-  const size_t magic = std::string("hubmirror-bundle 1\n").size();
+  EXPECT_EQ(bytes.substr(0, 19), "hubmirror-bundle 2\n") << "the store's xorbs travel";
+  const size_t magic = 19;
   uint64_t length = 0;
   for (int i = 0; i < 8; ++i) {
     length |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[magic + i])) << (8 * i);
@@ -186,7 +187,7 @@ TEST_F(BundleE2eTest, ExportImportServeOfflineSinceAndDamage) {
   ASSERT_EQ(RunHubmirror({"import", "--store", store_c.path(), v1_bundle}).exit_code, 0);
   CommandResult inventory = RunHubmirror({"inventory", "--store", store_c.path()}, {}, /*merge_stderr=*/false);
   ASSERT_EQ(inventory.exit_code, 0) << inventory.output;
-  EXPECT_EQ(inventory.output.rfind("# hubmirror inventory 1\n", 0), 0u);
+  EXPECT_EQ(inventory.output.rfind("# hubmirror inventory 2\n", 0), 0u);
   const std::string inventory_path = work_.path() + "/c.inventory";
   WriteFile(inventory_path, inventory.output);
   const std::string main_bundle = work_.path() + "/main.bundle";
@@ -248,8 +249,8 @@ TEST_F(BundleE2eTest, FirstBundleSinceTheInventoryOfANewStore) {
     CommandResult inventory =
         RunHubmirror({"inventory", "--store", fresh}, {}, /*merge_stderr=*/false);
     ASSERT_EQ(inventory.exit_code, 0) << fresh << ": " << inventory.output;
-    EXPECT_EQ(inventory.output.rfind("# hubmirror inventory 1\n", 0), 0u) << inventory.output;
-    EXPECT_NE(inventory.output.find("# objects 0 bytes 0\n"), std::string::npos)
+    EXPECT_EQ(inventory.output.rfind("# hubmirror inventory 2\n", 0), 0u) << inventory.output;
+    EXPECT_NE(inventory.output.find("# objects 0 bytes 0 xorbs 0\n"), std::string::npos)
         << inventory.output;
     EXPECT_TRUE(ListFilesWithSizes(store_b_.path()).empty()) << "inventory creates nothing";
   }

@@ -16,6 +16,7 @@
 #include "store/bundle/bundle_reader.h"
 #include "store/bundle/bundle_writer.h"
 #include "store/env.h"
+#include "store/legacy/file_object_store.h"
 #include "store/xorb/xorb_object_store.h"
 #include "store/hash.h"
 #include "store/index/index.h"
@@ -147,7 +148,7 @@ struct TestStore {
   }
 
   std::string dir;
-  std::unique_ptr<ObjectStore> objects;
+  std::unique_ptr<ChunkedObjectStore> objects;
   std::unique_ptr<Index> index;
 };
 
@@ -220,7 +221,7 @@ class BundleTest : public testing::TempDirTest {
 
   // Plans and writes a bundle of `specs` from the source store.
   std::string Export(const std::vector<std::string>& specs, const std::string& name,
-                     const std::unordered_set<std::string>* since = nullptr,
+                     const InventoryListing* since = nullptr,
                      BundleWriteStats* stats_out = nullptr) {
     std::vector<BundleRepoSpec> parsed;
     for (const std::string& s : specs) {
@@ -228,7 +229,9 @@ class BundleTest : public testing::TempDirTest {
       EXPECT_TRUE(spec.ok()) << spec.status().ToString();
       parsed.push_back(*spec);
     }
-    auto manifest = PlanBundle(source_->index.get(), source_->objects.get(), parsed, since);
+    auto manifest = PlanBundle(source_->index.get(), source_->objects.get(), parsed,
+                               since ? &since->objects : nullptr, nullptr,
+                               since ? &since->xorbs : nullptr);
     EXPECT_TRUE(manifest.ok()) << manifest.status().ToString();
     std::string path = dir_ + "/" + name;
     auto stats = WriteBundle(env_.get(), source_->objects.get(), *manifest, path);
@@ -314,22 +317,114 @@ TEST_F(BundleTest, RoundTripCarriesRefsCommitsEntriesAndObjects) {
   EXPECT_EQ(dest_->Snapshot(), before);
 }
 
-TEST_F(BundleTest, CompressesCompressibleChunksOnly) {
+TEST_F(BundleTest, CarriesXorbsAsStoredCompressedWhereThatPays) {
   BundleWriteStats stats;
-  Export({"acme/model@v1"}, "v1.bundle", nullptr, &stats);
-  EXPECT_GE(stats.zstd_chunks, 2u);  // the weights span two chunks
+  const std::string v1 = Export({"acme/model@v1"}, "v1.bundle", nullptr, &stats);
+  EXPECT_EQ(ReadFile(v1).substr(0, kBundleMagicXorbs.size()), kBundleMagicXorbs);
+  EXPECT_GE(stats.compressed_chunks, 2u);  // the weights span several chunks
   EXPECT_LT(stats.stored_bytes, stats.raw_bytes / 4);
 
-  // main's random weights stay raw; only framing is added.
-  std::unordered_set<std::string> all_but_random;
+  // main's random weights stay uncompressed; only framing is added.
+  InventoryListing all_but_random;
   for (const std::string* b : {&config_v1_, &config_v2_, &readme_, &compressible_, &notes_}) {
-    all_but_random.insert(Sha256Hex(*b));
+    all_but_random.objects.insert(Sha256Hex(*b));
   }
   Export({"acme/model@main"}, "random.bundle", &all_but_random, &stats);
   EXPECT_EQ(stats.objects_written, 1u);
-  EXPECT_EQ(stats.zstd_chunks, 0u);
-  EXPECT_EQ(stats.raw_chunks, 1u);
-  EXPECT_EQ(stats.stored_bytes, random_.size());
+  EXPECT_EQ(stats.xorbs_written, 1u);
+  EXPECT_EQ(stats.compressed_chunks, 0u);
+  EXPECT_GE(stats.stored_bytes, random_.size());
+  EXPECT_LE(stats.stored_bytes, random_.size() + 1000) << "records and a footer";
+}
+
+// A fine-tune of a base the destination holds crosses with its new chunks
+// only: the xorbs the destination's inventory lists stay behind.
+TEST_F(BundleTest, SinceLeavesOutTheXorbsTheDestinationHolds) {
+  const std::string base = RandomBytes(3 << 20, 40);
+  const std::string tuned = base.substr(0, 2 << 20) + RandomBytes(1 << 20, 41);
+  source_->Put(base);
+  source_->Put(tuned);
+  Index* index = source_->index.get();
+  const std::string base_commit(40, '4'), tuned_commit(40, '5');
+  const RepoKey base_repo{RepoType::kModel, "acme/base"}, tuned_repo{RepoType::kModel, "acme/tuned"};
+  ASSERT_OK(index->PutCommit(base_repo, base_commit, "{}"));
+  ASSERT_OK(index->PutEntries(base_repo, base_commit, {LfsFile("model.bin", base)}, true));
+  ASSERT_OK(index->PutRef(base_repo, "main", base_commit, 1));
+  ASSERT_OK(index->PutCommit(tuned_repo, tuned_commit, "{}"));
+  ASSERT_OK(index->PutEntries(tuned_repo, tuned_commit, {LfsFile("model.bin", tuned)}, true));
+  ASSERT_OK(index->PutRef(tuned_repo, "main", tuned_commit, 1));
+
+  ASSERT_TRUE(Import(dest_.get(), Export({"acme/base"}, "base.bundle")).ok());
+  auto inventory = BuildInventory(dest_->index.get(), dest_->objects.get(), dest_->dir);
+  ASSERT_TRUE(inventory.ok());
+  WriteFile(dir_ + "/inventory.txt", *inventory);
+  auto has = ReadInventory(env_.get(), dir_ + "/inventory.txt");
+  ASSERT_TRUE(has.ok()) << has.status().ToString();
+  EXPECT_EQ(has->xorbs.size(), 1u);
+
+  BundleWriteStats stats;
+  const std::string path = Export({"acme/tuned"}, "tuned.bundle", &*has, &stats);
+  EXPECT_EQ(stats.objects_written, 1u);
+  EXPECT_EQ(stats.xorbs_written, 1u);
+  EXPECT_LT(stats.bundle_bytes, (1 << 20) + (256 << 10)) << "the new megabyte, not the base";
+  auto summary = Import(dest_.get(), path);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  auto reader = dest_->objects->Open(Sha256Hex(tuned));
+  ASSERT_TRUE(reader.ok());
+  std::string got((*reader)->size(), '\0');
+  ASSERT_TRUE((*reader)->ReadAt(0, got.data(), got.size()).ok());
+  EXPECT_TRUE(got == tuned);
+  // Its Xet hash travelled into the destination's index.
+  auto row = dest_->index->GetObject(Sha256Hex(tuned));
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ((*row)->xet_hash, (*source_->objects->GetObjectRow(Sha256Hex(tuned))).xet_hash);
+
+  // A store without the base refuses the bundle, naming the missing xorb.
+  TestStore empty(env_.get(), dir_ + "/empty");
+  const std::string before = empty.Snapshot();
+  auto refused = Import(&empty, path);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("xorbs"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(empty.Snapshot(), before);
+}
+
+// Objects still kept in an older store layout have no xorbs: the bundle then
+// carries their bytes (framing 1, as earlier releases wrote), and the
+// current store imports that too.
+TEST_F(BundleTest, ObjectsOfAnOlderLayoutTravelAsFraming1) {
+  const std::string legacy_dir = dir_ + "/legacy";
+  {
+    auto files = NewFileObjectStore(env_.get(), legacy_dir);
+    ASSERT_TRUE(files.ok());
+    auto w = (*files)->NewWriter(ObjectPromise{readme_.size(), Sha256Hex(readme_), ""});
+    ASSERT_TRUE(w.ok());
+    ASSERT_OK((*w)->Append(readme_.data(), readme_.size()));
+    ASSERT_OK((*w)->Commit().status());
+  }
+  TestStore legacy(env_.get(), legacy_dir);
+  ASSERT_OK(legacy.index->PutObject(ObjectRecord{Sha256Hex(readme_), GitBlobSha1Hex(readme_),
+                                                 readme_.size()}));
+  ASSERT_OK(legacy.index->PutCommit(kDataset, kCommitData, "{\"sha\":\"data\"}"));
+  ASSERT_OK(legacy.index->PutEntries(kDataset, kCommitData, {RegularFile("README.md", readme_)},
+                                     true));
+  ASSERT_OK(legacy.index->PutRef(kDataset, "main", kCommitData, 333));
+  auto manifest = PlanBundle(legacy.index.get(), legacy.objects.get(),
+                             {*ParseBundleRepoSpec("datasets/acme/data")}, nullptr);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  EXPECT_FALSE(manifest->carries_xorbs);
+  const std::string path = dir_ + "/legacy.bundle";
+  ASSERT_TRUE(WriteBundle(env_.get(), legacy.objects.get(), *manifest, path).ok());
+  const std::string bytes = ReadFile(path);
+  EXPECT_EQ(bytes.substr(0, kBundleMagic.size()), kBundleMagic);
+  EXPECT_EQ(ManifestJson(bytes)["version"], 1) << "readable by older importers";
+  auto summary = Import(dest_.get(), path);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->objects_added, 1u);
+  auto row = dest_->index->GetObject(Sha256Hex(readme_));
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_TRUE(IsLowerHex((*row)->xet_hash, 64)) << "stored as Xet chunks here";
 }
 
 TEST_F(BundleTest, FlippedByteAnywhereIsRefusedAndChangesNothing) {
@@ -377,7 +472,7 @@ TEST_F(BundleTest, SinceLeavesOutWhatTheDestinationHas) {
   WriteFile(dir_ + "/inventory.txt", *inventory);
   auto has = ReadInventory(env_.get(), dir_ + "/inventory.txt");
   ASSERT_TRUE(has.ok()) << has.status().ToString();
-  EXPECT_EQ(has->size(), 3u);  // config v1, readme, compressible weights
+  EXPECT_EQ(has->objects.size(), 3u);  // config v1, readme, compressible weights
 
   BundleWriteStats stats;
   std::string path = Export({"acme/model@main"}, "main.bundle", &*has, &stats);
@@ -468,7 +563,7 @@ TEST_F(BundleTest, FilteredExportListsEveryFileButCarriesOnlySelectedOnes) {
   const std::string path = dir_ + "/filtered.bundle";
   ASSERT_TRUE(WriteBundle(env_.get(), source_->objects.get(), *manifest, path).ok());
   const nlohmann::json json = ManifestJson(ReadFile(path));
-  EXPECT_EQ(json["version"], 2);
+  EXPECT_EQ(json["version"], 3);
   EXPECT_EQ(json["repos"][0]["commits"][0]["files_left_out"],
             nlohmann::json::array({"README.md", "sub/notes.txt"}));
 
@@ -483,11 +578,6 @@ TEST_F(BundleTest, FilteredExportListsEveryFileButCarriesOnlySelectedOnes) {
   EXPECT_FALSE(index->FindObjectByGitSha1(GitBlobSha1Hex(readme_))->has_value());
   EXPECT_FALSE(dest_->objects->Contains(Sha256Hex(notes_)));
   EXPECT_TRUE(dest_->objects->Contains(Sha256Hex(random_)));
-
-  // A bundle that leaves nothing out stays version 1, readable by older
-  // importers.
-  source_->Put(readme_);
-  EXPECT_EQ(ManifestJson(ReadFile(Export({"datasets/acme/data"}, "v1.bundle")))["version"], 1);
 }
 
 // The left-out list relaxes nothing else: a manifest whose object for a file
@@ -522,7 +612,7 @@ TEST_F(BundleTest, ManifestDroppingAnUnmarkedObjectIsRefused) {
   }
 
   // Marks the manifest cannot hold: in version 1, on a directory, on a path
-  // the commit does not have.
+  // the commit does not have; versions 2 (framing 1) and 3 hold them.
   nlohmann::json json = nlohmann::json::parse(EncodeBundleManifest(*manifest));
   auto decode_with = [&](int version, std::vector<std::string> left_out) {
     nlohmann::json edited = json;
@@ -530,12 +620,20 @@ TEST_F(BundleTest, ManifestDroppingAnUnmarkedObjectIsRefused) {
     edited["repos"][0]["commits"][0]["files_left_out"] = left_out;
     return DecodeBundleManifest(edited.dump());
   };
+  EXPECT_TRUE(decode_with(3, {"README.md"}).ok());
   EXPECT_TRUE(decode_with(2, {"README.md"}).ok());
   EXPECT_FALSE(decode_with(1, {"README.md"}).ok());
-  EXPECT_FALSE(decode_with(2, {"README.md", "sub"}).ok());
-  EXPECT_FALSE(decode_with(2, {"README.md", "nope.txt"}).ok());
-  EXPECT_FALSE(decode_with(2, {"README.md", "README.md"}).ok());
-  EXPECT_FALSE(decode_with(3, {"README.md"}).ok());
+  EXPECT_FALSE(decode_with(3, {"README.md", "sub"}).ok());
+  EXPECT_FALSE(decode_with(3, {"README.md", "nope.txt"}).ok());
+  EXPECT_FALSE(decode_with(3, {"README.md", "README.md"}).ok());
+  EXPECT_FALSE(decode_with(4, {"README.md"}).ok());
+  // Version 3's reconstructions are checked too.
+  nlohmann::json bad_terms = json;
+  bad_terms["objects"][0]["terms"][0][3] = 1;
+  EXPECT_FALSE(DecodeBundleManifest(bad_terms.dump()).ok()) << "terms add up to the size";
+  nlohmann::json bad_xorb = json;
+  bad_xorb["objects"][0]["terms"][0][0] = 99;
+  EXPECT_FALSE(DecodeBundleManifest(bad_xorb.dump()).ok()) << "terms name listed xorbs";
 }
 
 TEST_F(BundleTest, InventoryFileIsValidated) {
@@ -550,11 +648,18 @@ TEST_F(BundleTest, InventoryFileIsValidated) {
 TEST_F(BundleTest, EmptyInventoryIsAValidInventoryOfNothing) {
   const std::string text = EmptyInventory("/srv/new");
   EXPECT_EQ(text.rfind(std::string(kInventoryHeader) + "\n", 0), 0u) << text;
-  EXPECT_NE(text.find("# objects 0 bytes 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# objects 0 bytes 0 xorbs 0\n"), std::string::npos) << text;
   WriteFile(dir_ + "/empty.inventory", text);
   auto listed = ReadInventory(env_.get(), dir_ + "/empty.inventory");
   ASSERT_TRUE(listed.ok()) << listed.status().message();
-  EXPECT_TRUE(listed->empty());
+  EXPECT_TRUE(listed->objects.empty());
+  EXPECT_TRUE(listed->xorbs.empty());
+  // An inventory of an earlier release (version 1, objects only) is read.
+  WriteFile(dir_ + "/v1.inventory",
+            std::string(kInventoryHeaderV1) + "\n" + std::string(64, 'a') + " 12\n");
+  auto v1 = ReadInventory(env_.get(), dir_ + "/v1.inventory");
+  ASSERT_TRUE(v1.ok()) << v1.status().message();
+  EXPECT_EQ(v1->objects.size(), 1u);
 }
 
 }  // namespace

@@ -240,13 +240,24 @@ TEST_F(RetentionTest, CompactionLeavesAXorbAWriterDeduplicatesAgainstAlone) {
   ASSERT_OK(writer.status());
   ASSERT_OK((*writer)->Append(data.data(), data.size() / 2));
 
-  // The base goes while the writer references its chunks.
+  // The base goes while the writer references its chunks: its xorb stays
+  // (the removal could not take it), and neither compaction nor a leftover
+  // sweep, in this process or another, takes it either.
+  const uint64_t xorb_bytes = XorbFileBytes();
   ASSERT_OK(index_->RemoveObject(kept));
   ASSERT_OK(store_->Remove(kept));
+  EXPECT_EQ(XorbFileBytes(), xorb_bytes);
   auto report = store_->CompactPacks(0.0);
   ASSERT_OK(report.status());
-  EXPECT_EQ(report->xorbs_busy, 1u);
   EXPECT_EQ(report->xorbs_compacted, 0u);
+  XorbStoreOptions no_grace;  // so only the writer's pin protects it
+  no_grace.unreferenced_xorb_grace_micros = 0;
+  auto other_process = OpenStore(no_grace);
+  ASSERT_OK(other_process->Leftovers(/*trim=*/true).status());
+  auto busy = other_process->CompactPacks(0.0);
+  ASSERT_OK(busy.status());
+  EXPECT_EQ(busy->xorbs_busy, 1u);
+  EXPECT_EQ(XorbFileBytes(), xorb_bytes);
 
   ASSERT_OK((*writer)->Append(data.data() + data.size() / 2, data.size() - data.size() / 2));
   ASSERT_OK((*writer)->Commit().status());

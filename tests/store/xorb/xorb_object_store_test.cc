@@ -353,3 +353,99 @@ TEST_F(XorbObjectStoreTest, RemovalDeletesXorbsNobodyElseNeeds) {
 
 }  // namespace
 }  // namespace hubmirror
+
+namespace hubmirror {
+namespace {
+
+// A second store's directory, removed at the end of the scope.
+struct ScratchDir {
+  ScratchDir() {
+    char tmpl[] = "/tmp/hubmirror-store-test-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string path;
+};
+
+std::string ReadStoredXorb(const StoredXorb& xorb) {
+  std::string bytes(xorb.size, '\0');
+  auto got = xorb.file->ReadAt(0, bytes.data(), bytes.size());
+  EXPECT_TRUE(got.ok() && *got == bytes.size());
+  return bytes;
+}
+
+// Moving objects between stores in Xet units: what bundles (and Xet
+// clients) do.
+TEST_F(XorbObjectStoreTest, XorbsAndReconstructionsMoveBetweenStores) {
+  const std::string base = RandomBytes(3 << 20, 30);
+  const std::string tuned = base.substr(0, 2 << 20) + RandomBytes(1 << 20, 31);
+  auto base_info = Put(base);
+  auto tuned_info = Put(tuned);
+  ASSERT_OK(base_info.status());
+  ASSERT_OK(tuned_info.status());
+  auto terms = store_->Reconstruction(tuned_info->sha256);
+  ASSERT_OK(terms.status());
+  ASSERT_GE(terms->size(), 2u) << "the fine-tune names its base's xorb and its own";
+
+  ScratchDir other_dir;
+  auto other = NewXorbObjectStore(env_.get(), other_dir.path);
+  ASSERT_OK(other.status());
+  std::set<XetHash> xorbs;
+  for (const XetTerm& t : *terms) xorbs.insert(t.xorb);
+  for (const XetHash& h : xorbs) {
+    auto stored = store_->OpenXorb(h);
+    ASSERT_OK(stored.status());
+    auto put = (*other)->PutXorb(h, ReadStoredXorb(*stored));
+    ASSERT_OK(put.status());
+    EXPECT_TRUE(*put);
+    EXPECT_FALSE(*(*other)->PutXorb(h, ReadStoredXorb(*stored)));  // present already
+  }
+  // A promise the bytes do not keep commits nothing.
+  ObjectPromise wrong{tuned.size(), Sha256Hex(base), ""};
+  EXPECT_EQ((*other)->CommitReconstruction(wrong, *terms).status().code(), StatusCode::kDataLoss);
+  EXPECT_FALSE((*other)->Contains(tuned_info->sha256));
+  auto info = (*other)->CommitReconstruction(ObjectPromise{tuned.size(), tuned_info->sha256, ""},
+                                             *terms);
+  ASSERT_OK(info.status());
+  EXPECT_EQ(info->xet_hash, tuned_info->xet_hash);
+  auto reader = (*other)->Open(tuned_info->sha256);
+  ASSERT_OK(reader.status());
+  EXPECT_EQ(ReadAll(reader->get()), tuned);
+}
+
+TEST_F(XorbObjectStoreTest, PutXorbRefusesBytesThatAreNotTheNamedXorb) {
+  ASSERT_OK(Put(RandomBytes(200000, 32)).status());
+  auto hashes = store_->ListXorbs();
+  ASSERT_OK(hashes.status());
+  ASSERT_EQ(hashes->size(), 1u);
+  std::string bytes = ReadStoredXorb(*store_->OpenXorb((*hashes)[0]));
+  ScratchDir other_dir;
+  auto other = NewXorbObjectStore(env_.get(), other_dir.path);
+  ASSERT_OK(other.status());
+  std::string flipped = bytes;
+  flipped[100] ^= 1;
+  EXPECT_EQ((*other)->PutXorb((*hashes)[0], flipped).status().code(),
+            StatusCode::kInvalidArgument);
+  XetHash another = (*hashes)[0];
+  another.bytes[0] ^= 1;
+  EXPECT_EQ((*other)->PutXorb(another, bytes).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE((*(*other)->ListXorbs()).empty());
+  // Without its footer (as uploads come) it is accepted and stored whole.
+  const size_t records = bytes.find("XETBLOB");
+  ASSERT_NE(records, std::string::npos);
+  ASSERT_TRUE(*(*other)->PutXorb((*hashes)[0], bytes.substr(0, records)));
+  EXPECT_EQ(ReadStoredXorb(*(*other)->OpenXorb((*hashes)[0])), bytes);
+  // A xorb no file names yet is spared by sweeps for a while.
+  auto leftovers = (*other)->Leftovers(/*trim=*/true);
+  ASSERT_OK(leftovers.status());
+  EXPECT_TRUE(leftovers->empty());
+  EXPECT_EQ((*(*other)->ListXorbs()).size(), 1u);
+  ASSERT_OK((*other)->RemoveXorb((*hashes)[0]));
+  EXPECT_TRUE((*(*other)->ListXorbs()).empty());
+}
+
+}  // namespace
+}  // namespace hubmirror
