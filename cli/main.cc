@@ -1,5 +1,6 @@
 // hubmirror: a self-hosted mirror and cache of Hugging Face-compatible hubs.
 #include <curl/curl.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 
@@ -20,6 +21,13 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (!registry.selected) return 2;
+  // Descriptors are cheap and the store opens many (a xorb file per xorb a
+  // reader or a deduplicating writer touches, one per connection): take the
+  // hard limit rather than a shell's soft 1024.
+  if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &limit);
+  }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   int code = registry.selected();
   curl_global_cleanup();

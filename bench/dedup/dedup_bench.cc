@@ -1,6 +1,6 @@
-// hubmirror-dedup-bench: how much the chunked store keeps of realistic
-// synthetic checkpoints and datasets, how fast it ingests, and how fast it
-// serves, beside file-level dedup, fixed 64 KiB blocks and sha256sum.
+// hubmirror-dedup-bench: how much the store (Xet chunks in xorbs) keeps of
+// realistic synthetic checkpoints and datasets, how fast it ingests, and how
+// fast it serves, beside file-level dedup, fixed 64 KiB blocks and sha256sum.
 //
 //   hubmirror-dedup-bench [--dir DIR] [--base-mib N]
 //
@@ -166,7 +166,7 @@ int Main(int argc, char** argv) {
   std::unique_ptr<Env> env = NewPosixEnv();
 
   std::printf("%-10s %6s %12s %12s | %10s %10s %10s   (stored / unique)\n", "set", "files",
-              "logical", "unique", "file-level", "fixed-64K", "CDC");
+              "logical", "unique", "file-level", "fixed-64K", "Xet CDC");
   IngestResult all;
   std::vector<std::string> all_paths;
   std::unique_ptr<ChunkedObjectStore> fine_tune_store;
@@ -194,7 +194,7 @@ int Main(int argc, char** argv) {
     }
   }
 
-  std::printf("\ningest (chunked store, 1 core, incl. fsync): %.0f MB/s over %llu MB\n",
+  std::printf("\ningest (Xet store, 2 pipeline threads, incl. fsync): %.0f MB/s over %llu MB\n",
               all.bytes / all.seconds / 1e6, static_cast<unsigned long long>(all.bytes >> 20));
   double sha_rate = Sha256sumRate(all_paths, all.bytes);
   std::printf("sha256sum (taskset -c 0, same files, warm):  %.0f MB/s  -> ratio %.2f\n", sha_rate,
@@ -208,7 +208,7 @@ int Main(int argc, char** argv) {
               w.bytes / w.seconds / 1e6);
   double chunked_rate = ServeRate(fine_tune_store.get(), base_sha);
   double whole_rate = ServeRate(whole->get(), base_sha);
-  std::printf("warm serve, ObjectReader 1 MiB ReadAt: chunked %.0f MB/s, whole file %.0f MB/s "
+  std::printf("warm serve, ObjectReader 1 MiB ReadAt: xorbs %.0f MB/s, whole file %.0f MB/s "
               "-> ratio %.2f\n",
               chunked_rate, whole_rate, chunked_rate / whole_rate);
   return 0;

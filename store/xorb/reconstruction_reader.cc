@@ -43,8 +43,13 @@ Result<std::unique_ptr<ObjectReader>> ReconstructionReader::Create(std::vector<F
 
 Result<const XorbBytes*> ReconstructionReader::SourceLocked(size_t t) const {
   const int64_t xorb_id = terms_[t].xorb_id;
-  auto it = sources_.find(xorb_id);
-  if (it != sources_.end()) return it->second.get();
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    if (sources_[i].first == xorb_id) {
+      // Most recently used at the back.
+      std::rotate(sources_.begin() + i, sources_.begin() + i + 1, sources_.end());
+      return sources_.back().second.get();
+    }
+  }
   Result<std::shared_ptr<const XorbBytes>> bytes = resolver_(xorb_id);
   if (bytes.status().IsNotFound() && refresh_ && !refreshed_) {
     // Compacted since the open: the same bytes live in another xorb now.
@@ -60,8 +65,12 @@ Result<const XorbBytes*> ReconstructionReader::SourceLocked(size_t t) const {
     return SourceLocked(now);
   }
   HM_RETURN_IF_ERROR(bytes.status());
-  it = sources_.emplace(xorb_id, std::move(bytes).value()).first;
-  return it->second.get();
+  if (sources_.size() == kMaxSources) {
+    sources_.erase(sources_.begin());
+    decoder_.Clear();  // its cached chunk may belong to the source dropped
+  }
+  sources_.emplace_back(xorb_id, std::move(bytes).value());
+  return sources_.back().second.get();
 }
 
 Result<size_t> ReconstructionReader::ReadAt(uint64_t offset, char* buf, size_t n) const {

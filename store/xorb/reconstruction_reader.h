@@ -11,9 +11,9 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "store/object_store.h"
@@ -60,7 +60,10 @@ class ReconstructionReader final : public ObjectReader {
   mutable std::mutex mu_;
   mutable std::vector<FileTerm> terms_;                                  // guarded by mu_
   mutable bool refreshed_ = false;                                       // guarded by mu_
-  mutable std::map<int64_t, std::shared_ptr<const XorbBytes>> sources_;  // guarded by mu_
+  // The xorbs resolved most recently (a few: reads move through a file, and
+  // a 100 GB file has 1,600 xorbs, each an open descriptor).
+  static constexpr size_t kMaxSources = 8;
+  mutable std::vector<std::pair<int64_t, std::shared_ptr<const XorbBytes>>> sources_;  // guarded by mu_
   mutable ChunkDecoder decoder_;                                         // guarded by mu_
 };
 
