@@ -44,6 +44,13 @@ Status ValidateObjectPromise(const ObjectPromise& promise) {
   return Status::Ok();
 }
 
+Status CheckAppendFitsPromise(const ObjectPromise& promise, uint64_t written, size_t n) {
+  if (n <= promise.size - written) return Status::Ok();
+  return Status::DataLoss("object is larger than promised: expected " +
+                          std::to_string(promise.size) + " bytes, got at least " +
+                          std::to_string(written + n));
+}
+
 Status VerifyAgainstPromise(const ObjectPromise& promise, const ObjectInfo& actual) {
   if (actual.size != promise.size) {
     return Status::DataLoss("object size mismatch: expected " + std::to_string(promise.size) +

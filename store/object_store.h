@@ -64,6 +64,9 @@ Status ValidateObjectPromise(const ObjectPromise& promise);
 // before an object becomes visible. An empty digest in `actual` is compared
 // only if the promise names one.
 Status VerifyAgainstPromise(const ObjectPromise& promise, const ObjectInfo& actual);
+// DataLoss when appending n bytes to `written` would exceed the promised
+// size: every ObjectWriter refuses such an Append before taking a byte.
+Status CheckAppendFitsPromise(const ObjectPromise& promise, uint64_t written, size_t n);
 
 class ObjectReader {
  public:

@@ -222,11 +222,9 @@ Status FileObjectWriter::Append(const char* data, size_t n) {
       return Status::FailedPrecondition("object writer already committed");
   }
   uint64_t written = bytes_written_.load(std::memory_order_relaxed);
-  if (n > promise_.size - written) {
+  if (Status s = CheckAppendFitsPromise(promise_, written, n); !s.ok()) {
     state_ = State::kPoisoned;
-    return Status::DataLoss("object is larger than promised: expected " +
-                            std::to_string(promise_.size) + " bytes, got at least " +
-                            std::to_string(written + n));
+    return s;
   }
   Status s = file_->Append(data, n);
   if (!s.ok()) {

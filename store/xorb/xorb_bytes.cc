@@ -4,9 +4,7 @@
 #include <cstring>
 
 namespace hubmirror {
-namespace {
-
-Status ReadExactly(const RandomAccessFile& file, uint64_t offset, char* buf, size_t n) {
+Status ReadXorbFileBytes(const RandomAccessFile& file, uint64_t offset, char* buf, size_t n) {
   while (n > 0) {
     HM_ASSIGN_OR_RETURN(size_t got, file.ReadAt(offset, buf, n));
     if (got == 0) return Status::DataLoss("xorb file is shorter than its chunk table says");
@@ -16,8 +14,6 @@ Status ReadExactly(const RandomAccessFile& file, uint64_t offset, char* buf, siz
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 Result<const std::string*> ChunkDecoder::Decoded(
     const void* owner, uint32_t index, const XorbChunk& chunk,
@@ -58,12 +54,12 @@ Result<size_t> ReadRawFromFile(const XorbTable& table, const RandomAccessFile& f
     const uint64_t within = table[start].raw_offset + offset + done - c.raw_offset;
     const size_t take = static_cast<size_t>(std::min<uint64_t>(n - done, c.raw_size - within));
     if (c.scheme == XetScheme::kNone) {
-      HM_RETURN_IF_ERROR(ReadExactly(file, c.payload_offset() + within, buf + done, take));
+      HM_RETURN_IF_ERROR(ReadXorbFileBytes(file, c.payload_offset() + within, buf + done, take));
     } else {
       HM_ASSIGN_OR_RETURN(const std::string* raw,
                           decoder->Decoded(owner, i, c, [&](std::string* stored) {
                             stored->resize(c.stored_size);
-                            return ReadExactly(file, c.payload_offset(), stored->data(),
+                            return ReadXorbFileBytes(file, c.payload_offset(), stored->data(),
                                                c.stored_size);
                           }));
       std::memcpy(buf + done, raw->data() + within, take);

@@ -71,6 +71,10 @@ class XorbBytes {
   }
 };
 
+// Reads exactly n bytes at `offset` of a xorb file; DataLoss when it ends
+// first (a xorb shorter than its chunk table says is damage).
+Status ReadXorbFileBytes(const RandomAccessFile& file, uint64_t offset, char* buf, size_t n);
+
 // Index of the chunk of `table` [start, end) holding `offset` (counted from
 // chunk start's first raw byte); `end` when past the range.
 uint32_t FindChunk(const XorbTable& table, uint32_t start, uint32_t end, uint64_t offset);

@@ -9,17 +9,6 @@
 namespace hubmirror {
 namespace {
 
-Status ReadExactly(const RandomAccessFile& file, uint64_t offset, char* buf, size_t n) {
-  while (n > 0) {
-    HM_ASSIGN_OR_RETURN(size_t got, file.ReadAt(offset, buf, n));
-    if (got == 0) return Status::DataLoss("xorb file is shorter than its chunk table says");
-    offset += got;
-    buf += got;
-    n -= got;
-  }
-  return Status::Ok();
-}
-
 // Copies the live chunks of xorb `row` into a new xorb and repoints the
 // terms (the caller holds the old file's exclusive lock). False when the
 // terms changed meanwhile (nothing changed).
@@ -39,7 +28,7 @@ Result<bool> Rewrite(const XorbSpace& space, const XorbRow& row, const XorbTable
     for (uint32_t i = start; i < end; ++i) {
       const XorbChunk& c = table[i];
       stored.resize(c.stored_size);
-      HM_RETURN_IF_ERROR(ReadExactly(**old, c.payload_offset(), stored.data(), c.stored_size));
+      HM_RETURN_IF_ERROR(ReadXorbFileBytes(**old, c.payload_offset(), stored.data(), c.stored_size));
       HM_ASSIGN_OR_RETURN(uint32_t index,
                           builder->Add(c.hash, c.scheme, stored.data(), c.stored_size, c.raw_size));
       remap[i] = index;

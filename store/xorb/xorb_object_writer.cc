@@ -232,11 +232,9 @@ Status XorbObjectWriter::Append(const char* data, size_t n) {
                                           : "object writer is finished");
   }
   const uint64_t written = bytes_written_.load(std::memory_order_relaxed);
-  if (n > promise_.size - written) {
+  if (Status s = CheckAppendFitsPromise(promise_, written, n); !s.ok()) {
     state_ = State::kPoisoned;
-    return Status::DataLoss("object is larger than promised: expected " +
-                            std::to_string(promise_.size) + " bytes, got at least " +
-                            std::to_string(written + n));
+    return s;
   }
   if (Status s = pipeline_->Append(data, n); !s.ok()) {
     state_ = State::kPoisoned;

@@ -55,9 +55,8 @@ Result<std::unique_ptr<ObjectWriter>> XorbStore::NewResumableWriter(const Object
         uint64_t& at = own_parsed[e.xorb_id];
         while (table.size() <= e.index) {
           uint8_t header[kXetRecordHeaderBytes];
-          HM_ASSIGN_OR_RETURN(size_t got, it->second->ReadAt(at, reinterpret_cast<char*>(header),
-                                                             sizeof(header)));
-          if (got != sizeof(header)) return Status::DataLoss("resumed xorb ends");
+          HM_RETURN_IF_ERROR(ReadXorbFileBytes(*it->second, at, reinterpret_cast<char*>(header),
+                                               sizeof(header)));
           HM_ASSIGN_OR_RETURN(XetRecordHeader h, DecodeRecordHeader(header));
           XorbChunk c;
           c.record_offset = at;
@@ -77,9 +76,8 @@ Result<std::unique_ptr<ObjectWriter>> XorbStore::NewResumableWriter(const Object
         file = committed.get();
       }
       stored.resize(chunk.stored_size);
-      HM_ASSIGN_OR_RETURN(size_t got,
-                          file->ReadAt(chunk.payload_offset(), stored.data(), stored.size()));
-      if (got != stored.size()) return Status::DataLoss("resumed chunk is short");
+      HM_RETURN_IF_ERROR(
+          ReadXorbFileBytes(*file, chunk.payload_offset(), stored.data(), stored.size()));
       out->resize(chunk.raw_size);
       return codec.Decode(chunk.scheme, reinterpret_cast<const uint8_t*>(stored.data()),
                           stored.size(), reinterpret_cast<uint8_t*>(out->data()), out->size());
