@@ -106,6 +106,29 @@ uint64_t XetHash::LastWord() const {
 
 XetHash XetChunkHash(const void* data, size_t n) { return KeyedHash(kDataKey, data, n); }
 
+struct XetChunkHasher::State {
+  blake3_hasher hasher;
+};
+
+XetChunkHasher::XetChunkHasher() : state_(std::make_unique<State>()) {
+  blake3_hasher_init_keyed(&state_->hasher, kDataKey);
+}
+
+XetChunkHasher::~XetChunkHasher() = default;
+
+void XetChunkHasher::Update(const void* data, size_t n) {
+  blake3_hasher_update(&state_->hasher, data, n);
+}
+
+XetHash XetChunkHasher::Finish() {
+  XetHash out;
+  blake3_hasher_finalize(&state_->hasher, out.bytes.data(), out.bytes.size());
+  Reset();
+  return out;
+}
+
+void XetChunkHasher::Reset() { blake3_hasher_reset(&state_->hasher); }
+
 XetHash XetInternalNodeHash(const XetNode* children, size_t n) {
   std::string text;
   text.reserve(n * 96);

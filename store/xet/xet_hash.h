@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,26 @@ struct XetNode {
 
 // keyed_hash(DATA_KEY, data): the name of a chunk.
 XetHash XetChunkHash(const void* data, size_t n);
+
+// XetChunkHash over a chunk given in pieces (a chunk that spans buffers is
+// named without first being copied together). Not thread-safe.
+class XetChunkHasher {
+ public:
+  XetChunkHasher();
+  ~XetChunkHasher();
+  XetChunkHasher(const XetChunkHasher&) = delete;
+  XetChunkHasher& operator=(const XetChunkHasher&) = delete;
+
+  void Update(const void* data, size_t n);
+  // The hash of the bytes given since the last Finish() or Reset(); then
+  // starts afresh.
+  XetHash Finish();
+  void Reset();
+
+ private:
+  struct State;  // BLAKE3's hasher, kept out of this header
+  std::unique_ptr<State> state_;
+};
 // keyed_hash(INTERNAL_NODE_KEY, "<hex> : <size>\n" per child).
 XetHash XetInternalNodeHash(const XetNode* children, size_t n);
 // The Merkle root over `leaves` (0 leaves: all zeros; 1 leaf: its hash).

@@ -5,10 +5,12 @@
 
 namespace hubmirror {
 
-IngestPipeline::IngestPipeline(Stage first, Stage second, Options options)
-    : stages_{std::move(first), std::move(second)}, options_(options) {
+IngestPipeline::IngestPipeline(std::vector<Stage> stages, Options options)
+    : stages_(std::move(stages)), options_(options), consumed_(stages_.size(), 0) {
   if (options_.threaded) {
-    for (int i = 0; i < 2; ++i) threads_[i] = std::thread([this, i] { StageLoop(i); });
+    for (size_t i = 0; i < stages_.size(); ++i) {
+      threads_.emplace_back([this, i] { StageLoop(static_cast<int>(i)); });
+    }
   }
 }
 
@@ -31,7 +33,8 @@ Status IngestPipeline::FailedStatusLocked() const {
 }
 
 void IngestPipeline::DropConsumedBlocksLocked() {
-  const uint64_t done = std::min({consumed_[0], consumed_[1], released_});
+  // The last stage is the slowest to pass a byte: each waits for the one before.
+  const uint64_t done = std::min(consumed_.back(), released_);
   // The block being appended to stays.
   while (blocks_.size() > 1 && window_start_ + options_.block_bytes <= done) {
     spare_.push_back(std::move(blocks_.front()));
@@ -47,8 +50,8 @@ void IngestPipeline::DropConsumedBlocksLocked() {
 }
 
 uint64_t IngestPipeline::AvailableLocked(int i) const {
-  // The second stage works on what the first has seen (its cut points).
-  return i == 0 ? appended_ : consumed_[0];
+  // A stage works on what the one before has seen (its results).
+  return i == 0 ? appended_ : consumed_[i - 1];
 }
 
 bool IngestPipeline::RunAvailable(int i, std::unique_lock<std::mutex>& lock) {
@@ -90,7 +93,7 @@ Status IngestPipeline::Append(const char* data, size_t n) {
     if (appended_ == tail_end) {
       if (!options_.threaded && blocks_.size() >= options_.max_blocks) {
         // Inline stages ran already: nothing else would free a block.
-        return Status::Internal("ingest pipeline: the second stage keeps too many bytes");
+        return Status::Internal("ingest pipeline: the last stage keeps too many bytes");
       }
       cv_.wait(lock, [&] {
         return stopping_ || !error_.ok() || blocks_.size() < options_.max_blocks;
@@ -118,8 +121,8 @@ Status IngestPipeline::Append(const char* data, size_t n) {
     if (options_.threaded) {
       cv_.notify_all();
     } else {
-      for (int i = 0; i < 2; ++i) {
-        if (!RunAvailable(i, lock)) return FailedStatusLocked();
+      for (size_t i = 0; i < stages_.size(); ++i) {
+        if (!RunAvailable(static_cast<int>(i), lock)) return FailedStatusLocked();
       }
     }
   }
@@ -129,7 +132,7 @@ Status IngestPipeline::Append(const char* data, size_t n) {
 Status IngestPipeline::Drain() {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] {
-    return stopping_ || !error_.ok() || (consumed_[0] == appended_ && consumed_[1] == appended_);
+    return stopping_ || !error_.ok() || consumed_.back() == appended_;
   });
   if (!error_.ok() || stopping_) return FailedStatusLocked();
   return Status::Ok();

@@ -1,19 +1,19 @@
 // IngestPipeline: the bytes of an object being written pass, in order and
-// each exactly once, through two stages (the writer's: hashing the whole
-// object and finding chunk boundaries; hashing, deduplicating and storing
-// the chunks), each on a thread of its own so that a pull-through uses both
-// cores while the fetch thread only receives and copies. The second stage
-// sees bytes only once the first has (it works on the first's results);
-// the two run a block apart.
+// each exactly once, through a chain of stages (the writer's: hashing the
+// whole object; cutting and naming chunks; deduplicating and storing them),
+// each on a thread of its own so that a pull-through spreads over the cores
+// while the fetch thread only receives and copies. A stage sees bytes only
+// once the stage before it has (it works on that stage's results); they run
+// a block or more apart, and the scheduler balances them over the cores.
 //
-// Appended bytes wait in a window of fixed-size blocks until both stages
-// are past them and the second stage has released them (their chunks can be
+// Appended bytes wait in a window of fixed-size blocks until every stage
+// is past them and the last stage has released them (their chunks can be
 // read from the store). Clients streaming the object read recent bytes from
 // the window (CopyFromWindow), older ones through the writer's chunks. The
 // window is bounded: Append() waits while it is full, which paces the fetch
 // to the slower stage.
 //
-// Inline mode runs both stages on the appending thread (small objects,
+// Inline mode runs every stage on the appending thread (small objects,
 // tests): same results, no threads.
 //
 // Thread-safe: one thread appends; stages run on their threads; any thread
@@ -46,7 +46,8 @@ class IngestPipeline {
     size_t max_blocks = 16;
   };
 
-  IngestPipeline(Stage first, Stage second, Options options);
+  // At least one stage.
+  IngestPipeline(std::vector<Stage> stages, Options options);
   // Stops the stage threads; work not drained is abandoned.
   ~IngestPipeline();
   // The same, keeping the object (stages may use it until they return).
@@ -55,13 +56,13 @@ class IngestPipeline {
   IngestPipeline& operator=(const IngestPipeline&) = delete;
 
   Status Append(const char* data, size_t n);
-  // Waits until both stages have consumed every appended byte.
+  // Waits until every stage has consumed every appended byte.
   Status Drain();
   uint64_t appended() const;
   // Copies up to n bytes at `offset` if they are still in the window;
   // returns how many (0 when `offset` is before the window or past the end).
   size_t CopyFromWindow(uint64_t offset, char* buf, size_t n) const;
-  // Called by the second stage: bytes before `offset` can be read elsewhere.
+  // Called by the last stage: bytes before `offset` can be read elsewhere.
   void ReleaseBefore(uint64_t offset);
 
  private:
@@ -69,13 +70,13 @@ class IngestPipeline {
   // is released while the stage works. Returns false once stopped or failed.
   bool RunAvailable(int i, std::unique_lock<std::mutex>& lock);
   void StageLoop(int i);
-  // Bytes stage `i` may consume: what was appended, for the second stage
-  // only what the first has consumed.
+  // Bytes stage `i` may consume: what was appended, for a later stage only
+  // what the stage before it has consumed.
   uint64_t AvailableLocked(int i) const;
   void DropConsumedBlocksLocked();
   Status FailedStatusLocked() const;
 
-  const Stage stages_[2];
+  const std::vector<Stage> stages_;
   const Options options_;
 
   mutable std::mutex mu_;
@@ -86,11 +87,11 @@ class IngestPipeline {
   std::vector<std::unique_ptr<char[]>> spare_;  // guarded by mu_
   uint64_t window_start_ = 0;                   // object offset of blocks_[0]; guarded by mu_
   uint64_t appended_ = 0;                       // guarded by mu_
-  uint64_t consumed_[2] = {0, 0};               // guarded by mu_
+  std::vector<uint64_t> consumed_;              // per stage; guarded by mu_
   uint64_t released_ = 0;                       // guarded by mu_
   bool stopping_ = false;                       // guarded by mu_
   Status error_;                                // guarded by mu_; the first stage error
-  std::thread threads_[2];
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace hubmirror

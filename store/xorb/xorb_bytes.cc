@@ -4,16 +4,6 @@
 #include <cstring>
 
 namespace hubmirror {
-Status ReadXorbFileBytes(const RandomAccessFile& file, uint64_t offset, char* buf, size_t n) {
-  while (n > 0) {
-    HM_ASSIGN_OR_RETURN(size_t got, file.ReadAt(offset, buf, n));
-    if (got == 0) return Status::DataLoss("xorb file is shorter than its chunk table says");
-    offset += got;
-    buf += got;
-    n -= got;
-  }
-  return Status::Ok();
-}
 
 Result<const std::string*> ChunkDecoder::Decoded(
     const void* owner, uint32_t index, const XorbChunk& chunk,

@@ -71,9 +71,20 @@ class XorbBytes {
   }
 };
 
-// Reads exactly n bytes at `offset` of a xorb file; DataLoss when it ends
-// first (a xorb shorter than its chunk table says is damage).
-Status ReadXorbFileBytes(const RandomAccessFile& file, uint64_t offset, char* buf, size_t n);
+// Reads exactly n bytes at `offset` of a xorb file (a RandomAccessFile, or
+// the WritableFile of one being built); DataLoss when it ends first (a xorb
+// shorter than its chunk table says is damage).
+template <typename File>
+Status ReadXorbFileBytes(const File& file, uint64_t offset, char* buf, size_t n) {
+  while (n > 0) {
+    HM_ASSIGN_OR_RETURN(size_t got, file.ReadAt(offset, buf, n));
+    if (got == 0) return Status::DataLoss("xorb file is shorter than its chunk table says");
+    offset += got;
+    buf += got;
+    n -= got;
+  }
+  return Status::Ok();
+}
 
 // Index of the chunk of `table` [start, end) holding `offset` (counted from
 // chunk start's first raw byte); `end` when past the range.

@@ -52,7 +52,8 @@ void XorbObjectWriter::Start() {
     git_sha1_ = std::make_unique<GitBlobHasher>(promise_.size);
   }
   chunker_.Reset();
-  hashed_ = 0;
+  chunk_hasher_.Reset();
+  cut_ = 0;
   {
     std::lock_guard<std::mutex> lock(cuts_mu_);
     cuts_.clear();
@@ -65,9 +66,11 @@ void XorbObjectWriter::Start() {
   builder_.reset();
   IngestPipeline::Options options;
   options.threaded = promise_.size >= target_.threaded_from_bytes;
-  pipeline_ = std::make_unique<IngestPipeline>(
-      [this](const char* d, size_t n) { return HashStage(d, n); },
-      [this](const char* d, size_t n) { return ChunkStage(d, n); }, options);
+  std::vector<IngestPipeline::Stage> stages;
+  stages.push_back([this](const char* d, size_t n) { return HashStage(d, n); });
+  stages.push_back([this](const char* d, size_t n) { return CutStage(d, n); });
+  stages.push_back([this](const char* d, size_t n) { return StoreStage(d, n); });
+  pipeline_ = std::make_unique<IngestPipeline>(std::move(stages), options);
 }
 
 void XorbObjectWriter::Discard() {
@@ -98,37 +101,49 @@ Status XorbObjectWriter::Abort(Status why) {
 Status XorbObjectWriter::HashStage(const char* data, size_t n) {
   sha256_->Update(data, n);
   if (git_sha1_) git_sha1_->Update(data, n);
-  // The chunk boundaries too, for the second stage: this stage's load is
-  // then close to the second's (BLAKE3, dedup, compression, writes).
-  stage1_cuts_.clear();
-  chunker_.Feed(reinterpret_cast<const uint8_t*>(data), n, &stage1_cuts_);
-  {
-    std::lock_guard<std::mutex> lock(cuts_mu_);
-    for (size_t cut : stage1_cuts_) cuts_.push_back(hashed_ + cut);
-  }
-  hashed_ += n;
   return Status::Ok();
 }
 
-Status XorbObjectWriter::ChunkStage(const char* data, size_t n) {
-  // Every cut inside this span is known: the first stage has seen it.
+Status XorbObjectWriter::CutStage(const char* data, size_t n) {
+  // A chunk's name is hashed here, beside its cut, in the pieces the
+  // window hands over: no chunk is copied together for it.
+  span_cuts_.clear();
+  chunker_.Feed(reinterpret_cast<const uint8_t*>(data), n, &span_cuts_);
+  size_t pos = 0;
+  for (size_t end : span_cuts_) {
+    chunk_hasher_.Update(data + pos, end - pos);
+    span_chunks_.push_back(CutChunk{cut_ + end, chunk_hasher_.Finish()});
+    pos = end;
+  }
+  chunk_hasher_.Update(data + pos, n - pos);
+  cut_ += n;
+  if (!span_chunks_.empty()) {
+    std::lock_guard<std::mutex> lock(cuts_mu_);
+    cuts_.insert(cuts_.end(), span_chunks_.begin(), span_chunks_.end());
+  }
+  span_chunks_.clear();
+  return Status::Ok();
+}
+
+Status XorbObjectWriter::StoreStage(const char* data, size_t n) {
+  // Every cut inside this span is known: the stage before has seen it.
   const uint64_t base = chunked_ + pending_.size();
   size_t pos = 0;
   while (true) {
-    uint64_t cut = 0;
+    CutChunk chunk;
     {
       std::lock_guard<std::mutex> lock(cuts_mu_);
-      if (cuts_.empty() || cuts_.front() > base + n) break;
-      cut = cuts_.front();
+      if (cuts_.empty() || cuts_.front().end > base + n) break;
+      chunk = cuts_.front();
       cuts_.pop_front();
     }
-    const size_t end = static_cast<size_t>(cut - base);
+    const size_t end = static_cast<size_t>(chunk.end - base);
     if (pending_.empty()) {
       // The whole chunk is in this span: no copy.
-      HM_RETURN_IF_ERROR(AddChunk(data + pos, end - pos));
+      HM_RETURN_IF_ERROR(AddChunk(chunk.hash, data + pos, end - pos));
     } else {
       pending_.append(data + pos, end - pos);
-      HM_RETURN_IF_ERROR(AddChunk(pending_.data(), pending_.size()));
+      HM_RETURN_IF_ERROR(AddChunk(chunk.hash, pending_.data(), pending_.size()));
       pending_.clear();
     }
     pos = end;
@@ -182,8 +197,7 @@ Result<std::pair<int64_t, uint32_t>> XorbObjectWriter::StoreChunk(const XetHash&
   return std::make_pair(builder_->id(), index);
 }
 
-Status XorbObjectWriter::AddChunk(const char* data, size_t n) {
-  const XetHash hash = XetChunkHash(data, n);
+Status XorbObjectWriter::AddChunk(const XetHash& hash, const char* data, size_t n) {
   nodes_.push_back(XetNode{hash, n});
   std::pair<int64_t, uint32_t> where;
   if (auto own = own_chunks_.find(hash); own != own_chunks_.end()) {
@@ -324,7 +338,12 @@ Result<ObjectInfo> XorbObjectWriter::Verify() {
   if (Status s = pipeline_->Drain(); !s.ok()) return Abort(std::move(s));
   // The stages are idle: their state is this thread's now.
   if (!pending_.empty()) {
-    if (Status s = AddChunk(pending_.data(), pending_.size()); !s.ok()) return Abort(std::move(s));
+    // The last chunk: no cut ends it (the stage before hashed it too, but
+    // naming it here is simpler than handing that state over).
+    const XetHash tail = XetChunkHash(pending_.data(), pending_.size());
+    if (Status s = AddChunk(tail, pending_.data(), pending_.size()); !s.ok()) {
+      return Abort(std::move(s));
+    }
     pending_.clear();
   }
   ObjectInfo info;

@@ -1,12 +1,14 @@
 // XorbObjectWriter: the ObjectWriter of the Xet-native store
 // (xorb_object_store.h describes the layout). Only the store creates one.
 //
-// Write once: appended bytes pass through an IngestPipeline whose first
-// stage hashes the whole object (SHA-256, and the git blob id when the
-// promise names one) and whose second stage cuts Xet chunks, names each by
-// its BLAKE3 chunk hash and either references a chunk the store already
-// holds (its xorb pinned against removal until the commit) or appends it,
-// compressed where that pays, to a xorb of the writer's own. No other copy
+// Write once: appended bytes pass through an IngestPipeline of three
+// stages: the first hashes the whole object (SHA-256, and the git blob id
+// when the promise names one), the second cuts Xet chunks and names each by
+// its BLAKE3 chunk hash, the third either references a chunk the store
+// already holds (its xorb pinned against removal until the commit) or
+// appends it, compressed where that pays, to a xorb of the writer's own.
+// (Three, not two: SHA-256 alone is about as costly as cutting and naming,
+// so the cores stay evenly loaded.) No other copy
 // of the bytes is written. Clients streaming the object meanwhile read
 // recent bytes from the pipeline's window and older ones through the
 // chunks (ReadWritten).
@@ -87,11 +89,13 @@ class XorbObjectWriter final : public ObjectWriter {
 
   void Start();
   void StopPipeline();
-  // Stage 1: the object's digests and its chunk boundaries.
+  // Stage 1: the object's digests.
   Status HashStage(const char* data, size_t n);
-  // Stage 2: the chunks between those boundaries.
-  Status ChunkStage(const char* data, size_t n);
-  Status AddChunk(const char* data, size_t n);
+  // Stage 2: chunk boundaries and chunk hashes.
+  Status CutStage(const char* data, size_t n);
+  // Stage 3: the chunks between those boundaries, deduplicated and stored.
+  Status StoreStage(const char* data, size_t n);
+  Status AddChunk(const XetHash& hash, const char* data, size_t n);
   // Stores a chunk the store does not hold; returns (xorb id, index).
   Result<std::pair<int64_t, uint32_t>> StoreChunk(const XetHash& hash, const char* data, size_t n);
   // A pinned, still catalogued xorb holding `hit`, or nullopt.
@@ -113,14 +117,22 @@ class XorbObjectWriter final : public ObjectWriter {
   // Stage 1.
   std::unique_ptr<Sha256Hasher> sha256_;
   std::unique_ptr<GitBlobHasher> git_sha1_;  // only when the promise names one
-  XetChunker chunker_;
-  std::vector<size_t> stage1_cuts_;  // scratch for chunker_.Feed
-  uint64_t hashed_ = 0;              // object bytes stage 1 has seen
-  // Chunk ends (object offsets) stage 1 found and stage 2 has not used.
-  std::mutex cuts_mu_;
-  std::deque<uint64_t> cuts_;  // guarded by cuts_mu_
 
-  // Stage 2 (its thread only, until Verify() drained the pipeline).
+  // Stage 2.
+  struct CutChunk {
+    uint64_t end = 0;  // object offset just past the chunk
+    XetHash hash;
+  };
+  XetChunker chunker_;
+  XetChunkHasher chunk_hasher_;      // the chunk being cut
+  std::vector<size_t> span_cuts_;    // scratch for chunker_.Feed
+  std::vector<CutChunk> span_chunks_;  // scratch: the chunks one span ended
+  uint64_t cut_ = 0;                 // object bytes stage 2 has seen
+  // Chunks stage 2 cut and stage 3 has not stored yet.
+  std::mutex cuts_mu_;
+  std::deque<CutChunk> cuts_;  // guarded by cuts_mu_
+
+  // Stage 3 (its thread only, until Verify() drained the pipeline).
   std::string pending_;           // bytes of the chunk being cut
   uint64_t chunked_ = 0;          // object bytes already in chunks
   XetChunkCodec codec_;

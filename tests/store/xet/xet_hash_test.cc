@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,26 @@ TEST(XetHashTest, InternalNodeTextIsHexSpaceColonSpaceSize) {
   XetNode b2 = b;
   b2.size = 2;
   EXPECT_NE(XetMerkleRoot({a, b2}), ab);
+}
+
+TEST(XetHashTest, ChunkHasherInPiecesEqualsTheWholeChunkAndStartsAfreshAfterFinish) {
+  std::string chunk(200000, '\0');
+  for (size_t i = 0; i < chunk.size(); ++i) chunk[i] = static_cast<char>((i * 131) >> 3);
+  XetChunkHasher hasher;
+  // Pieces that cross BLAKE3's 1 KiB chunks and 64-byte blocks unevenly.
+  for (size_t at = 0; at < chunk.size();) {
+    const size_t n = std::min<size_t>(chunk.size() - at, 1 + (at * 7) % 5000);
+    hasher.Update(chunk.data() + at, n);
+    at += n;
+  }
+  EXPECT_EQ(hasher.Finish(), XetChunkHash(chunk.data(), chunk.size()));
+  hasher.Update("hello ", 6);
+  hasher.Update("world", 5);
+  EXPECT_EQ(hasher.Finish().ToHex(),
+            "4e39378b9d359f118190557a1f44130219a54e5fcfa07bd96cf50b466fe651b1");  // vector B
+  hasher.Update("stale", 5);
+  hasher.Reset();
+  EXPECT_EQ(hasher.Finish(), XetChunkHash("", 0));
 }
 
 }  // namespace
