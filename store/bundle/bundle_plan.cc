@@ -68,7 +68,7 @@ Status CollectObjects(Index* index, ChunkedObjectStore* store, const BundleRepoS
     std::optional<ObjectRecord> row;
     if (e.is_lfs) {
       HM_ASSIGN_OR_RETURN(row, index->GetObject(e.lfs_sha256));
-      if (!row) row = ObjectRecord{e.lfs_sha256, "", e.size};
+      if (!row) row = ObjectRecord{e.lfs_sha256, "", e.size, ""};
     } else {
       HM_ASSIGN_OR_RETURN(row, index->FindObjectByGitSha1(e.oid));
     }

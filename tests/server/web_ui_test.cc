@@ -126,8 +126,8 @@ class WebUiTest : public ::testing::Test {
                                     File(kScriptPath, 7, kUnstoredOid), folder},
                                    true)
                     .ok());
-    ASSERT_TRUE(index_->PutObject({kLfsSha, std::string(40, 'e'), 3u << 20}).ok());
-    ASSERT_TRUE(index_->PutObject({kRegularSha, kRegularOid, 42}).ok());
+    ASSERT_TRUE(index_->PutObject({kLfsSha, std::string(40, 'e'), 3u << 20, ""}).ok());
+    ASSERT_TRUE(index_->PutObject({kRegularSha, kRegularOid, 42, ""}).ok());
 
     ASSERT_TRUE(index_->PutRef(gated_, "main", kGatedCommit, now).ok());
     ASSERT_TRUE(index_->PutCommit(gated_, kGatedCommit, R"({"id":"acme/gated","gated":"manual"})").ok());

@@ -28,7 +28,7 @@ class EntryObjectsTest : public testing::TempDirTest {
     ASSERT_OK((*writer)->Append(bytes.data(), bytes.size()));
     auto info = (*writer)->Commit();
     ASSERT_OK(info.status());
-    ASSERT_OK(index_->PutObject(ObjectRecord{info->sha256, info->git_sha1, info->size}));
+    ASSERT_OK(index_->PutObject(ObjectRecord{info->sha256, info->git_sha1, info->size, info->xet_hash}));
   }
 
   std::unique_ptr<Env> env_ = NewPosixEnv();

@@ -85,7 +85,7 @@ struct TestStore {
     EXPECT_OK((*writer)->Append(bytes.data(), bytes.size()));
     auto info = (*writer)->Commit();
     EXPECT_TRUE(info.ok()) << info.status().ToString();
-    EXPECT_OK(index->PutObject(ObjectRecord{info->sha256, info->git_sha1, info->size}));
+    EXPECT_OK(index->PutObject(ObjectRecord{info->sha256, info->git_sha1, info->size, info->xet_hash}));
     return info->sha256;
   }
 
@@ -405,7 +405,7 @@ TEST_F(BundleTest, ObjectsOfAnOlderLayoutTravelAsFraming1) {
   }
   TestStore legacy(env_.get(), legacy_dir);
   ASSERT_OK(legacy.index->PutObject(ObjectRecord{Sha256Hex(readme_), GitBlobSha1Hex(readme_),
-                                                 readme_.size()}));
+                                                 readme_.size(), ""}));
   ASSERT_OK(legacy.index->PutCommit(kDataset, kCommitData, "{\"sha\":\"data\"}"));
   ASSERT_OK(legacy.index->PutEntries(kDataset, kCommitData, {RegularFile("README.md", readme_)},
                                      true));

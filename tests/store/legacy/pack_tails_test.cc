@@ -47,7 +47,7 @@ TEST_F(PackTailsTest, InterruptedWritesAreAWarningForVerifyAndCutAtStartUp) {
   ASSERT_OK(current.status());
   auto index = Index::Open(dir_ + "/index.sqlite");
   ASSERT_OK(index.status());
-  ASSERT_OK((*index)->PutObject(ObjectRecord{kept->sha256, "", data.size()}));
+  ASSERT_OK((*index)->PutObject(ObjectRecord{kept->sha256, "", data.size(), ""}));
   auto report = VerifyStore(index->get(), current->get());
   ASSERT_OK(report.status());
   EXPECT_TRUE(report->problems.empty());

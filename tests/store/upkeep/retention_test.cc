@@ -51,7 +51,7 @@ class RetentionTest : public testing::XorbStoreTestBase {
     EXPECT_OK(index_->PutRef(repo, "main", commit, 1));
     EXPECT_OK(index_->PutCommit(repo, commit, "{}"));
     EXPECT_OK(index_->PutEntries(repo, commit, {entry}, /*tree_complete=*/true));
-    EXPECT_OK(index_->PutObject(ObjectRecord{sha, "", data.size()}));
+    EXPECT_OK(index_->PutObject(ObjectRecord{sha, "", data.size(), ""}));
     return sha;
   }
 
