@@ -36,6 +36,11 @@ class WritableFile {
   // The descriptor while open, for advisory locks (flock); -1 when the file
   // is not an OS file (test doubles) or is closed.
   virtual int fd() const { return -1; }
+  // Non-zero for a file from NewDirectWritableFile that writes around the
+  // page cache: an Append whose length, position and buffer address are
+  // multiples of this goes straight to the device; any other goes through
+  // the page cache as usual (correct either way, just slower).
+  virtual size_t direct_io_alignment() const { return 0; }
 };
 
 // A file opened for positional reads; thread-safe.
@@ -54,6 +59,14 @@ class Env {
 
   // Creates `path` exclusively (fails with AlreadyExists if present).
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  // Like NewWritableFile, for bulk data written once and read back later:
+  // aligned appends bypass the page cache (O_DIRECT) where the filesystem
+  // allows it, which saves the kernel's copy of every byte and keeps a large
+  // ingest from evicting what clients are reading. Envs that cannot (test
+  // doubles, tmpfs) give an ordinary file.
+  virtual Result<std::unique_ptr<WritableFile>> NewDirectWritableFile(const std::string& path) {
+    return NewWritableFile(path);
+  }
   // Opens `path` for appending after its current end, creating it if missing
   // (a partial download continued by a later process). Envs that cannot
   // reopen files (test doubles) answer FailedPrecondition; callers then fall
@@ -90,7 +103,9 @@ class Env {
 std::unique_ptr<Env> NewPosixEnv();
 
 // Forwards every call to a target Env; subclass it and override what a test
-// wants to break.
+// wants to break. NewDirectWritableFile is left to Env's default (this
+// wrapper's NewWritableFile), so an override of NewWritableFile sees every
+// file created.
 class EnvWrapper : public Env {
  public:
   explicit EnvWrapper(Env* target) : target_(target) {}

@@ -24,7 +24,7 @@ std::string DirName(const std::string& path) {
 
 Result<std::unique_ptr<XorbBuilder>> XorbBuilder::Create(Env* env, std::string temp_path,
                                                          int64_t id) {
-  HM_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewWritableFile(temp_path));
+  HM_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewDirectWritableFile(temp_path));
   // Fresh and exclusively created: nobody else can hold the lock; it tells
   // leftover sweeps (in any process) that the file is in use.
   (void)TryLockExclusive(file->fd());
@@ -35,7 +35,8 @@ Result<std::unique_ptr<XorbBuilder>> XorbBuilder::Create(Env* env, std::string t
 XorbBuilder::XorbBuilder(Env* env, std::string path, int64_t id,
                          std::unique_ptr<WritableFile> file)
     : env_(env), path_(std::move(path)), id_(id), file_(std::move(file)) {
-  buffer_.reserve(kWriteBytes + kXetRecordHeaderBytes + kXetMaxStoredChunkBytes);
+  buffer_.Reserve(kWriteBytes + AlignedBuffer::kAlignment + kXetRecordHeaderBytes +
+                  kXetMaxStoredChunkBytes);
 }
 
 XorbBuilder::~XorbBuilder() {
@@ -78,22 +79,25 @@ Result<uint32_t> XorbBuilder::Add(const XetHash& hash, XetScheme scheme, const c
     c.scheme = scheme;
     uint8_t header[kXetRecordHeaderBytes];
     EncodeRecordHeader(XetRecordHeader{stored_size, scheme, raw_size}, header);
-    buffer_.append(reinterpret_cast<const char*>(header), sizeof(header));
-    buffer_.append(stored, stored_size);
+    buffer_.Append(header, sizeof(header));
+    buffer_.Append(stored, stored_size);
     end_ = c.record_end();
     raw_ += raw_size;
     index = static_cast<uint32_t>(chunks_.size());
     chunks_.push_back(c);
     flush = buffer_.size() >= kWriteBytes;
   }
-  if (flush) HM_RETURN_IF_ERROR(Flush());
+  if (flush) HM_RETURN_IF_ERROR(Write(/*all=*/false));
   return index;
 }
 
-Status XorbBuilder::Flush() {
+Status XorbBuilder::Flush() { return Write(/*all=*/true); }
+
+Status XorbBuilder::Write(bool all) {
   // Only the writing thread changes the buffer, so the write itself runs
   // without the lock while readers keep copying from the buffer; they move
   // to the file once `flushed_` does.
+  const size_t alignment = file_->direct_io_alignment();
   const char* data = nullptr;
   size_t size = 0;
   {
@@ -101,6 +105,7 @@ Status XorbBuilder::Flush() {
     data = buffer_.data();
     size = buffer_.size();
   }
+  if (!all && alignment > 0) size -= size % alignment;
   if (size == 0) return Status::Ok();
   HM_RETURN_IF_ERROR(file_->Append(data, size));
   uint64_t written_from = 0;
@@ -108,12 +113,12 @@ Status XorbBuilder::Flush() {
     std::lock_guard<std::mutex> lock(mu_);
     written_from = flushed_;
     flushed_ += size;
-    buffer_.clear();
+    buffer_.DropFront(size);
   }
-  // Starts writeback of what was just written, without waiting for it: the
-  // fsync before the commit then finds most of the xorb on disk already
-  // instead of flushing all of it at the end.
-  if (file_->fd() >= 0) {
+  // Through the page cache: start writeback of what was just written,
+  // without waiting for it, so that the fsync before the commit finds most
+  // of the xorb on disk already instead of flushing all of it at the end.
+  if (alignment == 0 && file_->fd() >= 0) {
     (void)::sync_file_range(file_->fd(), static_cast<off_t>(written_from),
                             static_cast<off_t>(size), SYNC_FILE_RANGE_WRITE);
   }
@@ -122,21 +127,19 @@ Status XorbBuilder::Flush() {
 
 Status XorbBuilder::Seal() {
   if (sealed_) return Status::Ok();
-  HM_RETURN_IF_ERROR(Flush());
   std::vector<XetNode> nodes;
-  std::string footer;
   {
     std::lock_guard<std::mutex> lock(mu_);
     nodes.reserve(chunks_.size());
     for (const XorbChunk& c : chunks_) nodes.push_back(XetNode{c.hash, c.raw_size});
     hash_ = XetXorbHash(std::move(nodes));
-    footer = BuildXorbFooter(hash_, chunks_);
+    // Behind the records in the buffer: one last write for both.
+    const std::string footer = BuildXorbFooter(hash_, chunks_);
+    buffer_.Append(footer.data(), footer.size());
+    file_bytes_ = end_ + footer.size();
     sealed_ = true;
   }
-  HM_RETURN_IF_ERROR(file_->Append(footer.data(), footer.size()));
-  std::lock_guard<std::mutex> lock(mu_);
-  file_bytes_ = end_ + footer.size();
-  return Status::Ok();
+  return Flush();
 }
 
 Status XorbBuilder::Sync() { return file_->Sync(); }
@@ -175,10 +178,10 @@ Result<size_t> XorbBuilder::ReadRaw(uint32_t start, uint32_t end, uint64_t offse
   // Records in the file are read from it, the rest from the buffer.
   uint32_t i = FindChunk(chunks_, start, end, offset);
   size_t done = 0;
+  // A record may straddle the end of the file (the buffer keeps what is
+  // past the last aligned write): its head is read from the file, its tail
+  // copied from the buffer.
   auto read_stored = [this](const XorbChunk& c, uint64_t within, char* out, size_t len) -> Status {
-    // Flush() writes whole records, but a record read across the end of
-    // the file would still be right: its head from the file, its tail from
-    // the buffer.
     const uint64_t at = c.payload_offset() + within;
     const size_t from_file =
         at >= flushed_ ? 0 : static_cast<size_t>(std::min<uint64_t>(len, flushed_ - at));

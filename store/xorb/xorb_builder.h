@@ -2,7 +2,11 @@
 //
 // Chunk records are appended to a temp file of the writer's own (created
 // exclusively and flock()ed, so leftover sweeps of any process skip it) in
-// large writes; Seal() appends the footer, Sync() makes the file durable and
+// large writes, direct to the device where the filesystem allows (a xorb is
+// written once and most of it is not read back soon: the page cache's copy
+// would cost a copy of every byte and evict what clients read); the last
+// bytes below the direct-I/O alignment go through the page cache when the
+// xorb is sealed. Seal() appends the footer, Sync() makes the file durable and
 // Publish() renames it to its final name, still locked: the writer releases
 // it (destroys the builder) only once the catalog rows naming it are
 // committed. A builder destroyed removes its file (under whichever name it
@@ -20,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "store/aligned_buffer.h"
 #include "store/env.h"
 #include "store/xorb/xorb_bytes.h"
 #include "store/xorb/xorb_catalog.h"
@@ -44,7 +49,7 @@ class XorbBuilder final : public XorbBytes {
   // returns its index. Not after Seal().
   Result<uint32_t> Add(const XetHash& hash, XetScheme scheme, const char* stored,
                        uint32_t stored_size, uint32_t raw_size);
-  // Writes buffered records to the file.
+  // Writes every buffered record to the file.
   Status Flush();
   // Flushes and appends the footer; no Add() after it.
   Status Seal();
@@ -66,6 +71,9 @@ class XorbBuilder final : public XorbBytes {
 
  private:
   XorbBuilder(Env* env, std::string path, int64_t id, std::unique_ptr<WritableFile> file);
+  // Writes the buffered bytes, or with `all` false only as many as keep the
+  // file's end aligned for direct I/O (the rest waits for more).
+  Status Write(bool all);
 
   Env* const env_;
   std::string path_;
@@ -78,7 +86,7 @@ class XorbBuilder final : public XorbBytes {
 
   mutable std::mutex mu_;
   XorbTable chunks_;     // guarded by mu_
-  std::string buffer_;   // records not written yet; guarded by mu_
+  AlignedBuffer buffer_; // bytes not written yet; guarded by mu_
   uint64_t flushed_ = 0; // bytes in the file; guarded by mu_
   uint64_t end_ = 0;     // records appended (file + buffer); guarded by mu_
   uint64_t raw_ = 0;     // guarded by mu_

@@ -13,6 +13,41 @@
 namespace hubmirror {
 namespace {
 
+// A file that claims direct I/O (so the builder writes only aligned
+// prefixes until it is sealed) and records every append, whatever the
+// filesystem under the test supports.
+class AlignedFile final : public WritableFile {
+ public:
+  AlignedFile(std::unique_ptr<WritableFile> target, std::vector<size_t>* appends)
+      : target_(std::move(target)), appends_(appends) {}
+  Status Append(const char* data, size_t n) override {
+    appends_->push_back(n);
+    return target_->Append(data, n);
+  }
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) const override {
+    return target_->ReadAt(offset, buf, n);
+  }
+  Status Truncate(uint64_t size) override { return target_->Truncate(size); }
+  Status Sync() override { return target_->Sync(); }
+  Status Close() override { return target_->Close(); }
+  int fd() const override { return target_->fd(); }
+  size_t direct_io_alignment() const override { return 4096; }
+
+ private:
+  std::unique_ptr<WritableFile> target_;
+  std::vector<size_t>* appends_;
+};
+
+class AlignedFileEnv final : public EnvWrapper {
+ public:
+  explicit AlignedFileEnv(Env* target) : EnvWrapper(target) {}
+  Result<std::unique_ptr<WritableFile>> NewDirectWritableFile(const std::string& p) override {
+    HM_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, target()->NewWritableFile(p));
+    return std::unique_ptr<WritableFile>(new AlignedFile(std::move(file), &appends));
+  }
+  std::vector<size_t> appends;
+};
+
 std::string Chunk(size_t n, int seed) {
   std::string s(n, '\0');
   for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + seed * 977) >> 5);
@@ -21,12 +56,13 @@ std::string Chunk(size_t n, int seed) {
 
 class XorbBuilderTest : public testing::TempDirTest {};
 
-TEST_F(XorbBuilderTest, ReadsWhileWrittenFromFileAndBufferAndSealsWhole) {
+TEST_F(XorbBuilderTest, ReadsWhileWrittenAcrossTheAlignedEndOfTheFileAndSealsWhole) {
   std::unique_ptr<Env> posix = NewPosixEnv();
-  auto builder = XorbBuilder::Create(posix.get(), dir_ + "/x.xorb", 7);
+  AlignedFileEnv env(posix.get());
+  auto builder = XorbBuilder::Create(&env, dir_ + "/x.xorb", 7);
   ASSERT_TRUE(builder.ok()) << builder.status().ToString();
-  // Odd sizes, stored plain, past the builder's 4 MiB write size twice: some
-  // records are in the file, the newest still in the buffer.
+  // Odd sizes, stored plain, past the builder's 4 MiB write size twice: the
+  // aligned writes cut records in the middle.
   std::string raw;
   std::vector<XetNode> nodes;
   for (int i = 0; raw.size() < (9u << 20); ++i) {
@@ -47,6 +83,8 @@ TEST_F(XorbBuilderTest, ReadsWhileWrittenFromFileAndBufferAndSealsWhole) {
       ASSERT_TRUE(got == raw) << "after chunk " << i;
     }
   }
+  ASSERT_GE(env.appends.size(), 2u);
+  for (size_t n : env.appends) EXPECT_EQ(n % 4096, 0u) << "an unaligned write before Seal()";
   ASSERT_TRUE((*builder)->Seal().ok());
   ASSERT_TRUE((*builder)->Sync().ok());
   // The file is the whole xorb: records and footer, nothing more.
