@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -102,12 +103,13 @@ class PosixWritableFile final : public WritableFile {
     if (!fd_.valid()) return Status::FailedPrecondition("append to closed file " + path_);
     // The kernel orders a direct write after the page cache's dirty pages
     // of its range and drops their cached copies: mixing both is coherent.
-    const bool direct = direct_fd_.valid() && n % kDirectIoAlignment == 0 &&
-                        offset_ % kDirectIoAlignment == 0 &&
-                        reinterpret_cast<uintptr_t>(data) % kDirectIoAlignment == 0;
-    const int fd = direct ? direct_fd_.get() : fd_.get();
     while (n > 0) {
-      ssize_t w = ::pwrite(fd, data, n, static_cast<off_t>(offset_));
+      // Decided per write: a short direct write may leave an unaligned rest.
+      const bool direct = direct_fd_.valid() && n % kDirectIoAlignment == 0 &&
+                          offset_ % kDirectIoAlignment == 0 &&
+                          reinterpret_cast<uintptr_t>(data) % kDirectIoAlignment == 0;
+      ssize_t w = ::pwrite(direct ? direct_fd_.get() : fd_.get(), data, n,
+                           static_cast<off_t>(offset_));
       if (w < 0) {
         if (errno == EINTR) continue;
         return Status::FromErrno(errno, "write " + path_);

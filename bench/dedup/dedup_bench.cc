@@ -194,7 +194,7 @@ int Main(int argc, char** argv) {
     }
   }
 
-  std::printf("\ningest (Xet store, 2 pipeline threads, incl. fsync): %.0f MB/s over %llu MB\n",
+  std::printf("\ningest (Xet store, 3 pipeline stages, incl. fsync): %.0f MB/s over %llu MB\n",
               all.bytes / all.seconds / 1e6, static_cast<unsigned long long>(all.bytes >> 20));
   double sha_rate = Sha256sumRate(all_paths, all.bytes);
   std::printf("sha256sum (taskset -c 0, same files, warm):  %.0f MB/s  -> ratio %.2f\n", sha_rate,

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 
+#include "store/aligned_buffer.h"
 #include "store/env.h"
 #include "tests/store/store_test_util.h"
 
@@ -138,6 +140,36 @@ TEST_F(EnvPosixTest, Clocks) {
   int64_t a = env_->MonotonicMicros();
   int64_t b = env_->MonotonicMicros();
   EXPECT_LE(a, b);
+}
+
+TEST_F(EnvPosixTest, DirectWritableFileMixesAlignedAndUnalignedAppendsCoherently) {
+  const std::string path = dir_ + "/direct";
+  auto file = env_->NewDirectWritableFile(path);
+  ASSERT_OK(file.status());
+  WritableFile& f = **file;
+  // /tmp on ext4 takes O_DIRECT; tmpfs does not (then 0 and all buffered).
+  const size_t alignment = f.direct_io_alignment();
+  EXPECT_TRUE(alignment == 0 || alignment == 4096) << alignment;
+  AlignedBuffer aligned;
+  std::string expected;
+  for (int i = 0; i < 3; ++i) {
+    aligned.Clear();
+    const std::string block(8192, static_cast<char>('a' + i));
+    aligned.Append(block.data(), block.size());
+    ASSERT_OK(f.Append(aligned.data(), aligned.size()));  // aligned: direct
+    expected += block;
+    ASSERT_EQ(ReadAll(f, 1 << 20), expected) << "after aligned append " << i;
+  }
+  ASSERT_OK(f.Append("tail", 4));  // unaligned: through the page cache
+  expected += "tail";
+  EXPECT_EQ(ReadAll(f, 1 << 20), expected);
+  ASSERT_OK(f.Sync());
+  ASSERT_OK(f.Close());
+  std::ifstream in(path, std::ios::binary);
+  std::string on_disk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(on_disk, expected);
+  // Exclusive like NewWritableFile.
+  EXPECT_FALSE(env_->NewDirectWritableFile(path).ok());
 }
 
 }  // namespace
