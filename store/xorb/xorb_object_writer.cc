@@ -338,9 +338,9 @@ Result<ObjectInfo> XorbObjectWriter::Verify() {
   if (Status s = pipeline_->Drain(); !s.ok()) return Abort(std::move(s));
   // The stages are idle: their state is this thread's now.
   if (!pending_.empty()) {
-    // The last chunk: no cut ends it (the stage before hashed it too, but
-    // naming it here is simpler than handing that state over).
-    const XetHash tail = XetChunkHash(pending_.data(), pending_.size());
+    // The last chunk, which no cut ended: stage 2 has hashed exactly its
+    // bytes since the last cut.
+    const XetHash tail = chunk_hasher_.Finish();
     if (Status s = AddChunk(tail, pending_.data(), pending_.size()); !s.ok()) {
       return Abort(std::move(s));
     }
