@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/status.h"
@@ -52,6 +53,22 @@ class RandomAccessFile {
   // The descriptor, for zero-copy paths (sendfile); -1 when there is none.
   virtual int fd() const { return -1; }
 };
+
+// Reads exactly n bytes at `offset` of `file` (a RandomAccessFile, or a
+// WritableFile's bytes so far): ReadAt may return fewer. DataLoss with
+// `if_short` when the file ends first.
+template <typename File>
+Status ReadExactlyAt(const File& file, uint64_t offset, char* buf, size_t n,
+                     std::string_view if_short) {
+  while (n > 0) {
+    HM_ASSIGN_OR_RETURN(size_t got, file.ReadAt(offset, buf, n));
+    if (got == 0) return Status::DataLoss(std::string(if_short));
+    offset += got;
+    buf += got;
+    n -= got;
+  }
+  return Status::Ok();
+}
 
 class Env {
  public:

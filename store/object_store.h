@@ -64,6 +64,13 @@ Status ValidateObjectPromise(const ObjectPromise& promise);
 // before an object becomes visible. An empty digest in `actual` is compared
 // only if the promise names one.
 Status VerifyAgainstPromise(const ObjectPromise& promise, const ObjectInfo& actual);
+// Whether a writer computes the git blob id of the bytes: when the promise
+// names one, or names no sha256 to check instead. The blob id of an LFS file
+// is never looked up, and hashing its weights twice would cost a third of
+// the ingest rate.
+inline bool PromiseNeedsGitBlobId(const ObjectPromise& promise) {
+  return !promise.git_sha1.empty() || promise.sha256.empty();
+}
 // DataLoss when appending n bytes to `written` would exceed the promised
 // size: every ObjectWriter refuses such an Append before taking a byte.
 Status CheckAppendFitsPromise(const ObjectPromise& promise, uint64_t written, size_t n);

@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <random>
 #include <vector>
 
 namespace hubmirror {
@@ -24,6 +27,14 @@ class ClosesOnExit {
 };
 
 }  // namespace
+
+std::string UniqueTempPrefix() {
+  std::random_device rd;
+  const uint64_t r = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%016" PRIx64 "-%ld", r, static_cast<long>(::getpid()));
+  return buf;
+}
 
 bool TryLockTempFile(int fd) {
   if (fd < 0) return true;

@@ -21,6 +21,11 @@ namespace hubmirror {
 // evidently gone.
 inline constexpr int64_t kStalePartialMicros = int64_t{7} * 24 * 3600 * 1000000;
 
+// A name prefix no other store instance sharing the temp directory uses:
+// 64 random bits and the pid ("<16 hex>-<pid>"), so a process's temp
+// files are its own and a crashed one's are recognizable as leftovers.
+std::string UniqueTempPrefix();
+
 // Takes an exclusive flock on `fd` without waiting. True when taken, or when
 // there is no descriptor to lock (test doubles: nothing to protect).
 bool TryLockTempFile(int fd);

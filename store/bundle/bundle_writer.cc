@@ -186,12 +186,8 @@ Status WriteXorbRecords(ChunkedObjectStore* store, const BundleManifest& manifes
                                 " bytes, the plan said " + std::to_string(x.size));
       }
       bytes.resize(stored.size);
-      for (uint64_t at = 0; at < stored.size;) {
-        HM_ASSIGN_OR_RETURN(size_t got,
-                            stored.file->ReadAt(at, bytes.data() + at, bytes.size() - at));
-        if (got == 0) return Status::DataLoss("xorb " + x.hash + " is shorter than its record");
-        at += got;
-      }
+      HM_RETURN_IF_ERROR(ReadExactlyAt(*stored.file, 0, bytes.data(), bytes.size(),
+                                       "xorb " + x.hash + " is shorter than its record"));
       Result<ParsedXorb> parsed = ParseAndVerifyXorb(bytes, &codec);
       if (!parsed.ok() || parsed->hash != *hash) {
         return Status::DataLoss("store xorb " + x.hash + " is damaged (" +

@@ -10,16 +10,8 @@
 
 namespace hubmirror {
 
-// Reads exactly n bytes (RandomAccessFile::ReadAt may return short).
 Status ReadFully(const RandomAccessFile& file, uint64_t offset, char* buf, size_t n) {
-  while (n > 0) {
-    HM_ASSIGN_OR_RETURN(size_t got, file.ReadAt(offset, buf, n));
-    if (got == 0) return Status::DataLoss("pack file is shorter than its catalog says");
-    offset += got;
-    buf += got;
-    n -= got;
-  }
-  return Status::Ok();
+  return ReadExactlyAt(file, offset, buf, n, "pack file is shorter than its catalog says");
 }
 
 namespace {

@@ -78,6 +78,7 @@ class PackSet {
   std::map<int64_t, std::shared_ptr<RandomAccessFile>> readers_;  // guarded by mu_
 };
 
+// ReadExactlyAt (store/env.h), short reads naming the pack.
 Status ReadFully(const RandomAccessFile& file, uint64_t offset, char* buf, size_t n);
 
 // The pack a writer is appending to, read through its WritableFile (for

@@ -1,16 +1,12 @@
 #include "store/legacy/file_object_store.h"
 
-#include <unistd.h>
-
 #include <atomic>
-#include <cinttypes>
-#include <cstdio>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 
 #include "store/hash.h"
+#include "store/temp_files.h"
 
 namespace hubmirror {
 namespace {
@@ -98,7 +94,7 @@ class FileObjectStore final : public ObjectStore {
         root_(std::move(root)),
         objects_dir_(root_ + "/objects/sha256"),
         tmp_dir_(root_ + "/tmp"),
-        temp_prefix_(RandomPrefix()) {}
+        temp_prefix_(UniqueTempPrefix()) {}
 
   Status Init() {
     HM_RETURN_IF_ERROR(env_->CreateDirs(objects_dir_));
@@ -161,15 +157,6 @@ class FileObjectStore final : public ObjectStore {
   const std::string& root() const { return root_; }
 
  private:
-  // Distinguishes stores (and processes, via the pid) sharing a tmp dir.
-  static std::string RandomPrefix() {
-    std::random_device rd;
-    uint64_t r = (static_cast<uint64_t>(rd()) << 32) ^ rd();
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), "%016" PRIx64 "-%ld", r, static_cast<long>(::getpid()));
-    return buf;
-  }
-
   std::string NextTempPath() {
     uint64_t n = counter_.fetch_add(1, std::memory_order_relaxed);
     return tmp_dir_ + "/" + temp_prefix_ + "-" + std::to_string(n) + ".tmp";

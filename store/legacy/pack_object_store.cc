@@ -1,14 +1,10 @@
 #include "store/legacy/pack_object_store.h"
 
-#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cinttypes>
-#include <cstdio>
 #include <map>
-#include <random>
 #include <utility>
 #include <vector>
 
@@ -28,7 +24,7 @@ class PackStore final : public PackObjectStore {
         root_(std::move(root)),
         tmp_dir_(root_ + "/tmp"),
         options_(std::move(options)),
-        temp_prefix_(RandomPrefix()) {}
+        temp_prefix_(UniqueTempPrefix()) {}
 
   Status Init() {
     HM_RETURN_IF_ERROR(env_->CreateDirs(root_ + "/chunks/packs"));
@@ -203,14 +199,6 @@ class PackStore final : public PackObjectStore {
       return ChunkFingerprint{h.high64, h.low64};
     };
     return target;
-  }
-
-  static std::string RandomPrefix() {
-    std::random_device rd;
-    uint64_t r = (static_cast<uint64_t>(rd()) << 32) ^ rd();
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), "%016" PRIx64 "-%ld", r, static_cast<long>(::getpid()));
-    return buf;
   }
 
   Env* const env_;

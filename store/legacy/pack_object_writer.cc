@@ -36,7 +36,7 @@ PackObjectWriter::PackObjectWriter(ChunkWriteTarget target, ObjectPromise promis
       buf_(new char[2 * kChunkMaxSize]),
       cctx_(ZSTD_createCCtx()),
       dctx_(ZSTD_createDCtx()) {
-  if (!promise_.git_sha1.empty() || promise_.sha256.empty()) {
+  if (PromiseNeedsGitBlobId(promise_)) {
     git_sha1_ = std::make_unique<GitBlobHasher>(promise_.size);
   }
 }

@@ -175,40 +175,22 @@ Result<size_t> XorbBuilder::ReadRaw(uint32_t start, uint32_t end, uint64_t offse
                                     size_t n, ChunkDecoder* decoder) const {
   std::lock_guard<std::mutex> lock(mu_);
   end = std::min<uint32_t>(end, static_cast<uint32_t>(chunks_.size()));
-  // Records in the file are read from it, the rest from the buffer.
-  uint32_t i = FindChunk(chunks_, start, end, offset);
-  size_t done = 0;
-  // A record may straddle the end of the file (the buffer keeps what is
-  // past the last aligned write): its head is read from the file, its tail
+  // Records in the file are read from it, the rest from the buffer. A
+  // record may straddle the end of the file (the buffer keeps what is past
+  // the last aligned write): its head is read from the file, its tail
   // copied from the buffer.
-  auto read_stored = [this](const XorbChunk& c, uint64_t within, char* out, size_t len) -> Status {
-    const uint64_t at = c.payload_offset() + within;
-    const size_t from_file =
-        at >= flushed_ ? 0 : static_cast<size_t>(std::min<uint64_t>(len, flushed_ - at));
-    HM_RETURN_IF_ERROR(ReadXorbFileBytes(*file_, at, out, from_file));
-    if (from_file < len) {
-      std::memcpy(out + from_file, buffer_.data() + (at + from_file - flushed_), len - from_file);
-    }
-    return Status::Ok();
-  };
-  while (done < n && i < end) {
-    const XorbChunk& c = chunks_[i];
-    const uint64_t within = chunks_[start].raw_offset + offset + done - c.raw_offset;
-    const size_t take = static_cast<size_t>(std::min<uint64_t>(n - done, c.raw_size - within));
-    if (c.scheme == XetScheme::kNone) {
-      HM_RETURN_IF_ERROR(read_stored(c, within, buf + done, take));
-    } else {
-      HM_ASSIGN_OR_RETURN(const std::string* raw,
-                          decoder->Decoded(this, i, c, [&](std::string* stored) {
-                            stored->resize(c.stored_size);
-                            return read_stored(c, 0, stored->data(), c.stored_size);
-                          }));
-      std::memcpy(buf + done, raw->data() + within, take);
-    }
-    done += take;
-    ++i;
-  }
-  return done;
+  return ReadRawChunks(
+      chunks_, this, start, end, offset, buf, n, decoder,
+      [this](uint64_t at, char* out, size_t len) -> Status {
+        const size_t from_file =
+            at >= flushed_ ? 0 : static_cast<size_t>(std::min<uint64_t>(len, flushed_ - at));
+        HM_RETURN_IF_ERROR(ReadXorbFileBytes(*file_, at, out, from_file));
+        if (from_file < len) {
+          std::memcpy(out + from_file, buffer_.data() + (at + from_file - flushed_),
+                      len - from_file);
+        }
+        return Status::Ok();
+      });
 }
 
 }  // namespace hubmirror

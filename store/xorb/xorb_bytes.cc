@@ -34,9 +34,9 @@ uint32_t FindChunk(const XorbTable& table, uint32_t start, uint32_t end, uint64_
   return static_cast<uint32_t>(it - table.begin());
 }
 
-Result<size_t> ReadRawFromFile(const XorbTable& table, const RandomAccessFile& file,
-                               const void* owner, uint32_t start, uint32_t end, uint64_t offset,
-                               char* buf, size_t n, ChunkDecoder* decoder) {
+Result<size_t> ReadRawChunks(const XorbTable& table, const void* owner, uint32_t start,
+                             uint32_t end, uint64_t offset, char* buf, size_t n,
+                             ChunkDecoder* decoder, const StoredBytesReader& read_stored) {
   uint32_t i = FindChunk(table, start, end, offset);
   size_t done = 0;
   while (done < n && i < end) {
@@ -44,12 +44,12 @@ Result<size_t> ReadRawFromFile(const XorbTable& table, const RandomAccessFile& f
     const uint64_t within = table[start].raw_offset + offset + done - c.raw_offset;
     const size_t take = static_cast<size_t>(std::min<uint64_t>(n - done, c.raw_size - within));
     if (c.scheme == XetScheme::kNone) {
-      HM_RETURN_IF_ERROR(ReadXorbFileBytes(file, c.payload_offset() + within, buf + done, take));
+      HM_RETURN_IF_ERROR(read_stored(c.payload_offset() + within, buf + done, take));
     } else {
       HM_ASSIGN_OR_RETURN(const std::string* raw,
                           decoder->Decoded(owner, i, c, [&](std::string* stored) {
                             stored->resize(c.stored_size);
-                            return ReadXorbFileBytes(file, c.payload_offset(), stored->data(),
+                            return read_stored(c.payload_offset(), stored->data(),
                                                c.stored_size);
                           }));
       std::memcpy(buf + done, raw->data() + within, take);
@@ -62,7 +62,10 @@ Result<size_t> ReadRawFromFile(const XorbTable& table, const RandomAccessFile& f
 
 Result<size_t> SealedXorbBytes::ReadRaw(uint32_t start, uint32_t end, uint64_t offset, char* buf,
                                         size_t n, ChunkDecoder* decoder) const {
-  return ReadRawFromFile(*table_, *file_, this, start, end, offset, buf, n, decoder);
+  return ReadRawChunks(*table_, this, start, end, offset, buf, n, decoder,
+                       [this](uint64_t at, char* out, size_t len) {
+                         return ReadXorbFileBytes(*file_, at, out, len);
+                       });
 }
 
 bool SealedXorbBytes::RawSpan(uint32_t start, uint32_t end, uint64_t offset,

@@ -76,24 +76,23 @@ class XorbBytes {
 // shorter than its chunk table says is damage).
 template <typename File>
 Status ReadXorbFileBytes(const File& file, uint64_t offset, char* buf, size_t n) {
-  while (n > 0) {
-    HM_ASSIGN_OR_RETURN(size_t got, file.ReadAt(offset, buf, n));
-    if (got == 0) return Status::DataLoss("xorb file is shorter than its chunk table says");
-    offset += got;
-    buf += got;
-    n -= got;
-  }
-  return Status::Ok();
+  return ReadExactlyAt(file, offset, buf, n, "xorb file is shorter than its chunk table says");
 }
 
 // Index of the chunk of `table` [start, end) holding `offset` (counted from
 // chunk start's first raw byte); `end` when past the range.
 uint32_t FindChunk(const XorbTable& table, uint32_t start, uint32_t end, uint64_t offset);
 
-// Reads raw bytes from chunks of `table` whose stored bytes `file` holds.
-Result<size_t> ReadRawFromFile(const XorbTable& table, const RandomAccessFile& file,
-                               const void* owner, uint32_t start, uint32_t end, uint64_t offset,
-                               char* buf, size_t n, ChunkDecoder* decoder);
+// Reads exactly `len` stored bytes at xorb offset `at` into `out`.
+using StoredBytesReader = std::function<Status(uint64_t at, char* out, size_t len)>;
+
+// Reads up to n raw bytes at `offset` (as for XorbBytes::ReadRaw) from
+// chunks [start, end) of `table`, whose stored bytes `read_stored` gives:
+// plain chunks straight into `buf`, compressed ones through `decoder`.
+// Every XorbBytes reads this way; they differ only in where bytes are.
+Result<size_t> ReadRawChunks(const XorbTable& table, const void* owner, uint32_t start,
+                             uint32_t end, uint64_t offset, char* buf, size_t n,
+                             ChunkDecoder* decoder, const StoredBytesReader& read_stored);
 
 class SealedXorbBytes final : public XorbBytes {
  public:

@@ -1,12 +1,7 @@
 #include "store/xorb/xorb_object_store.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 #include <map>
-#include <random>
 
 #include "store/temp_files.h"
 #include "store/xorb/reconstruction_reader.h"
@@ -21,14 +16,6 @@ int64_t ChunkKey(int64_t xorb_id, uint32_t index) {
   return xorb_id * static_cast<int64_t>(kXorbMaxChunks) + index;
 }
 
-std::string RandomPrefix() {
-  std::random_device rd;
-  uint64_t r = (static_cast<uint64_t>(rd()) << 32) ^ rd();
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%016" PRIx64 "-%ld", r, static_cast<long>(::getpid()));
-  return buf;
-}
-
 }  // namespace
 
 XorbStore::XorbStore(Env* env, std::string root, XorbStoreOptions options)
@@ -36,7 +23,7 @@ XorbStore::XorbStore(Env* env, std::string root, XorbStoreOptions options)
       root_(std::move(root)),
       tmp_dir_(root_ + "/tmp"),
       options_(options),
-      temp_prefix_(RandomPrefix()) {}
+      temp_prefix_(UniqueTempPrefix()) {}
 
 Status XorbStore::Init() {
   HM_RETURN_IF_ERROR(env_->CreateDirs(root_ + "/xet/xorbs"));

@@ -46,9 +46,7 @@ void XorbObjectWriter::StopPipeline() {
 void XorbObjectWriter::Start() {
   sha256_ = std::make_unique<Sha256Hasher>();
   git_sha1_.reset();
-  // The git blob id of an LFS file is never looked up: hashing its weights
-  // twice would cost a third of the ingest rate.
-  if (!promise_.git_sha1.empty() || promise_.sha256.empty()) {
+  if (PromiseNeedsGitBlobId(promise_)) {
     git_sha1_ = std::make_unique<GitBlobHasher>(promise_.size);
   }
   chunker_.Reset();

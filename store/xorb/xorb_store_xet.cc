@@ -129,7 +129,7 @@ Result<ObjectInfo> XorbStore::CommitReconstruction(const ObjectPromise& promise,
                                                      [this](int64_t x) { return Resolve(x); }));
     Sha256Hasher sha256;
     std::unique_ptr<GitBlobHasher> git_sha1;
-    if (!promise.git_sha1.empty() || promise.sha256.empty()) {
+    if (PromiseNeedsGitBlobId(promise)) {
       git_sha1 = std::make_unique<GitBlobHasher>(offset);
     }
     std::vector<char> buf(1 << 20);
