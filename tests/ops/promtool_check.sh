@@ -11,9 +11,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/../js/harness.sh"
 
 start_fakehub
 start_mirror --store "$tmp/store" --upstream "$fakehub_url"
-for target in /acme/tiny-model/resolve/main/model.safetensors \
-              /acme/tiny-model/resolve/main/model.safetensors \
-              /acme/tiny-model/resolve/main/no-such-file; do
+model=/acme/tiny-model/resolve/main/model.safetensors
+curl -sS --max-time 30 -o /dev/null "$mirror_url$model"
+# The last byte goes out once the bytes are verified, before the commit: wait
+# (at most 10 s) for the object to be stored, so that the next GET is a hit.
+for _ in $(seq 100); do
+  curl -fsS --max-time 5 "$mirror_url/metrics" | grep -Eq '^hubmirror_store_objects [1-9]' && break
+  sleep 0.1
+done
+for target in "$model" /acme/tiny-model/resolve/main/no-such-file; do
   curl -sS --max-time 30 -o /dev/null "$mirror_url$target"
 done
 curl -sS --max-time 30 -I -o /dev/null "$mirror_url/acme/tiny-model/resolve/main/config.json"
