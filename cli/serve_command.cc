@@ -186,6 +186,16 @@ int RunServe(const ServerOptions& options) {
       });
   server.set_api_documents(&documents);
   server.set_metrics(&metrics);
+  std::unique_ptr<XetSigner> xet_signer;
+  std::unique_ptr<XetRoutes> xet_routes;
+  if (options.xet.serve) {
+    Result<std::string> key = LoadOrCreateXetKey(env.get(), options.store_dir + "/xet-token.key");
+    if (!key.ok()) return Fail("cannot read the Xet token key", key.status());
+    xet_signer = std::make_unique<XetSigner>(std::move(key).value());
+    xet_routes = std::make_unique<XetRoutes>(options.xet, env.get(), xet_signer.get(),
+                                             index->get(), store->get(), audit.get(), &metrics);
+    server.set_xet_routes(xet_routes.get());
+  }
   server.set_access_log(access_log.get());
   StoreFigures store_figures(index->get(), store->get(), env.get());
   RegisterStoreGauges(&registry, &store_figures);

@@ -16,6 +16,44 @@ Result<size_t> WriteAll(const char* data, size_t n, const BodyWriter& write) {
   return n;
 }
 
+// Maps the file range the spans cover once and hands each span to the
+// socket from the mapping.
+Result<size_t> WriteMappedSpans(const RawFileSpan* spans, size_t count, size_t n,
+                                const BodyWriter& write) {
+  static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  // The spans to send, cut at n bytes and at one window of mapped pages.
+  n = static_cast<size_t>(std::min<uint64_t>(n, kBodyMapWindowBytes));
+  uint64_t total = 0;
+  uint64_t last_take = 0;
+  size_t used = 0;
+  while (used < count && total < n) {
+    last_take = std::min<uint64_t>(spans[used].length, n - total);
+    total += last_take;
+    ++used;
+  }
+  // The mapping ends where the last byte sent ends.
+  const uint64_t map_start = spans[0].file_offset - spans[0].file_offset % page;
+  const uint64_t map_end = spans[used - 1].file_offset + last_take;
+  const size_t map_length = static_cast<size_t>(map_end - map_start);
+  void* map = mmap(nullptr, map_length, PROT_READ, MAP_SHARED | MAP_POPULATE, spans[0].fd,
+                   static_cast<off_t>(map_start));
+  if (map == MAP_FAILED) {
+    return Status::Internal(std::string("mmap of a stored object failed: ") +
+                            std::strerror(errno));
+  }
+  const char* base = static_cast<const char*>(map);
+  uint64_t sent = 0;
+  bool ok = true;
+  for (size_t i = 0; i < used && ok; ++i) {
+    const uint64_t take = std::min<uint64_t>(spans[i].length, n - sent);
+    ok = write(base + (spans[i].file_offset - map_start), static_cast<size_t>(take));
+    sent += take;
+  }
+  munmap(map, map_length);
+  if (!ok) return Status::Unavailable("client connection closed");
+  return static_cast<size_t>(sent);
+}
+
 // A stored object. Where its bytes lie verbatim in a file (the uncompressed
 // chunks of a xorb between their record headers, or an object file of the
 // oldest layout), each call maps a window of that file (populated from the
@@ -30,7 +68,7 @@ class StoredBody : public BodySource {
     if (offset >= reader_->size()) return Status::DataLoss("read past the end of a stored object");
     RawFileSpan spans[kMaxSpans];
     const size_t count = reader_->GetRawSpans(offset, kBodyMapWindowBytes, spans, kMaxSpans);
-    if (count > 0 && spans[0].fd >= 0) return WriteMapped(spans, count, n, write);
+    if (count > 0 && spans[0].fd >= 0) return WriteMappedSpans(spans, count, n, write);
     return WriteCopied(offset, n, write);
   }
 
@@ -38,44 +76,6 @@ class StoredBody : public BodySource {
   // Up to this many stretches of one mapping per call: a window of 1 MiB
   // holds about 16 uncompressed 64 KiB chunks.
   static constexpr size_t kMaxSpans = 64;
-
-  // Maps the file range the spans cover once and hands each span to the
-  // socket from the mapping.
-  Result<size_t> WriteMapped(const RawFileSpan* spans, size_t count, size_t n,
-                             const BodyWriter& write) {
-    static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-    // The spans to send, cut at n bytes and at one window of mapped pages.
-    n = static_cast<size_t>(std::min<uint64_t>(n, kBodyMapWindowBytes));
-    uint64_t total = 0;
-    uint64_t last_take = 0;
-    size_t used = 0;
-    while (used < count && total < n) {
-      last_take = std::min<uint64_t>(spans[used].length, n - total);
-      total += last_take;
-      ++used;
-    }
-    // The mapping ends where the last byte sent ends.
-    const uint64_t map_start = spans[0].file_offset - spans[0].file_offset % page;
-    const uint64_t map_end = spans[used - 1].file_offset + last_take;
-    const size_t map_length = static_cast<size_t>(map_end - map_start);
-    void* map = mmap(nullptr, map_length, PROT_READ, MAP_SHARED | MAP_POPULATE, spans[0].fd,
-                     static_cast<off_t>(map_start));
-    if (map == MAP_FAILED) {
-      return Status::Internal(std::string("mmap of a stored object failed: ") +
-                              std::strerror(errno));
-    }
-    const char* base = static_cast<const char*>(map);
-    uint64_t sent = 0;
-    bool ok = true;
-    for (size_t i = 0; i < used && ok; ++i) {
-      const uint64_t take = std::min<uint64_t>(spans[i].length, n - sent);
-      ok = write(base + (spans[i].file_offset - map_start), static_cast<size_t>(take));
-      sent += take;
-    }
-    munmap(map, map_length);
-    if (!ok) return Status::Unavailable("client connection closed");
-    return static_cast<size_t>(sent);
-  }
 
   Result<size_t> WriteCopied(uint64_t offset, size_t n, const BodyWriter& write) {
     if (buffer_.empty()) buffer_.resize(kBodyCopyChunkBytes);
@@ -86,6 +86,32 @@ class StoredBody : public BodySource {
   }
 
   std::unique_ptr<ObjectReader> reader_;
+  std::vector<char> buffer_;
+};
+
+// Bytes [0, size) of a file, from mappings when the file has a descriptor.
+class FileBody : public BodySource {
+ public:
+  FileBody(std::shared_ptr<RandomAccessFile> file, uint64_t size)
+      : file_(std::move(file)), size_(size) {}
+
+  Result<size_t> WriteSome(uint64_t offset, size_t n, const BodyWriter& write) override {
+    if (offset >= size_) return Status::DataLoss("read past the end of a stored file");
+    n = static_cast<size_t>(std::min<uint64_t>(n, size_ - offset));
+    if (file_->fd() >= 0) {
+      const RawFileSpan span{file_->fd(), offset, n};
+      return WriteMappedSpans(&span, 1, n, write);
+    }
+    if (buffer_.empty()) buffer_.resize(kBodyCopyChunkBytes);
+    HM_ASSIGN_OR_RETURN(size_t got,
+                        file_->ReadAt(offset, buffer_.data(), std::min(n, buffer_.size())));
+    if (got == 0) return Status::DataLoss("stored file is shorter than its recorded size");
+    return WriteAll(buffer_.data(), got, write);
+  }
+
+ private:
+  std::shared_ptr<RandomAccessFile> file_;
+  const uint64_t size_;
   std::vector<char> buffer_;
 };
 
@@ -130,6 +156,10 @@ class FetchBody : public BodySource {
 
 std::unique_ptr<BodySource> NewStoredBody(std::unique_ptr<ObjectReader> reader) {
   return std::make_unique<StoredBody>(std::move(reader));
+}
+
+std::unique_ptr<BodySource> NewFileBody(std::shared_ptr<RandomAccessFile> file, uint64_t size) {
+  return std::make_unique<FileBody>(std::move(file), size);
 }
 
 std::unique_ptr<BodySource> NewFetchBody(std::shared_ptr<ObjectFetch> fetch,

@@ -38,6 +38,8 @@ inline constexpr size_t kBodyCopyChunkBytes = 256 * 1024;
 inline constexpr size_t kBodyMapWindowBytes = 1024 * 1024;
 
 std::unique_ptr<BodySource> NewStoredBody(std::unique_ptr<ObjectReader> reader);
+// Bytes [0, size) of a file (a stored xorb's records).
+std::unique_ptr<BodySource> NewFileBody(std::shared_ptr<RandomAccessFile> file, uint64_t size);
 std::unique_ptr<BodySource> NewFetchBody(std::shared_ptr<ObjectFetch> fetch,
                                          int64_t stall_timeout_ms);
 

@@ -16,7 +16,7 @@ namespace {
 
 // Every key the parser reads, per table; an unknown key is an error.
 constexpr std::string_view kRootKeys[] = {"server", "store", "upstream", "upstreams", "sync",
-                                          "access"};
+                                          "access", "xet"};
 constexpr std::string_view kServerKeys[] = {
     "listen", "offline", "revision_ttl_seconds", "worker_threads", "max_concurrent_fetches",
     "max_request_body_bytes", "read_timeout_seconds", "write_timeout_seconds",
@@ -31,6 +31,7 @@ constexpr std::string_view kSyncKeys[] = {"interval_seconds", "concurrency", "re
 constexpr std::string_view kSyncRepoKeys[] = {"repo", "revisions", "include", "exclude", "pin"};
 constexpr std::string_view kAccessKeys[] = {"anonymous", "audit_log", "tokens"};
 constexpr std::string_view kAccessTokenKeys[] = {"name", "token", "token_sha256", "repos"};
+constexpr std::string_view kXetKeys[] = {"serve", "token_ttl_seconds", "url_ttl_seconds"};
 
 // Copies `table[key]` into `*out` when present; a value of the wrong type is an
 // error naming the key.
@@ -300,6 +301,15 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
     if (table == nullptr) return Status::InvalidArgument("config key 'access' must be a table");
     HM_RETURN_IF_ERROR(ReadAccessSection(*table, &options->access));
   }
+  if (const toml::node* xet = root.get("xet")) {
+    const toml::table* table = xet->as_table();
+    if (table == nullptr) return Status::InvalidArgument("config key 'xet' must be a table");
+    HM_RETURN_IF_ERROR(CheckKnownKeys(*table, "xet.", kXetKeys));
+    HM_RETURN_IF_ERROR(Read(*table, "xet.", "serve", &options->xet.serve));
+    HM_RETURN_IF_ERROR(
+        Read(*table, "xet.", "token_ttl_seconds", &options->xet.token_ttl_seconds));
+    HM_RETURN_IF_ERROR(Read(*table, "xet.", "url_ttl_seconds", &options->xet.url_ttl_seconds));
+  }
   return ValidateOptions(*options);
 }
 
@@ -317,6 +327,7 @@ std::vector<std::string> ConfigKeys() {
   add("sync.repos[].", kSyncRepoKeys);
   add("access.", kAccessKeys);
   add("access.tokens[].", kAccessTokenKeys);
+  add("xet.", kXetKeys);
   return keys;
 }
 
@@ -404,6 +415,13 @@ Status ValidateOptions(const ServerOptions& options) {
     return bad("tree_page_size must be in 1..100000");
   }
   if (options.sync.interval_seconds < 0) return bad("sync.interval_seconds must be >= 0");
+  // hf_xet refreshes a token 30 s before it ends and treats a 401 as fatal.
+  if (options.xet.token_ttl_seconds < 120 || options.xet.token_ttl_seconds > 86400) {
+    return bad("xet.token_ttl_seconds must be in 120..86400");
+  }
+  if (options.xet.url_ttl_seconds < 60 || options.xet.url_ttl_seconds > 86400) {
+    return bad("xet.url_ttl_seconds must be in 60..86400");
+  }
   if (options.sync.concurrency < 1 || options.sync.concurrency > 64) {
     return bad("sync.concurrency must be in 1..64");
   }

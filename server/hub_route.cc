@@ -4,6 +4,8 @@
 #include <cctype>
 #include <optional>
 
+#include "store/xet/xet_hash.h"
+
 namespace hubmirror {
 namespace {
 
@@ -102,7 +104,8 @@ Result<HubRoute> ParseApiRoute(std::string_view method, std::vector<std::string_
   }
   if (segs[0].empty()) return Status::NotFound("no such API route");
 
-  for (std::string_view action : {"revision", "tree", "paths-info", "commits", "refs"}) {
+  for (std::string_view action :
+       {"revision", "tree", "paths-info", "commits", "refs", "xet-read-token"}) {
     size_t id_segs = RepoIdSegments(segs, action);
     if (id_segs == 0) continue;
     route.repo.id = std::string(segs[0]);
@@ -132,7 +135,9 @@ Result<HubRoute> ParseApiRoute(std::string_view method, std::vector<std::string_
         route.kind = RouteKind::kPathsInfo;
       } else {
         if (!read) return Status::NotFound(std::string(action) + " is GET only");
-        route.kind = action == "revision" ? RouteKind::kRepoInfo : RouteKind::kCommits;
+        route.kind = action == "revision"         ? RouteKind::kRepoInfo
+                     : action == "xet-read-token" ? RouteKind::kXetReadToken
+                                                  : RouteKind::kCommits;
       }
       HM_ASSIGN_OR_RETURN(route.revision, PercentDecode(JoinSegments(segs, rev_at), false));
     }
@@ -177,6 +182,30 @@ Result<HubRoute> ParseResolveRoute(std::string_view method, std::vector<std::str
   return route;
 }
 
+// /xet/v{1,2}/reconstructions/{hash} and /xet/xorbs/{hash}; segs after "xet".
+Result<HubRoute> ParseXetRoute(std::string_view method, const std::vector<std::string_view>& segs) {
+  if (method != "GET" && method != "HEAD") return Status::NotFound("Xet CAS routes are GET only");
+  HubRoute route;
+  std::string_view hash;
+  if (segs.size() == 3 && (segs[0] == "v1" || segs[0] == "v2") && segs[1] == "reconstructions") {
+    route.kind = RouteKind::kXetReconstruction;
+    route.api_version = segs[0] == "v1" ? 1 : 2;
+    hash = segs[2];
+  } else if (segs.size() == 2 && segs[0] == "xorbs") {
+    route.kind = RouteKind::kXetXorb;
+    hash = segs[1];
+  } else {
+    return Status::NotFound("no such Xet route on this server");
+  }
+  if (!XetHash::FromHex(hash)) {
+    return Status::InvalidArgument("invalid Xet hash '" + std::string(hash.substr(0, 80)) +
+                                   "': 64 hex digits expected");
+  }
+  route.path = std::string(hash);
+  for (char& c : route.path) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return route;
+}
+
 }  // namespace
 
 bool RouteHasRepo(RouteKind kind) {
@@ -186,6 +215,7 @@ bool RouteHasRepo(RouteKind kind) {
     case RouteKind::kPathsInfo:
     case RouteKind::kResolve:
     case RouteKind::kCommits:
+    case RouteKind::kXetReadToken:
       return true;
     case RouteKind::kStatus:
     case RouteKind::kAdminStorage:
@@ -196,6 +226,8 @@ bool RouteHasRepo(RouteKind kind) {
     case RouteKind::kWhoAmI:
     case RouteKind::kRefs:
     case RouteKind::kRepoList:
+    case RouteKind::kXetReconstruction:
+    case RouteKind::kXetXorb:
       return false;
   }
   return false;
@@ -283,6 +315,8 @@ Result<HubRoute> ParseHubRoute(std::string_view method, std::string_view target)
     route = fixed(RouteKind::kHealthz);
   } else if (read && path == "/readyz") {
     route = fixed(RouteKind::kReadyz);
+  } else if (segs.size() >= 2 && segs[0] == "xet") {
+    route = ParseXetRoute(method, {segs.begin() + 1, segs.end()});
   } else if (segs.size() >= 2 && segs[0] == "api") {
     route = ParseApiRoute(method, {segs.begin() + 1, segs.end()});
   } else {

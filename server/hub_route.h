@@ -33,6 +33,10 @@ enum class RouteKind {
   kRefs,       // GET /api/{type}s/{id}/refs: branches, tags, converts (and PRs)
   kCommits,    // GET /api/{type}s/{id}/commits/{rev}: the history, paginated
   kRepoList,   // GET /api/{models,datasets,spaces}: listing; `repo.type` says which
+  // Xet (../shared/xet-protocol.md (e)); the CAS routes live under /xet.
+  kXetReadToken,       // GET /api/{type}s/{id}/xet-read-token/{rev}
+  kXetReconstruction,  // GET /xet/v{1,2}/reconstructions/{hash}: `path` = hash, `api_version`
+  kXetXorb,            // GET /xet/xorbs/{hash}?range=..&exp=..&sig=..: `path` = hash
 };
 
 struct HubRoute {
@@ -46,6 +50,8 @@ struct HubRoute {
   // sent in array form ("expand[]=a", as some clients do) is stored without
   // the "[]".
   std::multimap<std::string, std::string> query;
+  // kXetReconstruction: 1 or 2.
+  int api_version = 0;
 
   // All values of a query parameter, in order.
   std::vector<std::string> QueryValues(const std::string& key) const;

@@ -22,6 +22,8 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxPathsPerRequest = 10'000;
+// What the JS client accepts on its resolve probe to learn a file is on Xet.
+constexpr const char* kXetFileInfoType = "application/vnd.xet-fileinfo+json";
 
 int64_t MonotonicNowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -156,13 +158,19 @@ HubServer::HubServer(const ServerOptions& options, RepoCatalog* catalog, Index* 
   http_.Post(R"(/api/[^?]*)", [this](const httplib::Request& req, httplib::Response& res) {
     Handle(req, res);
   });
+  // hf_xet reports transfer statistics to the CAS host's root; the mirror
+  // keeps none of them, and answers so that nothing is retried.
+  for (const char* telemetry : {"/v1/telemetry", "/xet/v1/telemetry"}) {
+    http_.Post(telemetry, [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+  }
   // Browser clients (transformers.js, @huggingface/hub in a page) read these
   // headers cross-origin, as they do from huggingface.co.
   http_.set_default_headers({
       {"Access-Control-Allow-Origin", "*"},
       {"Access-Control-Expose-Headers",
        "ETag, X-Repo-Commit, X-Linked-Etag, X-Linked-Size, Content-Range, Content-Length, "
-       "Accept-Ranges, Link, X-Total-Count, X-Error-Code, X-Error-Message"},
+       "Accept-Ranges, Link, X-Total-Count, X-Error-Code, X-Error-Message, X-Xet-Hash, "
+       "X-Xet-Cas-Url, X-Xet-Access-Token, X-Xet-Token-Expiration"},
   });
   http_.Options(R"(/[^?]*)", [](const httplib::Request&, httplib::Response& res) {
     res.status = 204;
@@ -257,6 +265,15 @@ void HubServer::Dispatch(const HubRoute& route, const httplib::Request& req,
     }
     return handler->second(route, Caller{}, req, res);
   }
+  if (route.kind == RouteKind::kXetReconstruction || route.kind == RouteKind::kXetXorb) {
+    // These carry Xet credentials (a read token, a signed URL), not a
+    // mirror token.
+    if (xet_ == nullptr) {
+      return WriteError(Status::NotFound("this mirror does not serve Xet"), HasToken(req), &res);
+    }
+    if (route.kind == RouteKind::kXetXorb) return xet_->HandleXorb(route, req, &res);
+    return xet_->HandleReconstruction(route, req, PublicBaseUrl(req), &res);
+  }
   Result<Caller> caller = access_->Identify(req.get_header_value("Authorization"));
   if (!caller.ok()) return WriteError(caller.status(), HasToken(req), &res);
   if (exchange) exchange->record.who = caller->name;
@@ -265,7 +282,18 @@ void HubServer::Dispatch(const HubRoute& route, const httplib::Request& req,
     case RouteKind::kMetrics:
     case RouteKind::kHealthz:
     case RouteKind::kReadyz:
+    case RouteKind::kXetReconstruction:
+    case RouteKind::kXetXorb:
       return;
+    case RouteKind::kXetReadToken: {
+      if (xet_ == nullptr) {
+        return WriteError(Status::NotFound("this mirror does not serve Xet"), HasToken(req),
+                          &res);
+      }
+      Result<Resolution> resolved = ResolveAuthorized(route, *caller);
+      if (!resolved.ok()) return WriteError(resolved.status(), HasToken(req), &res);
+      return xet_->AnswerReadToken(route, *caller, PublicBaseUrl(req), &res);
+    }
     case RouteKind::kUi:
       if (handler == route_handlers_.end()) {
         return WriteError(Status::NotFound("no web UI on this server"), HasToken(req), &res);
@@ -360,7 +388,9 @@ void HubServer::HandleTree(const HubRoute& route, const Caller& caller,
     res.set_header("Link", "<" + next + ">; rel=\"next\"");
   }
   if (resolved->stale) res.set_header("X-Hubmirror-Stale", "1");
-  res.set_content(EntriesToJson(page, expand).dump(), "application/json");
+  json listed = EntriesToJson(page, expand);
+  AddXetHashes(page, &listed);
+  res.set_content(listed.dump(), "application/json");
 }
 
 void HubServer::HandlePathsInfo(const HubRoute& route, const Caller& caller,
@@ -376,7 +406,9 @@ void HubServer::HandlePathsInfo(const HubRoute& route, const Caller& caller,
   if (!entries.ok()) return WriteError(entries.status(), HasToken(req), &res);
   if (expand) catalog_->FillLastCommits(route.repo, resolved->commit, &*entries);
   if (resolved->stale) res.set_header("X-Hubmirror-Stale", "1");
-  res.set_content(EntriesToJson(*entries, expand).dump(), "application/json");
+  json listed = EntriesToJson(*entries, expand);
+  AddXetHashes(*entries, &listed);
+  res.set_content(listed.dump(), "application/json");
 }
 
 void HubServer::HandleApiDocument(const HubRoute& route, const Caller& caller,
@@ -424,6 +456,22 @@ void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
   res.set_header("X-Repo-Commit", commit);
   Result<EntryRecord> entry = catalog_->LookupFile(route.repo, commit, route.path);
   if (!entry.ok()) return WriteError(entry.status(), HasToken(req), &res);
+  const std::string xet_hash = xet_ != nullptr ? xet_->OfferFor(*entry) : "";
+  if (!xet_hash.empty()) {
+    xet_->AddResolveHeaders(PublicBaseUrl(req), route, commit, xet_hash, &res);
+    if (req.method == "GET" && req.get_header_value("Accept").find(kXetFileInfoType) !=
+                                   std::string::npos) {
+      // The JS client's probe: the file info, no bytes; it then reads the
+      // file over Xet (the reconstruction is audited as the download).
+      res.set_header("ETag", QuotedEtag(*entry));
+      res.set_header("X-Linked-Etag", QuotedEtag(*entry));
+      res.set_header("X-Linked-Size", std::to_string(entry->size));
+      if (resolved->stale) res.set_header("X-Hubmirror-Stale", "1");
+      if (audit) audit->record.method = "PROBE";
+      res.set_content(json{{"hash", xet_hash}, {"size", entry->size}}.dump(), kXetFileInfoType);
+      return;
+    }
+  }
 
   const uint64_t size = entry->size;
   ByteRange range = ParseByteRange(req.get_header_value("Range"), size);
@@ -568,6 +616,15 @@ Result<Resolution> HubServer::ResolveAuthorized(const HubRoute& route, const Cal
   HM_ASSIGN_OR_RETURN(bool restricted, catalog_->IsRestricted(route.repo, resolved.commit));
   HM_RETURN_IF_ERROR(access_->Authorize(caller, route.repo, restricted));
   return resolved;
+}
+
+void HubServer::AddXetHashes(const std::vector<EntryRecord>& entries, json* listed) {
+  if (xet_ == nullptr || !listed->is_array() || listed->size() != entries.size()) return;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].is_directory || !entries[i].is_lfs) continue;
+    const std::string xet_hash = xet_->OfferFor(entries[i]);
+    if (!xet_hash.empty()) (*listed)[i]["xetHash"] = xet_hash;
+  }
 }
 
 std::string HubServer::PublicBaseUrl(const httplib::Request& req) const {

@@ -29,6 +29,7 @@
 #include "server/pull_through.h"
 #include "server/repo_catalog.h"
 #include "server/server_metrics.h"
+#include "server/xet/xet_routes.h"
 #include "store/index/index.h"
 #include "store/object_store.h"
 
@@ -71,6 +72,9 @@ class HubServer {
   // and body bytes go to `metrics`; one line per request to `access_log`.
   // Both must outlive the server.
   void set_metrics(ServerMetrics* metrics) { metrics_ = metrics; }
+  // Serving Xet (xet_routes.h); without it no Xet signal is sent and the
+  // Xet routes answer 404. Set before Bind(); must outlive the server.
+  void set_xet_routes(XetRoutes* xet) { xet_ = xet; }
   void set_access_log(AccessLog* access_log) { access_log_ = access_log; }
 
   // Binds the listening socket; with port 0 a free port is chosen.
@@ -111,6 +115,10 @@ class HubServer {
   // Resolves the route's revision and checks that `caller` may read the repo.
   Result<Resolution> ResolveAuthorized(const HubRoute& route, const Caller& caller);
 
+  // Adds "xetHash" to the listed entries (`listed`, their JSON, in the same
+  // order) whose files are offered over Xet.
+  void AddXetHashes(const std::vector<EntryRecord>& entries, nlohmann::json* listed);
+
   // Base URL for links pointing back at this server (pagination).
   std::string PublicBaseUrl(const httplib::Request& req) const;
 
@@ -127,6 +135,7 @@ class HubServer {
   DownloadListener download_listener_;
   ServerMetrics* metrics_ = nullptr;
   AccessLog* access_log_ = nullptr;
+  XetRoutes* xet_ = nullptr;
   // When this server started: what whoami-v2 reports as a token's creation.
   std::string started_at_;
   httplib::Server http_;

@@ -26,6 +26,17 @@ struct SyncOptions {
   std::vector<SyncRepoSpec> repos;
 };
 
+// [xet]: the Xet protocol (../shared/xet-protocol.md), served to clients.
+struct XetOptions {
+  // Offer stored LFS files over Xet (X-Xet-Hash, xet-read-token, the CAS
+  // routes under /xet); off = every client downloads over plain HTTP.
+  bool serve = true;
+  // Lifetime of a read token; clients refresh it before it ends.
+  int64_t token_ttl_seconds = 900;
+  // Lifetime of a signed xorb range URL in a reconstruction.
+  int64_t url_ttl_seconds = 3600;
+};
+
 struct ServerOptions {
   // Address to listen on; port 0 picks a free port (printed at start-up).
   std::string listen_host = "127.0.0.1";
@@ -79,6 +90,7 @@ struct ServerOptions {
   SyncOptions sync;
   // Who may read what, and the download audit log.
   AccessOptions access;
+  XetOptions xet;
 };
 
 // Reads a TOML config file into `options` (keys absent from the file keep

@@ -49,6 +49,7 @@ ServerMetrics::ServerMetrics(MetricsRegistry* r)
   downloads.With({"miss"});
   served_bytes.With({"store"});
   served_bytes.With({"pull_through"});
+  served_bytes.With({"xet"});
   upstream_bytes.With({});
   sync_runs.With({});
   sync_failures.With({});
@@ -97,6 +98,9 @@ const char* RouteLabel(RouteKind kind) {
     case RouteKind::kRefs: return "refs";
     case RouteKind::kCommits: return "commits";
     case RouteKind::kRepoList: return "repo_list";
+    case RouteKind::kXetReadToken: return "xet_read_token";
+    case RouteKind::kXetReconstruction: return "xet_reconstruction";
+    case RouteKind::kXetXorb: return "xet_xorb";
   }
   return "unknown";
 }

@@ -22,7 +22,7 @@ struct ServerMetrics {
   // HTTP side.
   CounterFamily& requests;              // route, method, status
   HistogramFamily& request_seconds;     // route; time until the handler returned
-  CounterFamily& served_bytes;          // source = store | pull_through
+  CounterFamily& served_bytes;          // source = store | pull_through | xet
   CounterFamily& downloads;             // result = hit | miss
   // Upstream side (MeteredUpstream).
   CounterFamily& upstream_requests;     // kind, outcome = ok | not_found | error

@@ -70,6 +70,20 @@ struct XetTerm {
   bool operator==(const XetTerm&) const = default;
 };
 
+// A term as a Xet client fetches it: the records of its chunks lie at bytes
+// [record_start, record_end) of the stored xorb (OpenXorb).
+struct XetServedTerm {
+  XetTerm term;
+  uint64_t record_start = 0;
+  uint64_t record_end = 0;  // exclusive
+};
+
+// A stored file found by its Xet hash, with its reconstruction in file order.
+struct XetServedFile {
+  ChunkedObjectRow row;
+  std::vector<XetServedTerm> terms;
+};
+
 // A stored xorb's serialized bytes (chunk records and footer), as a Xet
 // client or another store receives them.
 struct StoredXorb {
@@ -118,6 +132,9 @@ class ChunkedObjectStore : public ObjectStore {
   // The file's reconstruction; FailedPrecondition for an object still kept
   // in an older layout, NotFound when not stored.
   virtual Result<std::vector<XetTerm>> Reconstruction(const std::string& sha256) = 0;
+  // The stored file whose Xet hash is `file_hash`, and where the records of
+  // its terms lie (what a Xet client is sent); NotFound when none is.
+  virtual Result<XetServedFile> FindXetFile(const XetHash& file_hash) = 0;
   virtual Result<StoredXorb> OpenXorb(const XetHash& hash) = 0;
   // Hashes of every stored xorb, sorted.
   virtual Result<std::vector<XetHash>> ListXorbs() = 0;

@@ -287,6 +287,22 @@ Result<bool> Index::HasRepo(const RepoKey& repo) {
   return id.has_value();
 }
 
+Result<std::optional<RepoFileRef>> Index::FindRepoFileOf(const RepoKey& repo,
+                                                        const std::string& sha256) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> repo_id, LookupRepoId(db_, repo));
+  if (!repo_id) return std::optional<RepoFileRef>();
+  HM_ASSIGN_OR_RETURN(
+      Stmt st, Stmt::Prepare(db_,
+                             "SELECT e.commit_sha, e.path FROM entries e WHERE e.repo_id = ?1 AND e.is_dir = 0 AND "
+                             "((e.is_lfs AND e.lfs_sha256 = ?2) OR (NOT e.is_lfs AND e.oid IN "
+                             "(SELECT git_sha1 FROM objects WHERE sha256 = ?2))) LIMIT 1"));
+  st.Bind(1, *repo_id).Bind(2, sha256);
+  HM_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<RepoFileRef>();
+  return std::optional<RepoFileRef>(RepoFileRef{st.Text(0), st.Text(1)});
+}
+
 Status Index::PutCommit(const RepoKey& repo, const std::string& commit,
                         const std::string& info_json) {
   std::lock_guard<std::mutex> lock(mu_);

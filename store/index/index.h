@@ -69,6 +69,12 @@ struct RepoFileObject {
   std::string sha256;
 };
 
+// Where in a repo a file is: a commit and a path.
+struct RepoFileRef {
+  std::string commit;
+  std::string path;
+};
+
 // A ref by name, as listed by ListRefs and carried by a snapshot.
 struct NamedRef {
   std::string name;  // branch, tag or "refs/pr/N"
@@ -132,6 +138,10 @@ class Index {
   // The refs of a repo, sorted by name; empty for an unknown repo.
   Result<std::vector<NamedRef>> ListRefs(const RepoKey& repo);
 
+  // A file of some known commit of the repo whose bytes are the object
+  // `sha256` (an LFS entry naming it, or a regular file whose git id maps to
+  // it), if any: what lets a repo-bound Xet token read that object.
+  Result<std::optional<RepoFileRef>> FindRepoFileOf(const RepoKey& repo, const std::string& sha256);
   // Every file entry of every known commit of the repo (storage accounting).
   Result<std::vector<RepoFileObject>> ListRepoFileObjects(const RepoKey& repo);
   // The same for one commit.

@@ -15,7 +15,7 @@ using sqlite::Stmt;
 using sqlite::Transaction;
 
 // Bump and append a step to change the schema; a newer database is refused.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 constexpr const char* kMigrations[] = {
     // 0 -> 1
     R"sql(
@@ -64,6 +64,10 @@ CREATE TABLE file_terms (
   PRIMARY KEY (file, seq)
 ) WITHOUT ROWID;
 CREATE INDEX file_terms_by_xorb ON file_terms (xorb_id);
+)sql",
+    // 1 -> 2: files found by their Xet hash (serving Xet reconstructions).
+    R"sql(
+CREATE INDEX files_by_xet_hash ON files (xet_hash);
 )sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
@@ -231,6 +235,18 @@ Result<std::optional<ChunkedObjectRow>> XorbCatalog::GetFile(const std::string& 
   HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kFileColumns +
                                                       " FROM files WHERE sha256 = ?1"));
   st.Bind(1, sha256);
+  HM_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<ChunkedObjectRow>();
+  return std::optional<ChunkedObjectRow>(ReadFile(st));
+}
+
+Result<std::optional<ChunkedObjectRow>> XorbCatalog::FindFileByXetHash(
+    const std::string& xet_hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kFileColumns +
+                                                      " FROM files WHERE xet_hash = ?1 "
+                                                      "ORDER BY sha256 LIMIT 1"));
+  st.Bind(1, xet_hash);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<ChunkedObjectRow>();
   return std::optional<ChunkedObjectRow>(ReadFile(st));

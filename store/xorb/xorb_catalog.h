@@ -105,6 +105,8 @@ class XorbCatalog {
   Result<std::vector<XorbChunk>> XorbChunks(int64_t id);
 
   Result<std::optional<ChunkedObjectRow>> GetFile(const std::string& sha256);
+  // The file whose Xet hash (hex rule) is `xet_hash`, if any.
+  Result<std::optional<ChunkedObjectRow>> FindFileByXetHash(const std::string& xet_hash);
   // The file's terms in order (empty for an empty file or an unknown one).
   Result<std::vector<FileTerm>> FileTerms(const std::string& sha256);
   // Every file, sorted by sha256.

@@ -51,6 +51,7 @@ class XorbStore final : public ChunkedObjectStore {
 
   // Xet units (xorb_store_xet.cc).
   Result<std::vector<XetTerm>> Reconstruction(const std::string& sha256) override;
+  Result<XetServedFile> FindXetFile(const XetHash& file_hash) override;
   Result<StoredXorb> OpenXorb(const XetHash& hash) override;
   Result<std::vector<XetHash>> ListXorbs() override;
   Result<bool> PutXorb(const XetHash& hash, std::string_view bytes) override;

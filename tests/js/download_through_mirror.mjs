@@ -12,8 +12,10 @@
 // fake) announces Xet for LFS files and the fake one serves no CAS, so with
 // "hub" such announcements are accepted and the client is told `xet: false`,
 // as an application would when it cannot reach a CAS. A "mirror" (default)
-// must strip every Xet signal, and the client runs with its defaults, exactly
-// as a user passing the mirror as hubUrl would.
+// serves Xet itself for the LFS files it has stored: it may announce Xet for
+// LFS files only, with every Xet URL on its own origin, and the client runs
+// with its defaults (so it downloads those files from the mirror's CAS),
+// exactly as a user passing the mirror as hubUrl would.
 //
 // Output is TAP-like: one "ok - ..." / "not ok - ..." line per check, then
 // "N passed, M failed".
@@ -76,6 +78,9 @@ function notOk(description, details) {
     if (line) console.log(`#   ${line}`);
   }
 }
+
+// Files whose probe announced Xet (so downloadFile read them over Xet).
+const xetAnnounced = new Set();
 
 function check(condition, description, details) {
   if (condition) ok(description);
@@ -299,8 +304,11 @@ async function checkTarget(target, manifest, hubUrl, cacheDir, hubKind) {
       badEntries.join("\n"));
 
     if (mirror) {
-      const withXet = entriesListed.filter((e) => e.xetHash !== undefined).map((e) => e.path);
-      check(withXet.length === 0, `${label}: listFiles carries no xetHash`, JSON.stringify(withXet));
+      const badXet = entriesListed
+        .filter((e) => e.xetHash !== undefined && (!e.lfs || !/^[0-9a-f]{64}$/.test(e.xetHash)))
+        .map((e) => e.path);
+      check(badXet.length === 0, `${label}: listFiles carries xetHash on stored LFS files only`,
+        JSON.stringify(badXet));
     }
   }
 
@@ -318,9 +326,16 @@ async function checkTarget(target, manifest, hubUrl, cacheDir, hubKind) {
         if (etag !== expectedEtag(file)) {
           problems.push(`etag ${downloadInfo.etag}, want ${expectedEtag(file)} (${file.lfs ? "sha256, LFS" : "git oid"})`);
         }
-        // A Xet answer would send the client to a CAS the mirror does not
-        // serve (hub-protocol §8).
-        if (downloadInfo.xet && mirror) problems.push(`announces Xet: ${JSON.stringify(downloadInfo.xet)}`);
+        // The mirror announces Xet for stored LFS files, pointing at itself.
+        if (downloadInfo.xet && mirror) {
+          const origin = new URL(hubUrl).origin;
+          if (!file.lfs) problems.push(`announces Xet for a regular file: ${JSON.stringify(downloadInfo.xet)}`);
+          if (downloadInfo.xet.refreshUrl.origin !== origin ||
+              downloadInfo.xet.reconstructionUrl.origin !== origin) {
+            problems.push(`Xet URLs off the mirror: ${JSON.stringify(downloadInfo.xet)}`);
+          }
+          xetAnnounced.add(`${label}: ${file.path}`);
+        }
       }
       check(problems.length === 0, `${fileLabel}: fileDownloadInfo size and etag`,
         () => `${problems.join("\n")}\n${requestTrail()}`);
@@ -487,6 +502,7 @@ async function main() {
       "cache-dir": { type: "string" },
       "hub-kind": { type: "string", default: "mirror" },
       "listings-from-store": { type: "boolean", default: false },
+      "expect-xet": { type: "boolean", default: false },
     },
   });
   const hubKind = values["hub-kind"];
@@ -505,6 +521,13 @@ async function main() {
   }
 
   await checkListings(manifest, hubUrl, hubKind, values["listings-from-store"]);
+
+  // With every file stored (mirror mode), each LFS file is announced over
+  // Xet, so downloadFile above read it from the mirror's CAS.
+  if (values["expect-xet"]) {
+    check(xetAnnounced.size > 0, `LFS files were downloaded over Xet (${xetAnnounced.size})`,
+      "no file was announced over Xet");
+  }
 
   // `hf auth login` and whoAmI() validate a token at /api/whoami-v2; a mirror
   // without tokens of its own accepts any (and never asks the upstream).

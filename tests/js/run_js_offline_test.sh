@@ -39,6 +39,6 @@ cat "$tmp/sync.out"
 
 stop_fakehub
 start_mirror --store "$tmp/store" --offline
-run_client offline "$mirror_url" "$tmp/cache" mirror --listings-from-store
+run_client offline "$mirror_url" "$tmp/cache" mirror --listings-from-store --expect-xet
 
 finish

@@ -172,6 +172,30 @@ TEST(HubRouteTest, OperationsAndUiRoutes) {
   EXPECT_EQ(ParseHubRoute("GET", "/ui/%zz").status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(HubRouteTest, XetRoutes) {
+  HubRoute token = MustParse("GET", "/api/datasets/acme/data/xet-read-token/refs%2Fpr%2F1");
+  EXPECT_EQ(token.kind, RouteKind::kXetReadToken);
+  EXPECT_EQ(token.repo.type, RepoType::kDataset);
+  EXPECT_EQ(token.repo.id, "acme/data");
+  EXPECT_EQ(token.revision, "refs/pr/1");
+  const std::string hash(64, 'A');
+  HubRoute v1 = MustParse("GET", "/xet/v1/reconstructions/" + hash);
+  EXPECT_EQ(v1.kind, RouteKind::kXetReconstruction);
+  EXPECT_EQ(v1.api_version, 1);
+  EXPECT_EQ(v1.path, std::string(64, 'a'));  // lower-cased
+  EXPECT_EQ(MustParse("GET", "/xet/v2/reconstructions/" + hash).api_version, 2);
+  HubRoute xorb = MustParse("GET", "/xet/xorbs/" + hash + "?range=0-9&exp=1&sig=ab");
+  EXPECT_EQ(xorb.kind, RouteKind::kXetXorb);
+  EXPECT_EQ(xorb.query.find("range")->second, "0-9");
+  EXPECT_EQ(ParseHubRoute("GET", "/xet/v1/reconstructions/xyz").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseHubRoute("GET", "/xet/v3/reconstructions/" + hash).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(ParseHubRoute("POST", "/xet/xorbs/" + hash).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ParseHubRoute("GET", "/xet/v1/chunks/default/" + hash).status().code(),
+            StatusCode::kNotFound);
+}
+
 TEST(HubRouteTest, PercentDecodeAndQuery) {
   EXPECT_EQ(*PercentDecode("a%20b+c", false), "a b+c");
   EXPECT_EQ(*PercentDecode("a%20b+c", true), "a b c");

@@ -1,0 +1,80 @@
+// XetRoutes: the mirror as a Xet CAS for the files it stores
+// (../shared/xet-protocol.md (e)), so that clients with hf_xet or the JS
+// XetBlob fetch chunk ranges in parallel from the mirror instead of one
+// HTTP stream.
+//
+//   resolve        a stored LFS file's answer carries X-Xet-Hash and
+//                  Link: <token URL>; rel="xet-auth", <v1 URL>;
+//                  rel="xet-reconstruction-info" (OfferFor, AddResolveHeaders)
+//   read token     GET /api/{type}s/{id}/xet-read-token/{rev}: the caller was
+//                  authorized for the repo at rev; answers JSON {casUrl,
+//                  accessToken, exp} and the X-Xet-* headers
+//   reconstruction GET /xet/v{1,2}/reconstructions/{hash}, Bearer read token:
+//                  only a file some commit of the token's repo lists
+//   xorb bytes     GET /xet/xorbs/{hash}?range&exp&sig: the signed record
+//                  range, from the stored xorb file
+//
+// A file is offered only once stored (its Xet hash is the store's own);
+// until then the resolve answer carries no Xet signal and clients use HTTP,
+// which pulls the file through.
+//
+// Thread-safe: handlers run on server threads concurrently; collaborators
+// must outlive it.
+#pragma once
+
+#include <httplib.h>
+
+#include <string>
+
+#include "server/access_policy.h"
+#include "server/audit_log.h"
+#include "server/hub_route.h"
+#include "server/options.h"
+#include "server/server_metrics.h"
+#include "server/xet/xet_signer.h"
+#include "store/chunked_object_store.h"
+#include "store/env.h"
+#include "store/index/index.h"
+
+namespace hubmirror {
+
+class XetRoutes {
+ public:
+  // `audit` and `metrics` may be null.
+  XetRoutes(const XetOptions& options, Env* env, const XetSigner* signer, Index* index,
+            ChunkedObjectStore* store, AuditLog* audit, ServerMetrics* metrics);
+
+  // The Xet hash to offer for `entry` (an LFS file whose bytes are stored
+  // with a Xet hash), or "".
+  std::string OfferFor(const EntryRecord& entry);
+  // The Xet headers of a resolve answer (HEAD, GET and the JS probe).
+  void AddResolveHeaders(const std::string& base_url, const HubRoute& route,
+                         const std::string& commit, const std::string& xet_hash,
+                         httplib::Response* res) const;
+
+  // kXetReadToken, for a caller already authorized to read route.repo.
+  void AnswerReadToken(const HubRoute& route, const Caller& caller, const std::string& base_url,
+                       httplib::Response* res) const;
+  // kXetReconstruction and kXetXorb: they carry the Xet credentials, not a
+  // mirror token.
+  void HandleReconstruction(const HubRoute& route, const httplib::Request& req,
+                            const std::string& base_url, httplib::Response* res);
+  void HandleXorb(const HubRoute& route, const httplib::Request& req, httplib::Response* res);
+
+ private:
+  int64_t NowSeconds() const;
+
+  const XetOptions& options_;
+  Env* env_;
+  const XetSigner* signer_;
+  Index* index_;
+  ChunkedObjectStore* store_;
+  AuditLog* audit_;
+  ServerMetrics* metrics_;
+};
+
+// Where clients reach the mirror's CAS: `base_url` + "/xet" (no trailing
+// slash; the client appends /v1/..., /v2/...).
+std::string XetCasUrl(const std::string& base_url);
+
+}  // namespace hubmirror
