@@ -14,6 +14,7 @@
 
 #include "fetcher/upstream.h"
 #include "server/upstreams.h"
+#include "fetcher/xet/xet_upstream.h"
 #include "server/api_documents.h"
 #include "server/health_endpoints.h"
 #include "server/hub_server.h"
@@ -50,6 +51,7 @@ struct ServeFlags {
   int64_t revision_ttl = -1;
   std::string access_log;
   std::string max_store_bytes;
+  bool no_xet_pull = false;
 };
 
 // Defaults, then the config file, then flags, then HF_TOKEN; validated once.
@@ -58,6 +60,7 @@ Result<ServerOptions> ResolveServeOptions(const ServeFlags& flags) {
                       LoadCommonOptions(flags.config, flags.store, flags.upstreams));
   if (!flags.listen.empty()) HM_RETURN_IF_ERROR(ParseListenAddress(flags.listen, &options));
   if (flags.offline) options.offline = true;
+  if (flags.no_xet_pull) options.xet.pull = false;
   if (flags.revision_ttl >= 0) options.revision_ttl_seconds = flags.revision_ttl;
   if (!flags.access_log.empty()) options.access_log_path = flags.access_log;
   if (!flags.max_store_bytes.empty()) {
@@ -80,6 +83,8 @@ void AddServeCommand(CLI::App* app, CommandRegistry* registry) {
                     "asked in order")
       ->allow_extra_args(false);
   serve->add_flag("--offline", flags->offline, "Never contact the upstream");
+  serve->add_flag("--no-xet-pull", flags->no_xet_pull,
+                  "Pull every file over plain HTTP, even where the upstream offers Xet");
   serve->add_option("--revision-ttl", flags->revision_ttl,
                     "Seconds a branch/tag resolution is trusted (default 300)");
   serve->add_option("--access-log", flags->access_log,
@@ -138,12 +143,20 @@ int RunServe(const ServerOptions& options) {
   MetricsRegistry registry;
   ServerMetrics metrics(&registry);
   std::unique_ptr<UpstreamChain> upstreams;
+  XetPullStats xet_pull_stats;
+  std::unique_ptr<XetUpstream> xet_upstream;
   std::unique_ptr<MeteredUpstream> upstream;
   std::unique_ptr<PullThrough> pull_through;
   if (!options.offline) {
     upstreams = NewUpstreams(options, env.get());
     ObserveUpstreamChain(upstreams.get(), &metrics);
-    upstream = std::make_unique<MeteredUpstream>(upstreams.get(), &metrics, env.get());
+    Upstream* source = upstreams.get();
+    if (options.xet.pull) {
+      xet_upstream = std::make_unique<XetUpstream>(upstreams.get(), options.upstreams,
+                                                   store->get(), &xet_pull_stats);
+      source = xet_upstream.get();
+    }
+    upstream = std::make_unique<MeteredUpstream>(source, &metrics, env.get());
     pull_through = std::make_unique<PullThrough>(options, env.get(), index->get(), store->get(),
                                                  upstream.get());
   }
@@ -208,6 +221,7 @@ int RunServe(const ServerOptions& options) {
                                                         pull_through->fetches_in_flight())
                                                   : 0.0;
                             });
+  RegisterXetPullMetrics(&registry, &xet_pull_stats);
   const double start_seconds = static_cast<double>(env->NowMicros()) / 1e6;
   registry.AddGaugeCallback("hubmirror_start_time_seconds", "Unix time the server started.",
                             [start_seconds] { return start_seconds; });

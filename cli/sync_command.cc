@@ -26,6 +26,7 @@
 #include "fetcher/repo_sync.h"
 #include "fetcher/sync_list.h"
 #include "fetcher/upstream.h"
+#include "fetcher/xet/xet_upstream.h"
 #include "server/upstreams.h"
 #include "server/options.h"
 #include "store/xorb/xorb_object_store.h"
@@ -46,6 +47,7 @@ struct SyncFlags {
   std::vector<std::string> exclude;
   std::vector<std::string> repos;
   bool no_pin = false;
+  bool no_xet_pull = false;
 };
 
 // Defaults, then the config file, then flags, then HF_TOKEN; validated once.
@@ -54,6 +56,7 @@ Result<ServerOptions> ResolveSyncOptions(const SyncFlags& flags) {
   HM_ASSIGN_OR_RETURN(ServerOptions options,
                       LoadCommonOptions(flags.config, flags.store, flags.upstreams));
   options.offline = false;
+  if (flags.no_xet_pull) options.xet.pull = false;
   if (flags.concurrency != 0) options.sync.concurrency = flags.concurrency;
   HM_RETURN_IF_ERROR(ValidateOptions(options));
   return options;
@@ -122,19 +125,31 @@ int RunSync(const ServerOptions& options, const std::vector<SyncRepoSpec>& specs
   }
   Result<std::unique_ptr<Index>> index = Index::Open(options.store_dir + "/index.sqlite");
   if (!index.ok()) return Fail("cannot open index in " + options.store_dir, index.status());
-  std::unique_ptr<Upstream> upstream = NewUpstreams(options, env.get());
+  std::unique_ptr<Upstream> chain = NewUpstreams(options, env.get());
+  XetPullStats xet_stats;
+  std::unique_ptr<Upstream> xet_upstream;
+  if (options.xet.pull) {
+    xet_upstream = std::make_unique<XetUpstream>(chain.get(), options.upstreams, store->get(),
+                                                 &xet_stats);
+  }
+  Upstream* upstream_ptr = xet_upstream ? xet_upstream.get() : chain.get();
 
-  RepoSyncer syncer(env.get(), index->get(), store->get(), upstream.get(),
+  RepoSyncer syncer(env.get(), index->get(), store->get(), upstream_ptr,
                     RepoSyncerOptions{options.sync.concurrency, nullptr});
   ProgressDisplay progress(stderr, isatty(STDERR_FILENO) == 1, env.get());
   Result<std::unique_ptr<RetentionDb>> pins =
       RetentionDb::Open(options.store_dir + "/retention.sqlite");
   if (!pins.ok()) return Fail("cannot open retention database in " + options.store_dir, pins.status());
-  SyncListReport report = RunSyncList(specs, upstream.get(), &syncer, &progress, pins->get());
+  SyncListReport report = RunSyncList(specs, upstream_ptr, &syncer, &progress, pins->get());
   progress.Finish();
 
   for (const SyncReport& repo : report.repos) {
     for (const RevisionSyncReport& r : repo.revisions) PrintRevisionLine(repo.repo, r);
+  }
+  if (xet_stats.files > 0) {
+    std::printf("over Xet: %" PRIu64 " files, %s fetched, %s reused from the store\n",
+                xet_stats.files.load(), FormatByteSize(xet_stats.fetched_bytes.load()).c_str(),
+                FormatByteSize(xet_stats.reused_bytes.load()).c_str());
   }
   std::fflush(stdout);
   for (const Status& error : report.errors) {
@@ -170,6 +185,8 @@ void AddSyncCommand(CLI::App* app, CommandRegistry* registry) {
       ->allow_extra_args(false);
   sync->add_option("--exclude", flags->exclude, "Skip files matching this glob (repeatable)")
       ->allow_extra_args(false);
+  sync->add_flag("--no-xet-pull", flags->no_xet_pull,
+                 "Download every file over plain HTTP, even where the upstream offers Xet");
   sync->add_flag("--no-pin", flags->no_pin,
                  "Do not pin the synced revisions (pinned ones survive the store's size limit)");
   sync->add_option("repos", flags->repos,

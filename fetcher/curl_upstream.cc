@@ -20,6 +20,7 @@
 #include "fetcher/hub_json.h"
 #include "fetcher/link_header.h"
 #include "fetcher/upstream.h"
+#include "store/xet/xet_hash.h"
 
 namespace hubmirror {
 namespace {
@@ -353,6 +354,18 @@ Result<FileHead> CurlUpstream::HeadFile(const RepoKey& repo, const std::string& 
   if (size == nullptr || !ParseUint(*size, &head.size)) {
     return BadUpstreamAnswer(StatusCode::kInvalidArgument,
                              what + ": upstream sent no valid file size");
+  }
+  // Xet is an offer: one that is malformed is ignored (plain HTTP works).
+  std::string xet_hash = r.HeaderOr("x-xet-hash");
+  for (char& c : xet_hash) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::optional<std::string> token_url = ParseLinkWithRel(r.JoinedHeader("link"), "xet-auth");
+  if (!token_url) {
+    const std::string route = r.HeaderOr("x-xet-refresh-route");
+    if (route.rfind("http://", 0) == 0 || route.rfind("https://", 0) == 0) token_url = route;
+  }
+  if (XetHash::FromHex(xet_hash) && token_url) {
+    head.xet_hash = std::move(xet_hash);
+    head.xet_token_url = std::move(*token_url);
   }
   return head;
 }

@@ -167,7 +167,15 @@ Result<Response> PerformExchange(CURL* curl, const Request& req, const UpstreamO
 
   CurlHeaderList headers;
   bool ok = true;
-  if (!options.token.empty() && SameOrigin(req.url, options.endpoint)) {
+  if (!req.bearer.empty()) {
+    // A credential of another service (a Xet CAS token): checked like ours.
+    for (char c : req.bearer) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        return Status::InvalidArgument("a Xet token contains control characters");
+      }
+    }
+    ok &= headers.Append("Authorization: Bearer " + req.bearer);
+  } else if (!req.anonymous && !options.token.empty() && SameOrigin(req.url, options.endpoint)) {
     for (char c : options.token) {
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
         return Status::InvalidArgument("the upstream token contains control characters");

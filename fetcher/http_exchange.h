@@ -36,6 +36,11 @@ struct Request {
   // Metadata requests get the whole-request timeout and may be compressed;
   // file bodies get neither (Accept-Encoding: identity).
   bool metadata = true;
+  // Sent as "Authorization: Bearer" instead of the endpoint's token (a Xet
+  // CAS token), whatever the origin.
+  std::string bearer;
+  // No Authorization at all (presigned URLs, which refuse one).
+  bool anonymous = false;
 };
 
 struct Response {

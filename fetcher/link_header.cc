@@ -44,15 +44,15 @@ bool IsAbsoluteHttpUrl(std::string_view url) {
   return true;
 }
 
-// True if a rel value (already unquoted) lists "next" among its
+// True if a rel value (already unquoted) lists `want` among its
 // space-separated relation types.
-bool RelHasNext(std::string_view rel) {
+bool RelHas(std::string_view rel, std::string_view want) {
   size_t i = 0;
   while (i < rel.size()) {
     while (i < rel.size() && IsSpace(rel[i])) ++i;
     size_t start = i;
     while (i < rel.size() && !IsSpace(rel[i])) ++i;
-    if (i > start && EqualsIgnoreCase(rel.substr(start, i - start), "next")) return true;
+    if (i > start && EqualsIgnoreCase(rel.substr(start, i - start), want)) return true;
   }
   return false;
 }
@@ -60,6 +60,10 @@ bool RelHasNext(std::string_view rel) {
 }  // namespace
 
 std::optional<std::string> ParseNextLink(std::string_view header) {
+  return ParseLinkWithRel(header, "next");
+}
+
+std::optional<std::string> ParseLinkWithRel(std::string_view header, std::string_view rel) {
   size_t pos = 0;
   while (pos < header.size()) {
     // Skip separators before a link-value.
@@ -113,7 +117,7 @@ std::optional<std::string> ParseNextLink(std::string_view header) {
           value = std::string(header.substr(vstart, pos - vstart));
         }
       }
-      if (EqualsIgnoreCase(name, "rel") && RelHasNext(value)) is_next = true;
+      if (EqualsIgnoreCase(name, "rel") && RelHas(value, rel)) is_next = true;
     }
     if (is_next) {
       if (!IsAbsoluteHttpUrl(target)) return std::nullopt;

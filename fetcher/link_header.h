@@ -13,5 +13,7 @@ namespace hubmirror {
 // Only absolute http(s) targets are returned; anything else (a relative
 // reference, a malformed header, no next link) gives nullopt.
 std::optional<std::string> ParseNextLink(std::string_view link_header);
+// The same for any relation type (e.g. "xet-auth").
+std::optional<std::string> ParseLinkWithRel(std::string_view link_header, std::string_view rel);
 
 }  // namespace hubmirror

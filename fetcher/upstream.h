@@ -55,6 +55,11 @@ struct FileHead {
   std::string etag;    // X-Linked-Etag or ETag, normalized (no W/, no quotes)
   uint64_t size = 0;   // X-Linked-Size or Content-Length
   bool is_lfs = false; // the resolve answered with a redirect to a CDN
+  // Offered over Xet (../shared/xet-protocol.md (e)): the file's Xet hash
+  // (X-Xet-Hash, 64 hex) and the absolute URL of its read token (Link
+  // rel="xet-auth" or X-Xet-Refresh-Route); both "" otherwise.
+  std::string xet_hash;
+  std::string xet_token_url;
 };
 
 // One page of a read-only API document the mirror passes on to clients:

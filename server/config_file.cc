@@ -31,7 +31,7 @@ constexpr std::string_view kSyncKeys[] = {"interval_seconds", "concurrency", "re
 constexpr std::string_view kSyncRepoKeys[] = {"repo", "revisions", "include", "exclude", "pin"};
 constexpr std::string_view kAccessKeys[] = {"anonymous", "audit_log", "tokens"};
 constexpr std::string_view kAccessTokenKeys[] = {"name", "token", "token_sha256", "repos"};
-constexpr std::string_view kXetKeys[] = {"serve", "token_ttl_seconds", "url_ttl_seconds"};
+constexpr std::string_view kXetKeys[] = {"serve", "token_ttl_seconds", "url_ttl_seconds", "pull"};
 
 // Copies `table[key]` into `*out` when present; a value of the wrong type is an
 // error naming the key.
@@ -309,6 +309,7 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
     HM_RETURN_IF_ERROR(
         Read(*table, "xet.", "token_ttl_seconds", &options->xet.token_ttl_seconds));
     HM_RETURN_IF_ERROR(Read(*table, "xet.", "url_ttl_seconds", &options->xet.url_ttl_seconds));
+    HM_RETURN_IF_ERROR(Read(*table, "xet.", "pull", &options->xet.pull));
   }
   return ValidateOptions(*options);
 }

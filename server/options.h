@@ -35,6 +35,9 @@ struct XetOptions {
   int64_t token_ttl_seconds = 900;
   // Lifetime of a signed xorb range URL in a reconstruction.
   int64_t url_ttl_seconds = 3600;
+  // Pull files the upstream offers over Xet through its CAS, fetching only
+  // the chunks the store lacks; off = every pull is one HTTP download.
+  bool pull = true;
 };
 
 struct ServerOptions {

@@ -1,5 +1,7 @@
 #include "server/server_metrics.h"
 
+#include "fetcher/xet/xet_pull_stats.h"
+
 #include "fetcher/upstream_chain.h"
 
 namespace hubmirror {
@@ -80,6 +82,21 @@ double ServerMetrics::HitRatio() {
   const double hits = static_cast<double>(downloads.With({"hit"}).value());
   const double misses = static_cast<double>(downloads.With({"miss"}).value());
   return hits + misses == 0 ? 0.0 : hits / (hits + misses);
+}
+
+void RegisterXetPullMetrics(MetricsRegistry* registry, const XetPullStats* stats) {
+  registry->AddGaugeCallback("hubmirror_xet_pull_files", "Files pulled over the upstream's Xet.",
+                             [stats] { return static_cast<double>(stats->files.load()); });
+  registry->AddGaugeCallback(
+      "hubmirror_xet_pull_fetched_bytes", "Xorb bytes fetched from the upstream's CAS.",
+      [stats] { return static_cast<double>(stats->fetched_bytes.load()); });
+  registry->AddGaugeCallback(
+      "hubmirror_xet_pull_saved_bytes",
+      "File bytes of Xet pulls taken from chunks already stored: upstream bytes saved.",
+      [stats] { return static_cast<double>(stats->reused_bytes.load()); });
+  registry->AddGaugeCallback("hubmirror_xet_pull_fallbacks",
+                             "Xet pulls that fell back to plain HTTP.",
+                             [stats] { return static_cast<double>(stats->fallbacks.load()); });
 }
 
 const char* RouteLabel(RouteKind kind) {

@@ -46,6 +46,9 @@ struct ServerMetrics {
 // Keeps upstream_serving and upstream_failovers of `metrics` up to date with
 // the calls of `chain` (its observer). Both must outlive the chain's use.
 class UpstreamChain;
+struct XetPullStats;
+// hubmirror_xet_pull_* gauges over `stats` (which must outlive `registry`'s use).
+void RegisterXetPullMetrics(MetricsRegistry* registry, const XetPullStats* stats);
 void ObserveUpstreamChain(UpstreamChain* chain, ServerMetrics* metrics);
 
 // The `route` label of a route kind: "resolve", "tree", "paths_info", ...

@@ -84,6 +84,18 @@ struct XetServedFile {
   std::vector<XetServedTerm> terms;
 };
 
+// What a verified Xet transfer showed about chunk `index` of some
+// upstream's xorb: the chunk's hash and raw size, and where its record lies
+// in that xorb (so a later transfer can ask for just the chunks around it).
+struct UpstreamXorbChunk {
+  uint32_t index = 0;
+  XetHash hash;
+  uint32_t raw_size = 0;
+  uint64_t record_offset = 0;
+  uint32_t record_size = 0;  // header included
+  bool operator==(const UpstreamXorbChunk&) const = default;
+};
+
 // A stored xorb's serialized bytes (chunk records and footer), as a Xet
 // client or another store receives them.
 struct StoredXorb {
@@ -151,6 +163,19 @@ class ChunkedObjectStore : public ObjectStore {
                                                   const std::vector<XetTerm>& terms) = 0;
   // Removes a xorb no file names (an import rolling back); OK when absent.
   virtual Status RemoveXorb(const XetHash& hash) = 0;
+
+  // Pulling over Xet (fetcher/xet): which chunks of an upstream's xorb this
+  // store holds, so that only the others cross the wire.
+  // The remembered chunks of upstream xorb `xorb` in [start, end) whose
+  // bytes are stored now, by index (other indices absent).
+  virtual Result<std::vector<UpstreamXorbChunk>> KnownUpstreamChunks(const XetHash& xorb,
+                                                                      uint32_t start,
+                                                                      uint32_t end) = 0;
+  // Remembers chunks of upstream xorb `xorb` (after their file verified).
+  virtual Status RememberUpstreamChunks(const XetHash& xorb,
+                                        const std::vector<UpstreamXorbChunk>& chunks) = 0;
+  // The raw bytes of the stored chunk named `hash`; NotFound when none is.
+  virtual Result<std::string> ReadChunk(const XetHash& hash) = 0;
 
   // Migration (`hubmirror migrate`):
   // Objects still kept in an older layout.

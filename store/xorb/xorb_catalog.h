@@ -10,6 +10,10 @@
 //   files        sha256 -> size, git sha1, xet hash, commit time
 //   file_terms   (file, seq) -> xorb, chunk range [start, end), raw bytes,
 //                offset of the term in the file: the file's reconstruction.
+//   upstream_chunks  (upstream xorb hash, index) -> chunk hash, raw size,
+//                record offset and size: what Xet pulls learned about an
+//                upstream's xorbs (hints only: a chunk is used only while a
+//                xorb of this store holds its hash).
 //
 // A xorb row exists only for a xorb whose file is complete and durable; a
 // term only names xorbs with rows; a file row only comes with its terms (one
@@ -131,6 +135,13 @@ class XorbCatalog {
   Result<bool> DeleteXorbIfUnreferenced(int64_t id);
   // Xorbs no term names (left by RemoveFile while a writer pinned them).
   Result<std::vector<int64_t>> UnreferencedXorbs();
+
+  // Rows of upstream_chunks for `xorb` in [start, end) whose chunk hash some
+  // stored xorb holds, by index.
+  Result<std::vector<UpstreamXorbChunk>> KnownUpstreamChunks(const XetHash& xorb, uint32_t start,
+                                                              uint32_t end);
+  // Upserts rows of upstream_chunks, in one transaction.
+  Status RememberUpstreamChunks(const XetHash& xorb, const std::vector<UpstreamXorbChunk>& chunks);
 
   // The terms naming a xorb.
   Result<std::vector<XorbReference>> ReferencesTo(int64_t xorb_id);

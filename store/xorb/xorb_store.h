@@ -58,6 +58,11 @@ class XorbStore final : public ChunkedObjectStore {
   Result<ObjectInfo> CommitReconstruction(const ObjectPromise& promise,
                                           const std::vector<XetTerm>& terms) override;
   Status RemoveXorb(const XetHash& hash) override;
+  Result<std::vector<UpstreamXorbChunk>> KnownUpstreamChunks(const XetHash& xorb, uint32_t start,
+                                                              uint32_t end) override;
+  Status RememberUpstreamChunks(const XetHash& xorb,
+                                const std::vector<UpstreamXorbChunk>& chunks) override;
+  Result<std::string> ReadChunk(const XetHash& hash) override;
 
   // Older layouts (xorb_store_migration.cc).
   Result<uint64_t> MigrateLegacyObjects(const StoreProgress& progress) override;

@@ -189,4 +189,27 @@ Status XorbStore::RemoveXorb(const XetHash& hash) {
   return Status::Ok();
 }
 
+Result<std::vector<UpstreamXorbChunk>> XorbStore::KnownUpstreamChunks(const XetHash& xorb,
+                                                                       uint32_t start,
+                                                                       uint32_t end) {
+  return catalog_->KnownUpstreamChunks(xorb, start, end);
+}
+
+Status XorbStore::RememberUpstreamChunks(const XetHash& xorb,
+                                         const std::vector<UpstreamXorbChunk>& chunks) {
+  return catalog_->RememberUpstreamChunks(xorb, chunks);
+}
+
+Result<std::string> XorbStore::ReadChunk(const XetHash& hash) {
+  HM_ASSIGN_OR_RETURN(std::optional<ChunkHit> hit, catalog_->FindChunk(hash));
+  if (!hit) return Status::NotFound("chunk " + hash.ToHex() + " is not stored");
+  HM_ASSIGN_OR_RETURN(std::shared_ptr<const XorbBytes> xorb, Resolve(hit->xorb_id));
+  std::string raw(hit->raw_size, '\0');
+  ChunkDecoder decoder;
+  HM_ASSIGN_OR_RETURN(size_t got,
+                      xorb->ReadRaw(hit->index, hit->index + 1, 0, raw.data(), raw.size(), &decoder));
+  if (got != raw.size()) return Status::DataLoss("chunk " + hash.ToHex() + " reads short");
+  return raw;
+}
+
 }  // namespace hubmirror

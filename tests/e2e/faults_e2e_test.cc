@@ -14,7 +14,9 @@ class FaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(hub_.ok());
-    mirror_ = std::make_unique<Mirror>(store_.path(), hub_.api_url());
+    // These faults are the HTTP path's (the CDN); Xet's: test_xet_pull.py.
+    mirror_ = std::make_unique<Mirror>(store_.path(), hub_.api_url(),
+                                       std::vector<std::string>{"--no-xet-pull"});
     ASSERT_TRUE(mirror_->ok());
   }
 

@@ -15,6 +15,7 @@
 #include "tests/fakehub/repo_target.h"
 #include "tests/fakehub/resolve_route.h"
 #include "tests/fakehub/url.h"
+#include "tests/fakehub/xet_routes.h"
 
 namespace fakehub {
 namespace {
@@ -160,6 +161,10 @@ void HandleApi(ServerState& state, const httplib::Request& req, httplib::Respons
     return HandleRepoInfo(res, *repo, JoinSegments(request->args, 0, request->args.size()), query);
   }
   if (request->action == "tree") return HandleTree(state, res, *repo, *request, raw, query);
+  if (request->action == "xet-read-token" && !request->args.empty()) {
+    return HandleXetReadToken(state, req, res, *repo,
+                              JoinSegments(request->args, 0, request->args.size()));
+  }
   if (request->action == "refs" && request->args.empty()) return HandleRefs(res, *repo, query);
   if (request->action == "commits" && !request->args.empty()) {
     return HandleCommits(state, res, *repo, JoinSegments(request->args, 0, request->args.size()),

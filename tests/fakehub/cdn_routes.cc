@@ -8,6 +8,7 @@
 
 #include "tests/fakehub/ranged_body.h"
 #include "tests/fakehub/url.h"
+#include "tests/fakehub/xet_routes.h"
 
 namespace fakehub {
 namespace {
@@ -35,6 +36,9 @@ void ServeCdnHost(ServerState& state, const httplib::Request& req, httplib::Resp
   std::optional<std::vector<std::string>> segments = DecodePathSegments(raw.path);
   std::optional<QueryParams> query = ParseQuery(raw.query);
   if (!segments || !query) return SetS3Error(res, 400, "InvalidURI", "Couldn't parse the URI");
+  if (!segments->empty() && ((*segments)[0] == "cas" || (*segments)[0] == "xorbs")) {
+    return ServeXetCas(state, req, res, *segments, *query);
+  }
   if (segments->size() != 2 || (*segments)[0] != "lfs") {
     return SetS3Error(res, 404, "NoSuchKey", "The specified key does not exist.");
   }

@@ -42,7 +42,7 @@ void HandleControl(ServerState& state, const httplib::Request& req, httplib::Res
   }
   if (get && name == "manifest") {
     res.status = 200;
-    return res.set_content(ManifestJson(state.hub()).dump(), kJsonType);
+    return res.set_content(ManifestJson(state.hub(), state.xet()).dump(), kJsonType);
   }
   if (post && name == "reset-stats") {
     state.log().Reset();

@@ -8,6 +8,10 @@ std::optional<Fault> FaultFromName(std::string_view name) {
   if (name == "expired-url") return Fault::kExpiredUrl;
   if (name == "wrong-size") return Fault::kWrongSize;
   if (name == "corrupt") return Fault::kCorruptBody;
+  if (name == "xet-down") return Fault::kXetDown;
+  if (name == "xet-expired-url") return Fault::kXetExpiredUrl;
+  if (name == "xet-truncated") return Fault::kXetTruncated;
+  if (name == "xet-corrupt-chunk") return Fault::kXetCorruptChunk;
   return std::nullopt;
 }
 

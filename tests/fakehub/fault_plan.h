@@ -21,6 +21,11 @@ enum class Fault {
   kExpiredUrl,    // "expired-url": the CDN URL handed out has already expired
   kWrongSize,     // "wrong-size": X-Linked-Size one byte too large
   kCorruptBody,   // "corrupt": the CDN flips one byte in the middle of the body
+  // Xet (the CAS on the CDN host):
+  kXetDown,          // "xet-down": reconstructions answer 503
+  kXetExpiredUrl,    // "xet-expired-url": xorb URLs handed out have already expired
+  kXetTruncated,     // "xet-truncated": a xorb range answers 206 with half the bytes asked
+  kXetCorruptChunk,  // "xet-corrupt-chunk": a xorb range has one chunk byte flipped
 };
 
 std::optional<Fault> FaultFromName(std::string_view name);

@@ -1,5 +1,7 @@
 #include "tests/fakehub/fixtures.h"
 
+#include <algorithm>
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -216,6 +218,51 @@ Repo BigModel() {
   return repo;
 }
 
+// A safetensors-shaped file: an 8-byte header length, a JSON header naming
+// eight 1 MiB tensors, then the tensors. `changed` tensors (by index) hold
+// other bytes, and `metadata` lengthens the header: what a fine-tune of a
+// base model looks like to Xet dedup.
+std::string EightTensorFile(const std::vector<int>& changed, const std::string& metadata) {
+  constexpr size_t kTensors = 8;
+  constexpr size_t kTensorBytes = 1 * kMiB;
+  std::string header = "{";
+  if (!metadata.empty()) header += "\"__metadata__\":{\"note\":\"" + metadata + "\"},";
+  for (size_t i = 0; i < kTensors; ++i) {
+    header += "\"layer." + std::to_string(i) + ".weight\":{\"dtype\":\"F32\",\"shape\":[512,512],"
+              "\"data_offsets\":[" + std::to_string(i * kTensorBytes) + "," +
+              std::to_string((i + 1) * kTensorBytes) + "]}" + (i + 1 < kTensors ? "," : "");
+  }
+  header += "}";
+  std::string out(8, '\0');
+  for (size_t b = 0; b < 8; ++b) out[b] = static_cast<char>((header.size() >> (8 * b)) & 0xff);
+  out += header;
+  for (size_t i = 0; i < kTensors; ++i) {
+    const bool is_changed = std::find(changed.begin(), changed.end(), static_cast<int>(i)) !=
+                            changed.end();
+    out += GenerateBytes((is_changed ? "finetuned tensor " : "base tensor ") + std::to_string(i),
+                         kTensorBytes);
+  }
+  return out;
+}
+
+// A base model and its fine-tune (2 of 8 tensors changed, a longer header):
+// the fine-tune's upload deduplicates against the base's chunks, so on the
+// fake hub's CAS its new bytes are about a quarter of the file.
+Repo EightTensorModel(const std::string& id, const std::vector<int>& changed,
+                      const std::string& metadata) {
+  Repo repo(RepoType::kModel, id,
+            RepoCard{"acme", "2024-08-01T00:00:00.000Z", {"safetensors"}, "", "transformers", 3, 0},
+            /*gated=*/false);
+  repo.AddCommit("main", Commit(CommitId(id + " main"), "Upload weights",
+                                "2024-08-01T00:00:00.000Z",
+                                {
+                                    File("config.json", MakeBlob("{\"model_type\": \"eight\"}\n")),
+                                    File("model.safetensors",
+                                         MakeBlob(EightTensorFile(changed, metadata))),
+                                }));
+  return repo;
+}
+
 // A model transformers can load (AutoConfig, AutoTokenizer) without torch.
 Repo TinyBert() {
   Repo repo(RepoType::kModel, "acme/tiny-bert",
@@ -278,6 +325,9 @@ Hub BuildFixtures() {
   hub.AddRepo(BigModel());
   hub.AddRepo(TinyBert());
   hub.AddRepo(TinySpace());
+  hub.AddRepo(EightTensorModel("acme/eight-base", {}, ""));
+  hub.AddRepo(EightTensorModel("acme/eight-finetune", {2, 5},
+                               "fine-tuned on the acme corpus for three epochs"));
   return hub;
 }
 

@@ -77,7 +77,7 @@ json TreeEntryJson(const TreeEntry& entry, const Commit& commit, bool expand) {
   return out;
 }
 
-json ManifestJson(const Hub& hub) {
+json ManifestJson(const Hub& hub, const XetCas& xet) {
   json repos = json::array();
   for (const Repo& repo : hub.repos()) {
     json commits = json::array();
@@ -90,6 +90,12 @@ json ManifestJson(const Hub& hub) {
                          {"git_oid", file.tree_oid()},
                          {"lfs", file.lfs},
                          {"etag", file.lfs ? file.blob->sha256 : file.blob->git_oid}});
+        if (file.lfs) {
+          files.back()["xet_hash"] = file.blob->xet_hash;
+          const CasFile* stored = xet.FindFile(file.blob->xet_hash);
+          // What its upload added to the CAS (chunks no earlier file had).
+          if (stored != nullptr) files.back()["xet_new_bytes"] = stored->new_bytes;
+        }
       }
       commits.push_back({{"id", id}, {"parent", commit.parent()}, {"files", std::move(files)}});
     }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/fakehub/hub_model.h"
+#include "tests/fakehub/xet_cas.h"
 
 namespace fakehub {
 
@@ -24,6 +25,6 @@ nlohmann::json TreeEntryJson(const TreeEntry& entry, const Commit& commit, bool 
 // GET /_fake/manifest: every repo, ref and file at every commit. Files list
 // path, size, sha256, git_oid (the tree oid), lfs and etag (the normalized
 // etag a client caches the blob under: sha256 for LFS, git_oid otherwise).
-nlohmann::json ManifestJson(const Hub& hub);
+nlohmann::json ManifestJson(const Hub& hub, const XetCas& xet);
 
 }  // namespace fakehub

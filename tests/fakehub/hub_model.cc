@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "tests/fakehub/digest.h"
+#include "tests/fakehub/xet_chunks.h"
 
 namespace fakehub {
 namespace {
@@ -98,7 +99,8 @@ std::shared_ptr<const Blob> MakeBlobWithDigests(std::shared_ptr<const BlobBytes>
   blob->lfs_pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + blob->sha256 +
                       "\nsize " + std::to_string(bytes->size()) + "\n";
   blob->lfs_pointer_oid = GitBlobSha1Hex(blob->lfs_pointer);
-  blob->xet_hash = Sha256Hex("xet:" + blob->sha256);
+  blob->xet_chunks = ChunkForXet(*bytes);
+  blob->xet_hash = XetFileHashHex(blob->xet_chunks);
   blob->bytes = std::move(bytes);
   return blob;
 }

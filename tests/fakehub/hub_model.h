@@ -6,6 +6,7 @@
 // like the Hub deduplicates LFS objects by sha256.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -42,6 +43,13 @@ class BlobBytes {
 // In-memory bytes.
 std::shared_ptr<const BlobBytes> MemoryBytes(std::string bytes);
 
+// One Xet chunk of a content (../shared/xet-protocol.md (b), (c)).
+struct XetChunkRef {
+  uint64_t offset = 0;
+  uint32_t size = 0;
+  std::array<uint8_t, 32> hash{};  // raw chunk hash
+};
+
 // One distinct content, with every identity the Hub derives from it.
 struct Blob {
   std::shared_ptr<const BlobBytes> bytes;
@@ -49,7 +57,8 @@ struct Blob {
   std::string git_oid;          // 40 hex: git blob id of the bytes themselves.
   std::string lfs_pointer;      // The git-lfs pointer text for these bytes.
   std::string lfs_pointer_oid;  // 40 hex: git blob id of the pointer.
-  std::string xet_hash;         // 64 hex: fake Xet content hash.
+  std::string xet_hash;         // 64 hex: the Xet file hash (hex rule).
+  std::vector<XetChunkRef> xet_chunks;  // its chunks, in order
 
   uint64_t size() const { return bytes->size(); }
 };

@@ -21,9 +21,14 @@ void RequestLog::AddCdnBytes(uint64_t n) {
   cdn_bytes_ += n;
 }
 
+void RequestLog::AddXetBytes(uint64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  xet_bytes_ += n;
+}
+
 void RequestLog::Reset() {
   std::lock_guard<std::mutex> lock(mu_);
-  api_requests_ = resolve_requests_ = cdn_requests_ = cdn_bytes_ = 0;
+  api_requests_ = resolve_requests_ = cdn_requests_ = cdn_bytes_ = xet_bytes_ = 0;
   records_.clear();
 }
 
@@ -42,6 +47,7 @@ nlohmann::json RequestLog::ToJson() const {
           {"resolve_requests", resolve_requests_},
           {"cdn_requests", cdn_requests_},
           {"cdn_bytes", cdn_bytes_},
+          {"xet_bytes", xet_bytes_},
           {"requests", std::move(requests)}};
 }
 

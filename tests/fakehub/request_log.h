@@ -35,8 +35,10 @@ class RequestLog {
   void Record(RequestRecord record, bool is_resolve);
   // Body bytes the CDN actually handed to a socket.
   void AddCdnBytes(uint64_t n);
+  // Xorb bytes the CAS handed out (Xet transfers).
+  void AddXetBytes(uint64_t n);
   void Reset();
-  // {"api_requests", "resolve_requests", "cdn_requests", "cdn_bytes", "requests"}.
+  // {"api_requests", "resolve_requests", "cdn_requests", "cdn_bytes", "xet_bytes", "requests"}.
   // api_requests counts every API-host request, resolve ones included.
   nlohmann::json ToJson() const;
 
@@ -46,6 +48,7 @@ class RequestLog {
   uint64_t resolve_requests_ = 0;
   uint64_t cdn_requests_ = 0;
   uint64_t cdn_bytes_ = 0;
+  uint64_t xet_bytes_ = 0;
   std::deque<RequestRecord> records_;
 };
 

@@ -32,7 +32,7 @@ std::string SignedCdnUrl(ServerState& state, const Blob& blob) {
 }
 
 // Headers the real hub adds to LFS resolves: the linked identity of the
-// content and the Xet signals a mirror must strip.
+// content and the Xet signals (the CAS is on the CDN host, xet_routes.h).
 void SetLfsHeaders(ServerState& state, httplib::Response& res, const Repo& repo,
                    const Commit& commit, const CommitFile& file) {
   const Blob& blob = *file.blob;
@@ -44,7 +44,7 @@ void SetLfsHeaders(ServerState& state, httplib::Response& res, const Repo& repo,
   res.set_header("X-Xet-Hash", blob.xet_hash);
   res.set_header("Link", "<" + state.api_base_url() + "/api/" + api_type + "/" + repo.id() +
                              "/xet-read-token/" + commit.id() + ">; rel=\"xet-auth\", <" +
-                             state.api_base_url() + "/cas/reconstructions/" + blob.xet_hash +
+                             state.cdn_base_url() + "/cas/v1/reconstructions/" + blob.xet_hash +
                              ">; rel=\"xet-reconstruction-info\"");
 }
 
@@ -58,7 +58,7 @@ void ServeRegularFile(httplib::Request const& req, httplib::Response& res, const
 void ServeXetFileInfo(const ServerState& state, httplib::Response& res, const Repo& repo,
                       const Commit& commit, const CommitFile& file) {
   std::string api_type(RepoTypePlural(repo.type()));
-  nlohmann::json info = {{"casUrl", state.api_base_url() + "/cas"},
+  nlohmann::json info = {{"casUrl", state.cdn_base_url() + "/cas"},
                          {"hash", file.blob->xet_hash},
                          {"refreshUrl", state.api_base_url() + "/api/" + api_type + "/" +
                                             repo.id() + "/xet-read-token/" + commit.id()},

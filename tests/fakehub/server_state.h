@@ -14,6 +14,7 @@
 #include "tests/fakehub/options.h"
 #include "tests/fakehub/request_log.h"
 #include "tests/fakehub/url_signer.h"
+#include "tests/fakehub/xet_cas.h"
 
 namespace fakehub {
 
@@ -22,6 +23,7 @@ class ServerState {
   ServerState(Options options, Hub hub, std::string api_base_url, std::string cdn_base_url)
       : options_(std::move(options)),
         hub_(std::move(hub)),
+        xet_(hub_),
         api_base_url_(std::move(api_base_url)),
         cdn_base_url_(std::move(cdn_base_url)) {}
   ServerState(const ServerState&) = delete;
@@ -29,6 +31,8 @@ class ServerState {
 
   const Options& options() const { return options_; }
   const Hub& hub() const { return hub_; }
+  // The Xet CAS holding every LFS content of hub().
+  const XetCas& xet() const { return xet_; }
   // "http://127.0.0.1:PORT", no trailing slash.
   const std::string& api_base_url() const { return api_base_url_; }
   const std::string& cdn_base_url() const { return cdn_base_url_; }
@@ -40,6 +44,7 @@ class ServerState {
  private:
   const Options options_;
   const Hub hub_;
+  const XetCas xet_;
   const std::string api_base_url_;
   const std::string cdn_base_url_;
   const UrlSigner signer_;

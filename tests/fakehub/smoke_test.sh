@@ -120,15 +120,15 @@ pass "errors, gating, whoami"
 # --- Repo listing by author (hubmirror sync org/*) ---------------------------
 url="$API/api/models?author=acme" pages=0
 : >"$WORK/ids"
-while [[ -n "$url" && $pages -lt 10 ]]; do  # 5 repos, 2 per page
+while [[ -n "$url" && $pages -lt 10 ]]; do  # 7 repos, 2 per page
   fetch "$url"
   expect_status 200 "models of acme, page $pages"
   jq -r '.[].id' "$WORK/body" >>"$WORK/ids"
   url=$(header Link | sed -n 's/^<\(http[^>]*\)>; rel="next"$/\1/p')
   pages=$((pages + 1))
 done
-[[ $pages == 3 ]] || fail "models of acme: $pages pages, want 3"
-[[ "$(sort "$WORK/ids" | tr '\n' ' ')" == "acme/big-model acme/gated-model acme/tiny-bert acme/tiny-model acme/tiny-model-ft " ]] ||
+[[ $pages == 4 ]] || fail "models of acme: $pages pages, want 4"
+[[ "$(sort "$WORK/ids" | tr '\n' ' ')" == "acme/big-model acme/eight-base acme/eight-finetune acme/gated-model acme/tiny-bert acme/tiny-model acme/tiny-model-ft " ]] ||
   fail "models of acme: $(tr '\n' ' ' <"$WORK/ids")"
 fetch "$API/api/datasets?author=acme"
 expect_jq '[.[].id]' '["acme/tiny-dataset"]' "datasets of acme"
