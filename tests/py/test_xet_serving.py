@@ -5,6 +5,7 @@ up and after it stopped. Read tokens are bound to one repo and its caller:
 gated files stay closed to anonymous callers, and a token for one repo
 reads nothing that only another repo lists."""
 
+import hashlib
 import json
 import os
 import re
@@ -27,6 +28,7 @@ DATASET_TOKEN = "hm_dataset_token"  # may read the dataset only
 MODEL = "acme/tiny-model"
 DATASET = "acme/tiny-dataset"
 GATED = "acme/gated-model"
+TEXT_REPO = "text/corpus"
 
 
 def metric(mirror, name, **labels):
@@ -71,7 +73,14 @@ def read_token(mirror, repo_path, token=None):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     work = tmp_path_factory.mktemp("xet-serving")
-    hub = FakeHub(work, name="fakehub-xet")
+    # A compressible file: the mirror stores its chunks LZ4-compressed and
+    # serves them so (hf_xet decodes them).
+    words = ["alpha", "beta", "gamma", "delta", "tensor", "layer"]
+    with open(work / "corpus.jsonl", "w") as f:
+        for i in range(200_000):
+            f.write(f'{{"text": "{words[i % 6]} {words[(i * 7) % 6]}", "n": {i % 997}}}\n')
+    hub = FakeHub(work, "--extra-file", f"{TEXT_REPO}:corpus.jsonl:{work / 'corpus.jsonl'}",
+                  name="fakehub-xet")
     config = work / "mirror.toml"
     config.write_text(
         f"""
@@ -162,6 +171,27 @@ def test_snapshot_lists_xet_hashes_that_hf_xet_agrees_with(site, manifest, tmp_p
                     TEAM_TOKEN)["X-Xet-Hash"] == xet_hash
 
 
+def test_compressed_chunks_reach_hf_xet_intact(site, tmp_path):
+    work, hub, mirror = site
+    path = f"/{TEXT_REPO}/resolve/main/corpus.jsonl"
+    status, _, body = http_get(mirror.url + path)  # pulls it and stores it
+    assert status == 200
+    want = hashlib.sha256(body).hexdigest()
+    wait_offered(mirror, path, token=None)
+    served = metric(mirror, "hubmirror_served_bytes_total", source="xet")
+    code = ("import hashlib; from huggingface_hub import hf_hub_download; "
+            f"print(hashlib.sha256(open(hf_hub_download('{TEXT_REPO}', 'corpus.jsonl'), 'rb')"
+            ".read()).hexdigest())")
+    env = dict(os.environ, HF_ENDPOINT=mirror.url, HF_HOME=str(tmp_path / "h"),
+               HF_XET_CACHE=str(tmp_path / "h" / "xet"))
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[-1] == want
+    sent = metric(mirror, "hubmirror_served_bytes_total", source="xet") - served
+    assert 0 < sent < len(body) / 2, "the chunks went out compressed"
+
+
 def test_tokens_are_bound_to_the_caller_and_the_repo(site, manifest, tmp_path):
     work, hub, mirror = site
     # The team token may read the gated model: stored by HTTP, then over Xet.
@@ -239,6 +269,8 @@ def test_stored_files_download_over_xet_with_the_upstream_up_and_stopped(site, m
 
     # Each reconstruction is in the audit log, under the caller's name.
     lines = [json.loads(l) for l in (work / "audit.jsonl").read_text().splitlines()]
-    xet = [l for l in lines if l["method"] == "XET"]
+    xet = [l for l in lines if l["method"] == "XET" and l["repo"] != TEXT_REPO]
     assert xet and all(l["who"] == "team" for l in xet)
     assert {l["repo"] for l in xet} == {MODEL, DATASET, GATED}
+    anonymous = [l for l in lines if l["method"] == "XET" and l["repo"] == TEXT_REPO]
+    assert anonymous and all(l["who"] == "anonymous" for l in anonymous)
