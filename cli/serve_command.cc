@@ -208,6 +208,16 @@ int RunServe(const ServerOptions& options) {
     xet_routes = std::make_unique<XetRoutes>(options.xet, env.get(), xet_signer.get(),
                                              index->get(), store->get(), audit.get(), &metrics);
     server.set_xet_routes(xet_routes.get());
+    xet_routes->set_download_listener(
+        [&governor](const RepoKey& repo, const std::string& sha256) {
+          governor.RecordDownload(repo, sha256);
+        });
+    if (options.xet.pull && pull_through) {
+      // Files not stored yet are offered over Xet too, when the upstream
+      // offers them: their reconstruction pulls them through first.
+      xet_routes->EnableColdOffers(pull_through.get(), upstream.get(),
+                                   int64_t{options.fetch_stall_timeout_seconds} * 1000);
+    }
   }
   server.set_access_log(access_log.get());
   StoreFigures store_figures(index->get(), store->get(), env.get());

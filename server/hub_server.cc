@@ -456,7 +456,10 @@ void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
   res.set_header("X-Repo-Commit", commit);
   Result<EntryRecord> entry = catalog_->LookupFile(route.repo, commit, route.path);
   if (!entry.ok()) return WriteError(entry.status(), HasToken(req), &res);
-  const std::string xet_hash = xet_ != nullptr ? xet_->OfferFor(*entry) : "";
+  std::string xet_hash = xet_ != nullptr ? xet_->OfferFor(*entry) : "";
+  if (xet_ != nullptr && xet_hash.empty() && !resolved->stale) {
+    xet_hash = xet_->OfferColdFor(route.repo, commit, *entry);
+  }
   if (!xet_hash.empty()) {
     xet_->AddResolveHeaders(PublicBaseUrl(req), route, commit, xet_hash, &res);
     if (req.method == "GET" && req.get_header_value("Accept").find(kXetFileInfoType) !=

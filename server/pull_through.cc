@@ -1,5 +1,6 @@
 #include "server/pull_through.h"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 
@@ -25,16 +26,24 @@ uint64_t ObjectFetch::ReadableLocked() const {
 }
 
 Status ObjectFetch::WaitLocked(std::unique_lock<std::mutex>& lock, int64_t stall_timeout_ms,
-                               const std::function<bool()>& ready) {
+                               const std::function<bool()>& ready, int64_t max_wait_ms) {
+  using Clock = std::chrono::steady_clock;
   uint64_t last_written = written_;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(stall_timeout_ms);
+  const Clock::time_point give_up = max_wait_ms < 0
+                                        ? Clock::time_point::max()
+                                        : Clock::now() + std::chrono::milliseconds(max_wait_ms);
+  auto deadline = Clock::now() + std::chrono::milliseconds(stall_timeout_ms);
   while (!ready()) {
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+    if (cv_.wait_until(lock, std::min(deadline, give_up)) == std::cv_status::timeout) {
+      if (Clock::now() >= give_up) {
+        return Status::Unavailable("upstream transfer of " + entry_.path + " is still running");
+      }
+      if (Clock::now() < deadline) continue;
       if (written_ == last_written) {
         return Status::DeadlineExceeded("upstream transfer of " + entry_.path + " stalled");
       }
       last_written = written_;
-      deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(stall_timeout_ms);
+      deadline = Clock::now() + std::chrono::milliseconds(stall_timeout_ms);
     }
   }
   return Status::Ok();
@@ -57,9 +66,9 @@ Status ObjectFetch::WaitVerified(int64_t stall_timeout_ms) {
   return done_ ? final_status_ : Status::Ok();
 }
 
-Status ObjectFetch::WaitDone(int64_t stall_timeout_ms) {
+Status ObjectFetch::WaitDone(int64_t stall_timeout_ms, int64_t max_wait_ms) {
   std::unique_lock<std::mutex> lock(mu_);
-  HM_RETURN_IF_ERROR(WaitLocked(lock, stall_timeout_ms, [this] { return done_; }));
+  HM_RETURN_IF_ERROR(WaitLocked(lock, stall_timeout_ms, [this] { return done_; }, max_wait_ms));
   return final_status_;
 }
 

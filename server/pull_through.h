@@ -54,8 +54,10 @@ class ObjectFetch {
   // commit may still be running), or the fetch failed (its error), or
   // stalled for `stall_timeout_ms`.
   Status WaitVerified(int64_t stall_timeout_ms);
-  // The same, until the fetch is over: committed (OK) or failed.
-  Status WaitDone(int64_t stall_timeout_ms);
+  // The same, until the fetch is over: committed (OK) or failed. With
+  // `max_wait_ms` >= 0, Unavailable once that much time has passed while
+  // bytes still arrive.
+  Status WaitDone(int64_t stall_timeout_ms, int64_t max_wait_ms = -1);
   Result<size_t> Read(uint64_t offset, char* buf, size_t n) const;
   // Bytes of the object the upstream has yet to deliver.
   uint64_t BytesToArrive() const;
@@ -72,9 +74,10 @@ class ObjectFetch {
   void Finish(Status status);
   uint64_t ReadableLocked() const;
   // Waits on cv_ (mu_ held through `lock`) until `ready()`; DeadlineExceeded
-  // when no byte arrives for `stall_timeout_ms`.
+  // when no byte arrives for `stall_timeout_ms`, Unavailable after
+  // `max_wait_ms` (when >= 0) in any case.
   Status WaitLocked(std::unique_lock<std::mutex>& lock, int64_t stall_timeout_ms,
-                    const std::function<bool()>& ready);
+                    const std::function<bool()>& ready, int64_t max_wait_ms = -1);
 
   const RepoKey repo_;
   const std::string commit_;

@@ -147,6 +147,8 @@ class ChunkedObjectStore : public ObjectStore {
   // The stored file whose Xet hash is `file_hash`, and where the records of
   // its terms lie (what a Xet client is sent); NotFound when none is.
   virtual Result<XetServedFile> FindXetFile(const XetHash& file_hash) = 0;
+  // The same for the stored object `sha256`; NotFound when not stored.
+  virtual Result<XetServedFile> XetFileOf(const std::string& sha256) = 0;
   virtual Result<StoredXorb> OpenXorb(const XetHash& hash) = 0;
   // Hashes of every stored xorb, sorted.
   virtual Result<std::vector<XetHash>> ListXorbs() = 0;

@@ -30,6 +30,16 @@ std::string BearerToken(const httplib::Request& req) {
   return header.substr(kBearer.size());
 }
 
+// How long a reconstruction of a file being pulled waits for it: under
+// hf_xet's 300 s read timeout; after it, a 503 the client retries.
+constexpr int64_t kColdWaitSeconds = 240;
+// Cold offers remembered (each costs one upstream HEAD to learn).
+constexpr size_t kMaxColdOffers = 20'000;
+
+std::string ColdKey(const RepoKey& repo, const std::string& commit, const std::string& path) {
+  return std::string(RepoTypeName(repo.type)) + "/" + repo.id + "@" + commit + "/" + path;
+}
+
 }  // namespace
 
 std::string XetCasUrl(const std::string& base_url) { return base_url + "/xet"; }
@@ -43,6 +53,57 @@ XetRoutes::XetRoutes(const XetOptions& options, Env* env, const XetSigner* signe
       store_(store),
       audit_(audit),
       metrics_(metrics) {}
+
+void XetRoutes::EnableColdOffers(PullThrough* pull_through, Upstream* upstream,
+                                 int64_t stall_timeout_ms) {
+  pull_through_ = pull_through;
+  upstream_ = upstream;
+  stall_timeout_ms_ = stall_timeout_ms;
+}
+
+std::string XetRoutes::OfferColdFor(const RepoKey& repo, const std::string& commit,
+                                    const EntryRecord& entry) {
+  if (pull_through_ == nullptr || upstream_ == nullptr || !entry.is_lfs || entry.size == 0) {
+    return "";
+  }
+  const std::string key = ColdKey(repo, commit, entry.path);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto known = cold_offers_.find(key);
+    if (known != cold_offers_.end()) return known->second;
+  }
+  // Asked outside the lock: a slow upstream must not hold up other files.
+  Result<FileHead> head = upstream_->HeadFile(repo, commit, entry.path);
+  if (!head.ok() && head.status().retryable()) return "";  // ask again next time
+  std::string offer;
+  if (head.ok() && !head->xet_hash.empty() && head->size == entry.size) offer = head->xet_hash;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (cold_offers_.size() >= kMaxColdOffers) {
+    cold_offers_.clear();
+    cold_by_hash_.clear();
+  }
+  cold_offers_[key] = offer;
+  if (!offer.empty()) cold_by_hash_[offer] = ColdFile{repo, commit, entry};
+  return offer;
+}
+
+std::optional<XetRoutes::ColdFile> XetRoutes::FindCold(const std::string& xet_hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cold_by_hash_.find(xet_hash);
+  if (it == cold_by_hash_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<XetServedFile> XetRoutes::PullCold(const ColdFile& cold) {
+  Result<std::shared_ptr<ObjectFetch>> fetch =
+      pull_through_->StartOrJoin(cold.repo, cold.commit, cold.entry);
+  if (!fetch.ok() && fetch.status().code() != StatusCode::kAlreadyExists) return fetch.status();
+  if (fetch.ok()) {
+    HM_RETURN_IF_ERROR((*fetch)->WaitDone(stall_timeout_ms_, kColdWaitSeconds * 1000));
+  }
+  // Served under the store's reconstruction, whatever Xet hash it got.
+  return store_->XetFileOf(cold.entry.lfs_sha256);
+}
 
 int64_t XetRoutes::NowSeconds() const { return env_->NowMicros() / 1000000; }
 
@@ -92,6 +153,12 @@ void XetRoutes::HandleReconstruction(const HubRoute& route, const httplib::Reque
       Status::NotFound("no file with Xet hash " + route.path + " in " + grant->repo.ToString())
           .WithHubError(HubError::kEntryNotFound, 404);
   Result<XetServedFile> file = store_->FindXetFile(*XetHash::FromHex(route.path));
+  if (!file.ok() && file.status().code() == StatusCode::kNotFound) {
+    // Announced before it was stored: pull it now (the token must be for
+    // the repo it was announced in).
+    std::optional<ColdFile> cold = FindCold(route.path);
+    if (cold && cold->repo == grant->repo) file = PullCold(*cold);
+  }
   if (!file.ok()) {
     return WriteError(file.status().code() == StatusCode::kNotFound ? not_here : file.status(),
                       has_token, res);
@@ -146,6 +213,7 @@ void XetRoutes::HandleReconstruction(const HubRoute& route, const httplib::Reque
     record.complete = true;
     audit_->Write(record);
   }
+  if (on_download_) on_download_(grant->repo, file->row.sha256);
   res->set_header("Cache-Control", "no-store");
   res->set_content(answer.dump(), "application/json");
 }

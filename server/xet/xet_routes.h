@@ -14,9 +14,12 @@
 //   xorb bytes     GET /xet/xorbs/{hash}?range&exp&sig: the signed record
 //                  range, from the stored xorb file
 //
-// A file is offered only once stored (its Xet hash is the store's own);
-// until then the resolve answer carries no Xet signal and clients use HTTP,
-// which pulls the file through.
+// A stored file is offered under the store's own Xet hash. A file not
+// stored yet is offered only when the mirror pulls over Xet and the upstream
+// offers it (asked once per file, OfferColdFor): under the upstream's hash,
+// whose reconstruction then pulls the file through first (waiting up to
+// kColdWaitSeconds, else 503, which hf_xet retries). Otherwise the resolve
+// answer carries no Xet signal and clients use HTTP, which pulls it through.
 //
 // Thread-safe: handlers run on server threads concurrently; collaborators
 // must outlive it.
@@ -24,12 +27,17 @@
 
 #include <httplib.h>
 
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "server/access_policy.h"
 #include "server/audit_log.h"
 #include "server/hub_route.h"
 #include "server/options.h"
+#include "server/pull_through.h"
 #include "server/server_metrics.h"
 #include "server/xet/xet_signer.h"
 #include "store/chunked_object_store.h"
@@ -52,6 +60,18 @@ class XetRoutes {
                          const std::string& commit, const std::string& xet_hash,
                          httplib::Response* res) const;
 
+  // Offering files not stored yet (serve wires them when pulling over Xet;
+  // both must outlive this). Set before the server runs.
+  void EnableColdOffers(PullThrough* pull_through, Upstream* upstream, int64_t stall_timeout_ms);
+  // Called after each reconstruction served (eviction's recency), like the
+  // resolve GET listener. Set before the server runs.
+  using DownloadListener = std::function<void(const RepoKey& repo, const std::string& sha256)>;
+  void set_download_listener(DownloadListener listener) { on_download_ = std::move(listener); }
+  // For an LFS file not stored: the upstream's Xet hash when it offers the
+  // file over Xet (its answer kept per file), else "".
+  std::string OfferColdFor(const RepoKey& repo, const std::string& commit,
+                           const EntryRecord& entry);
+
   // kXetReadToken, for a caller already authorized to read route.repo.
   void AnswerReadToken(const HubRoute& route, const Caller& caller, const std::string& base_url,
                        httplib::Response* res) const;
@@ -63,6 +83,15 @@ class XetRoutes {
 
  private:
   int64_t NowSeconds() const;
+  // A file announced under an upstream hash and not stored then.
+  struct ColdFile {
+    RepoKey repo;
+    std::string commit;
+    EntryRecord entry;
+  };
+  std::optional<ColdFile> FindCold(const std::string& xet_hash);
+  // Pulls a cold file through (or joins its pull) and waits for it.
+  Result<XetServedFile> PullCold(const ColdFile& cold);
 
   const XetOptions& options_;
   Env* env_;
@@ -71,6 +100,14 @@ class XetRoutes {
   ChunkedObjectStore* store_;
   AuditLog* audit_;
   ServerMetrics* metrics_;
+  PullThrough* pull_through_ = nullptr;
+  Upstream* upstream_ = nullptr;
+  int64_t stall_timeout_ms_ = 0;
+  DownloadListener on_download_;
+  std::mutex mu_;
+  // "type/id@commit/path" -> the upstream's Xet hash, "" for no offer.
+  std::map<std::string, std::string> cold_offers_;  // guarded by mu_
+  std::map<std::string, ColdFile> cold_by_hash_;    // guarded by mu_
 };
 
 // Where clients reach the mirror's CAS: `base_url` + "/xet" (no trailing

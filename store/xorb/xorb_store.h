@@ -52,6 +52,7 @@ class XorbStore final : public ChunkedObjectStore {
   // Xet units (xorb_store_xet.cc).
   Result<std::vector<XetTerm>> Reconstruction(const std::string& sha256) override;
   Result<XetServedFile> FindXetFile(const XetHash& file_hash) override;
+  Result<XetServedFile> XetFileOf(const std::string& sha256) override;
   Result<StoredXorb> OpenXorb(const XetHash& hash) override;
   Result<std::vector<XetHash>> ListXorbs() override;
   Result<bool> PutXorb(const XetHash& hash, std::string_view bytes) override;
@@ -72,6 +73,8 @@ class XorbStore final : public ChunkedObjectStore {
   Status MigrateOne(const std::string& sha256, std::vector<char>* buf,
                     const StoreProgress& progress);
   XorbWriteTarget WriteTarget();
+  // A file's terms with where their records lie (FindXetFile, XetFileOf).
+  Result<XetServedFile> ServedFile(ChunkedObjectRow row);
   std::string NextTempStem();
   XorbSpace Space();
   // A committed xorb's chunk table and read handle.

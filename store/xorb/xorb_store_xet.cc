@@ -41,20 +41,31 @@ Result<XetServedFile> XorbStore::FindXetFile(const XetHash& file_hash) {
   const std::string hex = file_hash.ToHex();
   HM_ASSIGN_OR_RETURN(std::optional<ChunkedObjectRow> row, catalog_->FindFileByXetHash(hex));
   if (!row) return Status::NotFound("no stored file has Xet hash " + hex);
-  HM_ASSIGN_OR_RETURN(std::vector<FileTerm> terms, catalog_->FileTerms(row->sha256));
+  return ServedFile(std::move(*row));
+}
+
+Result<XetServedFile> XorbStore::XetFileOf(const std::string& sha256) {
+  HM_RETURN_IF_ERROR(ValidateObjectDigest(sha256));
+  HM_ASSIGN_OR_RETURN(std::optional<ChunkedObjectRow> row, catalog_->GetFile(sha256));
+  if (!row) return Status::NotFound("object " + sha256 + " not stored");
+  return ServedFile(std::move(*row));
+}
+
+Result<XetServedFile> XorbStore::ServedFile(ChunkedObjectRow row) {
+  HM_ASSIGN_OR_RETURN(std::vector<FileTerm> terms, catalog_->FileTerms(row.sha256));
   XetServedFile out;
-  out.row = std::move(*row);
+  out.row = std::move(row);
   std::map<int64_t, XetHash> hashes;
   for (const FileTerm& t : terms) {
     auto known = hashes.find(t.xorb_id);
     if (known == hashes.end()) {
       HM_ASSIGN_OR_RETURN(std::optional<XorbRow> xorb, catalog_->GetXorb(t.xorb_id));
-      if (!xorb) return Status::Unavailable("a xorb of " + hex + " moved; ask again");
+      if (!xorb) return Status::Unavailable("a xorb of " + out.row.sha256 + " moved; ask again");
       known = hashes.emplace(t.xorb_id, xorb->hash).first;
     }
     HM_ASSIGN_OR_RETURN(std::shared_ptr<const XorbTable> table, tables_->Get(t.xorb_id));
     if (t.chunk_start >= t.chunk_end || t.chunk_end > table->size()) {
-      return Status::DataLoss("a term of " + hex + " lies outside its xorb's chunk table");
+      return Status::DataLoss("a term of " + out.row.sha256 + " lies outside its xorb's chunk table");
     }
     out.terms.push_back(XetServedTerm{
         XetTerm{known->second, t.chunk_start, t.chunk_end, t.raw_size},

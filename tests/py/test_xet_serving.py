@@ -1,7 +1,7 @@
-"""The mirror serves Xet: once a file is stored, the real hf_xet (through
-huggingface_hub) downloads it from the mirror's CAS routes in parallel
-chunk ranges instead of one resolve GET, byte-identical, with the upstream
-up and after it stopped. Read tokens are bound to one repo and its caller:
+"""The mirror serves Xet: the real hf_xet (through huggingface_hub)
+downloads from the mirror's CAS routes in parallel chunk ranges instead of
+one resolve GET, byte-identical: cold (the first reconstruction pulls the
+file through), warm, and with the upstream stopped. Read tokens are bound to one repo and its caller:
 gated files stay closed to anonymous callers, and a token for one repo
 reads nothing that only another repo lists."""
 
@@ -243,29 +243,31 @@ def test_tokens_are_bound_to_the_caller_and_the_repo(site, manifest, tmp_path):
     assert status == 206 and len(body) == 8 and body[0] == 0  # a chunk record header
 
 
-def test_stored_files_download_over_xet_with_the_upstream_up_and_stopped(site, manifest):
+def test_files_download_over_xet_cold_and_warm_with_the_upstream_up_and_stopped(site, manifest):
     work, hub, mirror = site
-    # Cold: nothing is stored, so there is no Xet signal; HTTP pulls through.
-    cold = download_all(mirror, manifest, work / "cold-cache")
-    assert cold > 0
-    for repo_type, repo_id, revision in WARM:
-        for name in lfs_files(manifest, repo_type, repo_id, revision):
-            wait_offered(mirror, resolve_path(repo_type, repo_id, revision, name))
-
-    # Warm, fresh client caches: the bytes come from the CAS routes.
-    for attempt, cache in enumerate(["warm-cache", "warm-cache-upstream-stopped"]):
-        if attempt == 1:
+    # Cold: nothing is stored; the mirror announces the upstream's Xet offer
+    # and the first reconstruction pulls each file through. Warm: from the
+    # store. Each time in a fresh client (empty hub and Xet caches), and
+    # never a resolve GET: every byte crossed the mirror's CAS routes.
+    total = None
+    for phase in ["cold", "warm", "warm-upstream-stopped"]:
+        if phase == "warm-upstream-stopped":
             hub.stop()
         gets = metric(mirror, "hubmirror_http_requests_total", route="resolve", method="GET")
         xorbs = metric(mirror, "hubmirror_http_requests_total", route="xet_xorb")
         served = metric(mirror, "hubmirror_served_bytes_total", source="xet")
-        warm = download_all(mirror, manifest, work / cache)
-        assert warm == cold
-        assert metric(mirror, "hubmirror_http_requests_total", route="resolve", method="GET") == gets
-        assert metric(mirror, "hubmirror_http_requests_total", route="xet_xorb") > xorbs
-        # Record headers and the fake hub's LFS files are random bytes: at
-        # least every byte of every file crossed the xorb route.
-        assert metric(mirror, "hubmirror_served_bytes_total", source="xet") - served >= warm
+        got = download_all(mirror, manifest, work / phase)
+        assert total is None or got == total
+        total = got
+        assert metric(mirror, "hubmirror_http_requests_total", route="resolve", method="GET") == gets, phase
+        assert metric(mirror, "hubmirror_http_requests_total", route="xet_xorb") > xorbs, phase
+        # The fake hub's LFS files are random bytes (stored uncompressed):
+        # at least every byte of every file crossed the xorb route.
+        assert metric(mirror, "hubmirror_served_bytes_total", source="xet") - served >= got, phase
+        if phase == "cold":
+            for repo_type, repo_id, revision in WARM:
+                for name in lfs_files(manifest, repo_type, repo_id, revision):
+                    wait_offered(mirror, resolve_path(repo_type, repo_id, revision, name))
 
     # Each reconstruction is in the audit log, under the caller's name.
     lines = [json.loads(l) for l in (work / "audit.jsonl").read_text().splitlines()]
