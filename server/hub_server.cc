@@ -12,6 +12,7 @@
 #include "server/byte_range.h"
 #include "server/error_response.h"
 #include "server/json_views.h"
+#include "server/paths_info_request.h"
 #include "server/url_text.h"
 #include "store/entry_objects.h"
 #include "store/human_format.h"
@@ -21,7 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxPathsPerRequest = 10'000;
 // What the JS client accepts on its resolve probe to learn a file is on Xet.
 constexpr const char* kXetFileInfoType = "application/vnd.xet-fileinfo+json";
 
@@ -35,44 +35,6 @@ bool HasToken(const httplib::Request& req) { return req.has_header("Authorizatio
 
 std::string QuotedEtag(const EntryRecord& entry) {
   return "\"" + (entry.is_lfs ? entry.lfs_sha256 : entry.oid) + "\"";
-}
-
-// The paths and expand flag of a paths-info body: JSON {"paths": [...],
-// "expand": bool} (JS client) or a form paths=a&paths=b&expand=false (Python).
-Status ParsePathsInfoBody(const httplib::Request& req, std::vector<std::string>* paths,
-                          bool* expand) {
-  const std::string content_type = req.get_header_value("Content-Type");
-  if (content_type.find("application/json") != std::string::npos) {
-    json body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object() || !body.contains("paths") ||
-        !body["paths"].is_array()) {
-      return Status::InvalidArgument("paths-info body must be {\"paths\": [...]}");
-    }
-    for (const json& p : body["paths"]) {
-      if (!p.is_string()) return Status::InvalidArgument("paths-info: every path must be a string");
-      paths->push_back(p.get<std::string>());
-    }
-    if (body.contains("expand")) {
-      if (!body["expand"].is_boolean()) return Status::InvalidArgument("expand must be a boolean");
-      *expand = body["expand"].get<bool>();
-    }
-  } else {
-    HM_ASSIGN_OR_RETURN(auto form, ParseQueryString(req.body));
-    HubRoute holder;
-    holder.query = std::move(form);
-    *paths = holder.QueryValues("paths");
-    *expand = holder.QueryBool("expand");
-  }
-  if (paths->size() > kMaxPathsPerRequest) {
-    return Status::InvalidArgument("paths-info: at most " + std::to_string(kMaxPathsPerRequest) +
-                                   " paths per request");
-  }
-  for (std::string& p : *paths) {
-    // Clients send the root folder as "" or "/"-suffixed folder names.
-    while (!p.empty() && p.back() == '/') p.pop_back();
-    HM_RETURN_IF_ERROR(ValidateRepoPath(p));
-  }
-  return Status::Ok();
 }
 
 // The audit record of one download, written when the last reference goes:

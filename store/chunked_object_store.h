@@ -96,6 +96,13 @@ struct UpstreamXorbChunk {
   bool operator==(const UpstreamXorbChunk&) const = default;
 };
 
+// What pulls over Xet saved, summed over the store's life.
+struct XetPullFigures {
+  uint64_t files = 0;          // files pulled over an upstream's Xet
+  uint64_t fetched_bytes = 0;  // xorb bytes they cost on the wire
+  uint64_t saved_bytes = 0;    // file bytes taken from stored chunks instead
+};
+
 // A stored xorb's serialized bytes (chunk records and footer), as a Xet
 // client or another store receives them.
 struct StoredXorb {
@@ -178,6 +185,9 @@ class ChunkedObjectStore : public ObjectStore {
                                         const std::vector<UpstreamXorbChunk>& chunks) = 0;
   // The raw bytes of the stored chunk named `hash`; NotFound when none is.
   virtual Result<std::string> ReadChunk(const XetHash& hash) = 0;
+  // Adds a verified Xet pull to the store's totals (`hubmirror du`).
+  virtual Status RecordXetPull(const XetPullFigures& figures) = 0;
+  virtual Result<XetPullFigures> XetPullTotals() = 0;
 
   // Migration (`hubmirror migrate`):
   // Objects still kept in an older layout.

@@ -1,6 +1,7 @@
 #include "fetcher/xet/xet_downloader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <map>
 #include <optional>
@@ -80,6 +81,10 @@ Status XetDownloader::Download(const std::string& file_hash, const std::string& 
   // What the store holds of each span, and the one byte range to fetch for
   // the rest: from the first missing chunk to the last, between the known
   // neighbours' records.
+  // Declared before the jobs: their fetch threads add to it, and a job's
+  // destructor waits for its thread.
+  std::atomic<uint64_t> fetched_total{0};
+  uint64_t reused_total = 0;
   std::vector<std::map<uint32_t, UpstreamXorbChunk>> known(plan.spans.size());
   std::vector<long> job_of_span(plan.spans.size(), -1);
   std::vector<FetchJob> jobs;
@@ -142,14 +147,15 @@ Status XetDownloader::Download(const std::string& file_hash, const std::string& 
 
   // A job's fetch, on its own thread; a 403 (expired URL) gets a fresh
   // reconstruction's URL for the same range, twice at most.
-  auto fetch = [this, token_url, file_hash, offset, size](XetFetchSpan span, uint32_t first_index,
-                                                          uint32_t last_index, uint64_t byte_first,
-                                                          uint64_t byte_last)
+  auto fetch = [this, token_url, file_hash, offset, size, &fetched_total](
+                   XetFetchSpan span, uint32_t first_index, uint32_t last_index,
+                   uint64_t byte_first, uint64_t byte_last)
       -> Result<std::vector<ParsedChunk>> {
     for (int refresh = 0;; ++refresh) {
       std::string bytes;
       Status st = cas_.FetchRange(span.url, byte_first, byte_last, &bytes);
       if (stats_ != nullptr) stats_->fetched_bytes += bytes.size();
+      fetched_total += bytes.size();
       if (st.ok()) return ParseRecords(bytes, byte_first, first_index, last_index - first_index + 1);
       if (st.code() != StatusCode::kPermissionDenied || refresh >= 2) return st;
       HM_ASSIGN_OR_RETURN(XetAccess fresh, cas_.GetReadToken(token_url));
@@ -215,6 +221,7 @@ Status XetDownloader::Download(const std::string& file_hash, const std::string& 
           return Status::DataLoss("stored chunk " + k->second.hash.ToHex() + " has another size");
         }
         if (stats_ != nullptr) stats_->reused_bytes += from_store.size();
+        reused_total += from_store.size();
         raw = &from_store;
         hash = k->second.hash;
       }
@@ -262,7 +269,7 @@ Status XetDownloader::Download(const std::string& file_hash, const std::string& 
     HM_RETURN_IF_ERROR(store_->RememberUpstreamChunks(xorb, chunks));
   }
   if (stats_ != nullptr) stats_->files += 1;
-  return Status::Ok();
+  return store_->RecordXetPull(XetPullFigures{1, fetched_total.load(), reused_total});
 }
 
 }  // namespace hubmirror

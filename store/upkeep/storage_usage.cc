@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "store/human_format.h"
+
 namespace hubmirror {
 namespace {
 
@@ -97,6 +99,7 @@ Result<StorageUsage> ComputeStorageUsage(Index* index, ChunkedObjectStore* store
     usage.repos.push_back(RepoUsage{repo, acc.figures()});
   }
   usage.total = total.figures();
+  HM_ASSIGN_OR_RETURN(usage.xet_pull, store->XetPullTotals());
   return usage;
 }
 
@@ -108,7 +111,13 @@ std::string StorageUsageJson(const StorageUsage& usage) {
     j["id"] = r.repo.id;
     repos.push_back(std::move(j));
   }
-  return nlohmann::json{{"repos", std::move(repos)}, {"total", FiguresJson(usage.total)}}.dump();
+  return nlohmann::json{{"repos", std::move(repos)},
+                        {"total", FiguresJson(usage.total)},
+                        {"xet_pull",
+                         {{"files", usage.xet_pull.files},
+                          {"fetched_bytes", usage.xet_pull.fetched_bytes},
+                          {"saved_bytes", usage.xet_pull.saved_bytes}}}}
+      .dump();
 }
 
 std::string StorageUsageTable(const StorageUsage& usage) {
@@ -120,6 +129,12 @@ std::string StorageUsageTable(const StorageUsage& usage) {
     out += Row(r.repo.DisplayId(), r.figures);
   }
   out += Row("total", usage.total);
+  if (usage.xet_pull.files > 0) {
+    out += "pulled over Xet: " + std::to_string(usage.xet_pull.files) + " files, " +
+           FormatByteSize(usage.xet_pull.fetched_bytes) + " fetched, " +
+           FormatByteSize(usage.xet_pull.saved_bytes) +
+           " taken from chunks already stored (upstream bytes saved)\n";
+  }
   return out;
 }
 

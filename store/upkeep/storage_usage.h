@@ -46,12 +46,14 @@ struct RepoUsage {
 struct StorageUsage {
   std::vector<RepoUsage> repos;  // sorted as Index::ListRepos
   UsageFigures total;
+  XetPullFigures xet_pull;       // what pulls over Xet saved, all time
 };
 
 Result<StorageUsage> ComputeStorageUsage(Index* index, ChunkedObjectStore* store);
 
 // {"repos":[{"type":"model","id":"org/name","files":..,"logical_bytes":..,
-//   "unique_file_bytes":..,"stored_bytes":..,"saving":0.42}],"total":{...}}
+//   "unique_file_bytes":..,"stored_bytes":..,"saving":0.42}],"total":{...},
+//  "xet_pull":{"files":..,"fetched_bytes":..,"saved_bytes":..}}
 // (the body of GET /api/admin/storage).
 std::string StorageUsageJson(const StorageUsage& usage);
 // A human table for `hubmirror du`.

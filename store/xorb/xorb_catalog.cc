@@ -264,56 +264,6 @@ Result<std::optional<ChunkedObjectRow>> XorbCatalog::FindFileByXetHash(
   return std::optional<ChunkedObjectRow>(ReadFile(st));
 }
 
-Result<std::vector<UpstreamXorbChunk>> XorbCatalog::KnownUpstreamChunks(const XetHash& xorb,
-                                                                         uint32_t start,
-                                                                         uint32_t end) {
-  std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(
-      Stmt st, Stmt::Prepare(db_,
-                             "SELECT u.idx, u.hash, u.raw_size, u.record_offset, u.record_size "
-                             "FROM upstream_chunks u WHERE u.xorb = ?1 AND u.idx >= ?2 AND "
-                             "u.idx < ?3 AND EXISTS (SELECT 1 FROM xorb_chunks c WHERE c.hash = "
-                             "u.hash) ORDER BY u.idx"));
-  st.BindBlob(1, xorb.bytes.data(), xorb.bytes.size())
-      .Bind(2, int64_t{start})
-      .Bind(3, int64_t{end});
-  std::vector<UpstreamXorbChunk> out;
-  while (true) {
-    HM_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    UpstreamXorbChunk c;
-    c.index = static_cast<uint32_t>(st.Int(0));
-    c.hash = HashColumn(st, 1);
-    c.raw_size = static_cast<uint32_t>(st.Int(2));
-    c.record_offset = static_cast<uint64_t>(st.Int(3));
-    c.record_size = static_cast<uint32_t>(st.Int(4));
-    out.push_back(c);
-  }
-  return out;
-}
-
-Status XorbCatalog::RememberUpstreamChunks(const XetHash& xorb,
-                                           const std::vector<UpstreamXorbChunk>& chunks) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_);
-  HM_RETURN_IF_ERROR(tx.Begin());
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "INSERT OR REPLACE INTO upstream_chunks (xorb, idx, "
-                                             "hash, raw_size, record_offset, record_size) VALUES "
-                                             "(?1, ?2, ?3, ?4, ?5, ?6)"));
-  for (const UpstreamXorbChunk& c : chunks) {
-    st.Reset();
-    st.BindBlob(1, xorb.bytes.data(), xorb.bytes.size())
-        .Bind(2, int64_t{c.index})
-        .BindBlob(3, c.hash.bytes.data(), c.hash.bytes.size())
-        .Bind(4, int64_t{c.raw_size})
-        .Bind(5, AsInt(c.record_offset))
-        .Bind(6, int64_t{c.record_size});
-    HM_RETURN_IF_ERROR(st.Step().status());
-  }
-  return tx.Commit();
-}
-
 Result<std::vector<FileTerm>> XorbCatalog::FileTerms(const std::string& sha256) {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,

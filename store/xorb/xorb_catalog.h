@@ -20,6 +20,9 @@
 // transaction each way). Garbage: a xorb no term names (after a file is
 // removed), or the chunks of a xorb no term covers (compaction).
 //
+// Definitions: xorb_catalog.cc, and xorb_catalog_upstream.cc for what Xet
+// pulls record (upstream_chunks, the pull totals in counters).
+//
 // Thread-safe: one connection, serialized by an internal mutex.
 #pragma once
 
@@ -142,6 +145,9 @@ class XorbCatalog {
                                                               uint32_t end);
   // Upserts rows of upstream_chunks, in one transaction.
   Status RememberUpstreamChunks(const XetHash& xorb, const std::vector<UpstreamXorbChunk>& chunks);
+  // Adds one verified Xet pull's figures to the running totals (counters).
+  Status AddXetPull(const XetPullFigures& figures);
+  Result<XetPullFigures> XetPullTotals();
 
   // The terms naming a xorb.
   Result<std::vector<XorbReference>> ReferencesTo(int64_t xorb_id);

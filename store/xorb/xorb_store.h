@@ -64,6 +64,10 @@ class XorbStore final : public ChunkedObjectStore {
   Status RememberUpstreamChunks(const XetHash& xorb,
                                 const std::vector<UpstreamXorbChunk>& chunks) override;
   Result<std::string> ReadChunk(const XetHash& hash) override;
+  Status RecordXetPull(const XetPullFigures& figures) override {
+    return catalog_->AddXetPull(figures);
+  }
+  Result<XetPullFigures> XetPullTotals() override { return catalog_->XetPullTotals(); }
 
   // Older layouts (xorb_store_migration.cc).
   Result<uint64_t> MigrateLegacyObjects(const StoreProgress& progress) override;

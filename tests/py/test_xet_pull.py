@@ -9,13 +9,14 @@ import hashlib
 import http.client
 import json
 import re
+import subprocess
 import time
 import urllib.request
 
 import pytest
 from huggingface_hub import hf_hub_download
 
-from conftest import FakeHub, Mirror, xet_disabled
+from conftest import HUBMIRROR, FakeHub, Mirror, xet_disabled
 
 hf_xet = pytest.importorskip("hf_xet")
 # The mirror's side does not depend on the client line: once per line with
@@ -108,6 +109,14 @@ def test_a_finetune_costs_only_its_new_chunks_from_the_hub_and_from_a_parent_mir
         pulled = metrics(parent)
         assert pulled["hubmirror_xet_pull_files"] == 2
         assert pulled["hubmirror_xet_pull_saved_bytes"] >= tuned["size"] - MAX_COST_RATIO * new_bytes
+        # `hubmirror du` keeps the same account, across restarts.
+        du = subprocess.run([HUBMIRROR, "du", "--store", str(tmp_path / "parent"), "--json"],
+                            capture_output=True, text=True, timeout=60)
+        assert du.returncode == 0, du.stderr
+        account = json.loads(du.stdout)["xet_pull"]
+        assert account["files"] == 2
+        assert account["saved_bytes"] == pulled["hubmirror_xet_pull_saved_bytes"]
+        assert account["fetched_bytes"] == pulled["hubmirror_xet_pull_fetched_bytes"]
 
         # Child <- parent: the same, over the parent's own Xet.
         status, body, _ = fetch_through(child, BASE)
