@@ -4,8 +4,6 @@
 #include <cctype>
 #include <optional>
 
-#include "store/xet/xet_hash.h"
-
 namespace hubmirror {
 namespace {
 
@@ -197,7 +195,8 @@ Result<HubRoute> ParseXetRoute(std::string_view method, const std::vector<std::s
   } else {
     return Status::NotFound("no such Xet route on this server");
   }
-  if (!XetHash::FromHex(hash)) {
+  if (hash.size() != 64 ||
+      !std::all_of(hash.begin(), hash.end(), [](char c) { return HexValue(c) >= 0; })) {
     return Status::InvalidArgument("invalid Xet hash '" + std::string(hash.substr(0, 80)) +
                                    "': 64 hex digits expected");
   }
