@@ -27,7 +27,7 @@
 #include "fetcher/sync_list.h"
 #include "fetcher/upstream.h"
 #include "fetcher/xet/xet_upstream.h"
-#include "server/upstreams.h"
+#include "server/upstream/upstreams.h"
 #include "server/options.h"
 #include "store/xorb/xorb_object_store.h"
 #include "store/env.h"

@@ -11,7 +11,7 @@
 #include "server/body_source.h"
 #include "server/byte_range.h"
 #include "server/error_response.h"
-#include "server/json_views.h"
+#include "server/catalog/json_views.h"
 #include "server/paths_info_request.h"
 #include "server/url_text.h"
 #include "store/entry_objects.h"

@@ -19,16 +19,16 @@
 #include <optional>
 #include <string>
 
-#include "server/access_log.h"
-#include "server/api_documents.h"
-#include "server/access_policy.h"
-#include "server/audit_log.h"
+#include "server/ops/access_log.h"
+#include "server/catalog/api_documents.h"
+#include "server/access/access_policy.h"
+#include "server/access/audit_log.h"
 #include "server/body_source.h"
 #include "server/hub_route.h"
 #include "server/options.h"
 #include "server/pull_through.h"
-#include "server/repo_catalog.h"
-#include "server/server_metrics.h"
+#include "server/catalog/repo_catalog.h"
+#include "server/ops/server_metrics.h"
 #include "server/xet/xet_routes.h"
 #include "store/index/index.h"
 #include "store/object_store.h"

@@ -10,7 +10,7 @@
 
 #include "fetcher/sync_list.h"
 #include "fetcher/upstream.h"
-#include "server/access_policy.h"
+#include "server/access/access_policy.h"
 #include "store/status.h"
 
 namespace hubmirror {

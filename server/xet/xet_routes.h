@@ -33,12 +33,12 @@
 #include <optional>
 #include <string>
 
-#include "server/access_policy.h"
-#include "server/audit_log.h"
+#include "server/access/access_policy.h"
+#include "server/access/audit_log.h"
 #include "server/hub_route.h"
 #include "server/options.h"
 #include "server/pull_through.h"
-#include "server/server_metrics.h"
+#include "server/ops/server_metrics.h"
 #include "server/xet/xet_signer.h"
 #include "store/chunked_object_store.h"
 #include "store/env.h"
