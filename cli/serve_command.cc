@@ -1,5 +1,6 @@
 #include "cli/serve_command.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -114,6 +115,11 @@ int RunServe(const ServerOptions& options) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Buffers of 4 MiB and more (Xet pulls hold fetched xorb ranges of up to
+  // 64 MiB) come from their own mappings and go back to the system when
+  // freed; glibc's default threshold drifts up to 32 MiB after frees and
+  // would keep them in the heap for good.
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
 
   std::unique_ptr<Env> env = NewPosixEnv();
   if (Status s = env->CreateDirs(options.store_dir); !s.ok()) {

@@ -5,6 +5,7 @@
 #include <future>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "fetcher/xet/xet_plan.h"
@@ -15,9 +16,14 @@
 namespace hubmirror {
 namespace {
 
-struct ParsedChunk {
-  std::string raw;
-  UpstreamXorbChunk meta;
+// The decoded chunks of one fetched range, in one buffer (one allocation per
+// range rather than one per chunk: a pull's memory goes back to the system
+// when it is done).
+struct FetchedChunks {
+  std::string raw;                      // every chunk's raw bytes, back to back
+  std::vector<size_t> offsets;          // of chunk i in `raw`
+  std::vector<UpstreamXorbChunk> meta;  // chunk i's identity and record
+  std::string_view Raw(size_t i) const { return {raw.data() + offsets[i], meta[i].raw_size}; }
 };
 
 // Chunks [first_index, last_index] of plan span `span`, fetched as bytes
@@ -30,17 +36,23 @@ struct FetchJob {
   uint64_t byte_last = 0;
   size_t first_use = 0;  // terms that need it
   size_t last_use = 0;
-  std::future<Result<std::vector<ParsedChunk>>> pending;
-  std::optional<std::vector<ParsedChunk>> chunks;  // once fetched, until last_use
+  uint64_t wire_bytes() const { return byte_last - byte_first + 1; }
+  std::future<Result<FetchedChunks>> pending;
+  std::optional<FetchedChunks> chunks;  // once fetched, until last_use
 };
+
+// Fetched ranges held at once (in flight or waiting for their terms),
+// beyond the one the next term needs.
+constexpr uint64_t kMaxBytesAhead = uint64_t{128} << 20;
 
 // The records in `bytes` (which start at xorb offset `base`): exactly `count`
 // chunks, each decoded and hashed.
-Result<std::vector<ParsedChunk>> ParseRecords(const std::string& bytes, uint64_t base,
-                                              uint32_t first_index, uint32_t count) {
-  XetChunkCodec codec;
-  std::vector<ParsedChunk> out;
-  out.reserve(count);
+Result<FetchedChunks> ParseRecords(const std::string& bytes, uint64_t base, uint32_t first_index,
+                                   uint32_t count) {
+  // Pass 1: the headers, their bounds, the raw total.
+  std::vector<XetRecordHeader> headers;
+  headers.reserve(count);
+  uint64_t raw_total = 0;
   size_t at = 0;
   for (uint32_t i = 0; i < count; ++i) {
     if (bytes.size() - at < kXetRecordHeaderBytes) {
@@ -50,20 +62,36 @@ Result<std::vector<ParsedChunk>> ParseRecords(const std::string& bytes, uint64_t
                         DecodeRecordHeader(reinterpret_cast<const uint8_t*>(bytes.data() + at)));
     const size_t record = kXetRecordHeaderBytes + header.stored_size;
     if (bytes.size() - at < record) return Status::DataLoss("xorb range ends inside a chunk");
-    ParsedChunk chunk;
-    chunk.raw.resize(header.raw_size);
-    HM_RETURN_IF_ERROR(codec.Decode(
-        header.scheme, reinterpret_cast<const uint8_t*>(bytes.data() + at + kXetRecordHeaderBytes),
-        header.stored_size, reinterpret_cast<uint8_t*>(chunk.raw.data()), header.raw_size));
-    chunk.meta.index = first_index + i;
-    chunk.meta.hash = XetChunkHash(chunk.raw.data(), chunk.raw.size());
-    chunk.meta.raw_size = header.raw_size;
-    chunk.meta.record_offset = base + at;
-    chunk.meta.record_size = static_cast<uint32_t>(record);
-    out.push_back(std::move(chunk));
+    headers.push_back(header);
+    raw_total += header.raw_size;
     at += record;
   }
   if (at != bytes.size()) return Status::DataLoss("xorb range holds more than its chunks");
+  // Pass 2: decode into one buffer and name each chunk.
+  XetChunkCodec codec;
+  FetchedChunks out;
+  out.raw.resize(raw_total);
+  out.offsets.reserve(count);
+  out.meta.reserve(count);
+  at = 0;
+  size_t raw_at = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    const XetRecordHeader& header = headers[i];
+    uint8_t* raw = reinterpret_cast<uint8_t*>(out.raw.data() + raw_at);
+    HM_RETURN_IF_ERROR(codec.Decode(
+        header.scheme, reinterpret_cast<const uint8_t*>(bytes.data() + at + kXetRecordHeaderBytes),
+        header.stored_size, raw, header.raw_size));
+    UpstreamXorbChunk meta;
+    meta.index = first_index + i;
+    meta.hash = XetChunkHash(raw, header.raw_size);
+    meta.raw_size = header.raw_size;
+    meta.record_offset = base + at;
+    meta.record_size = static_cast<uint32_t>(kXetRecordHeaderBytes + header.stored_size);
+    out.offsets.push_back(raw_at);
+    out.meta.push_back(meta);
+    raw_at += header.raw_size;
+    at += meta.record_size;
+  }
   return out;
 }
 
@@ -150,9 +178,10 @@ Status XetDownloader::Download(const std::string& file_hash, const std::string& 
   auto fetch = [this, token_url, file_hash, offset, size, &fetched_total](
                    XetFetchSpan span, uint32_t first_index, uint32_t last_index,
                    uint64_t byte_first, uint64_t byte_last)
-      -> Result<std::vector<ParsedChunk>> {
+      -> Result<FetchedChunks> {
     for (int refresh = 0;; ++refresh) {
       std::string bytes;
+      bytes.reserve(byte_last - byte_first + 1);
       Status st = cas_.FetchRange(span.url, byte_first, byte_last, &bytes);
       if (stats_ != nullptr) stats_->fetched_bytes += bytes.size();
       fetched_total += bytes.size();
@@ -174,24 +203,31 @@ Status XetDownloader::Download(const std::string& file_hash, const std::string& 
       if (!found) return Status::Unavailable("a fresh reconstruction no longer has the range");
     }
   };
+  // Jobs are launched in the order terms need them: up to `parallel_` ahead
+  // of the one needed now, while what is held stays under kMaxBytesAhead.
   size_t launched = 0;
-  auto launch_through = [&](size_t last_rank) {
+  uint64_t held_bytes = 0;
+  auto launch_through = [&](size_t needed_rank) {
+    const size_t last_rank = needed_rank + static_cast<size_t>(parallel_) - 1;
     while (launched < launch_order.size() && launched <= last_rank) {
-      FetchJob& job = jobs[launch_order[launched++]];
+      FetchJob& job = jobs[launch_order[launched]];
+      if (launched > needed_rank && held_bytes + job.wire_bytes() > kMaxBytesAhead) break;
+      ++launched;
+      held_bytes += job.wire_bytes();
       job.pending = std::async(std::launch::async, fetch, plan.spans[job.span], job.first_index,
                                job.last_index, job.byte_first, job.byte_last);
     }
   };
-  auto chunks_of = [&](size_t j) -> Result<const std::vector<ParsedChunk>*> {
+  auto chunks_of = [&](size_t j) -> Result<const FetchedChunks*> {
     FetchJob& job = jobs[j];
     if (!job.chunks) {
-      launch_through(rank[j] + static_cast<size_t>(parallel_) - 1);
-      HM_ASSIGN_OR_RETURN(std::vector<ParsedChunk> got, job.pending.get());
+      launch_through(rank[j]);
+      HM_ASSIGN_OR_RETURN(FetchedChunks got, job.pending.get());
       job.chunks = std::move(got);
     }
     return &*job.chunks;
   };
-  launch_through(static_cast<size_t>(parallel_) - 1);
+  if (!launch_order.empty()) launch_through(0);
 
   // The file, term by term, in order.
   std::map<XetHash, std::vector<UpstreamXorbChunk>> learned;
@@ -204,15 +240,14 @@ Status XetDownloader::Download(const std::string& file_hash, const std::string& 
     const long j = job_of_span[term.span];
     uint64_t term_bytes = 0;
     for (uint32_t idx = term.chunk_start; idx < term.chunk_end; ++idx) {
-      const std::string* raw = nullptr;
+      std::string_view raw;
       XetHash hash;
       if (j >= 0 && idx >= jobs[static_cast<size_t>(j)].first_index &&
           idx <= jobs[static_cast<size_t>(j)].last_index) {
-        HM_ASSIGN_OR_RETURN(const std::vector<ParsedChunk>* chunks,
-                            chunks_of(static_cast<size_t>(j)));
-        const ParsedChunk& c = (*chunks)[idx - jobs[static_cast<size_t>(j)].first_index];
-        raw = &c.raw;
-        hash = c.meta.hash;
+        HM_ASSIGN_OR_RETURN(const FetchedChunks* chunks, chunks_of(static_cast<size_t>(j)));
+        const size_t i = idx - jobs[static_cast<size_t>(j)].first_index;
+        raw = chunks->Raw(i);
+        hash = chunks->meta[i].hash;
       } else {
         auto k = known[term.span].find(idx);
         if (k == known[term.span].end()) return Status::Internal("a chunk is neither known nor fetched");
@@ -222,13 +257,13 @@ Status XetDownloader::Download(const std::string& file_hash, const std::string& 
         }
         if (stats_ != nullptr) stats_->reused_bytes += from_store.size();
         reused_total += from_store.size();
-        raw = &from_store;
+        raw = from_store;
         hash = k->second.hash;
       }
-      term_bytes += raw->size();
-      nodes.push_back(XetNode{hash, raw->size()});
-      const char* data = raw->data();
-      uint64_t n = raw->size();
+      term_bytes += raw.size();
+      nodes.push_back(XetNode{hash, raw.size()});
+      const char* data = raw.data();
+      uint64_t n = raw.size();
       const uint64_t skipped = std::min(skip, n);
       data += skipped;
       n -= skipped;
@@ -249,8 +284,9 @@ Status XetDownloader::Download(const std::string& file_hash, const std::string& 
     for (FetchJob& job : jobs) {
       if (job.chunks && job.last_use == t) {
         std::vector<UpstreamXorbChunk>& list = learned[plan.spans[job.span].xorb];
-        for (const ParsedChunk& c : *job.chunks) list.push_back(c.meta);
+        list.insert(list.end(), job.chunks->meta.begin(), job.chunks->meta.end());
         job.chunks.reset();
+        held_bytes -= job.wire_bytes();
       }
     }
   }
