@@ -9,13 +9,11 @@
 // or the fake hub itself for the control run (--hub-kind hub).
 //
 // --hub-kind says what to expect about Xet (hub-protocol §8). A hub (real or
-// fake) announces Xet for LFS files and the fake one serves no CAS, so with
-// "hub" such announcements are accepted and the client is told `xet: false`,
-// as an application would when it cannot reach a CAS. A "mirror" (default)
-// serves Xet itself for the LFS files it has stored: it may announce Xet for
-// LFS files only, with every Xet URL on its own origin, and the client runs
-// with its defaults (so it downloads those files from the mirror's CAS),
-// exactly as a user passing the mirror as hubUrl would.
+// fake) announces Xet for LFS files, its CAS on another host (the fake hub's
+// on its CDN host): accepted, and the client downloads from that CAS. A
+// "mirror" (default) serves Xet itself: it may announce Xet for LFS files
+// only, with every Xet URL on its own origin. Either way the client runs with
+// its defaults, exactly as a user passing the hub or mirror as hubUrl would.
 //
 // Output is TAP-like: one "ok - ..." / "not ok - ..." line per check, then
 // "N passed, M failed".
@@ -228,8 +226,6 @@ async function checkTarget(target, manifest, hubUrl, cacheDir, hubKind) {
   const repo = { type: target.type, name: target.id };
   const common = { repo, hubUrl, fetch: recordingFetch };
   const mirror = hubKind === "mirror";
-  // For downloads: plain HTTP even where a hub announces Xet (see top).
-  const download = mirror ? common : { ...common, xet: false };
 
   const manifestRepo = manifest.get(`${target.type}/${target.id}`);
   const commit = manifestRepo?.refs[target.revision];
@@ -342,7 +338,7 @@ async function checkTarget(target, manifest, hubUrl, cacheDir, hubKind) {
     }
 
     const bytes = await step(`${fileLabel}: downloadFile`, async () => {
-      const blob = await downloadFile({ ...download, path: file.path, revision: target.revision });
+      const blob = await downloadFile({ ...common, path: file.path, revision: target.revision });
       if (!blob) throw new Error("downloadFile returned null (404 EntryNotFound)");
       return Buffer.from(await blob.arrayBuffer());
     });
@@ -358,7 +354,7 @@ async function checkTarget(target, manifest, hubUrl, cacheDir, hubKind) {
       const start = Math.floor(file.size / 3);
       const end = start + 1000;
       const slice = await step(`${fileLabel}: ranged read`, async () => {
-        const blob = await downloadFile({ ...download, path: file.path, revision: target.revision });
+        const blob = await downloadFile({ ...common, path: file.path, revision: target.revision });
         return Buffer.from(await blob.slice(start, end).arrayBuffer());
       });
       if (slice) {
@@ -370,19 +366,18 @@ async function checkTarget(target, manifest, hubUrl, cacheDir, hubKind) {
 
   // A missing file is `null`, not an exception: needs 404 + X-Error-Code.
   const missing = await step(`${label}: downloadFile of a missing path`, () =>
-    downloadFile({ ...download, path: "no/such/file.txt", revision: target.revision }));
+    downloadFile({ ...common, path: "no/such/file.txt", revision: target.revision }));
   if (missing !== undefined) {
     check(missing === null, `${label}: downloadFile of a missing path returns null`,
       () => `got ${missing}\n${requestTrail()}`);
   }
 
-  await checkSnapshot(target, label, download, commit, files, cacheDir);
+  await checkSnapshot(target, label, common, commit, files, cacheDir);
 }
 
 // snapshotDownload writes the huggingface_hub cache layout (hub-protocol §9):
 // refs/<rev> -> commit, snapshots/<commit>/<path> -> ../../blobs/<etag>.
-// `common` may hold `xet: false`: snapshotDownload hands its parameters on to
-// downloadFile for every file.
+// snapshotDownload hands its parameters on to downloadFile for every file.
 async function checkSnapshot(target, label, common, commit, files, cacheDir) {
   const folder = await step(`${label}: snapshotDownload`, () =>
     snapshotDownload({ ...common, revision: target.revision, cacheDir }));
