@@ -243,6 +243,26 @@ def test_tokens_are_bound_to_the_caller_and_the_repo(site, manifest, tmp_path):
     assert status == 206 and len(body) == 8 and body[0] == 0  # a chunk record header
 
 
+def test_serve_off_means_plain_http_for_every_client(site, manifest, tmp_path):
+    work, hub, mirror = site
+    if not hub.alive():
+        pytest.skip("needs the upstream (stopped by the cold/warm test)")
+    config = tmp_path / "off.toml"
+    config.write_text(f'[upstream]\nurl = "{hub.url}"\n\n[xet]\nserve = false\n')
+    off = Mirror(tmp_path, tmp_path / "store", [], "--config", str(config), name="mirror-xet-off")
+    try:
+        name = "model.safetensors"
+        path = hf_hub_download(MODEL, name, endpoint=off.url, cache_dir=tmp_path / "c")
+        assert sha256_of(path) == manifest.files("model", MODEL)[name]["sha256"]
+        assert "X-Xet-Hash" not in head(off, f"/{MODEL}/resolve/main/{name}")
+        status, _, _ = http_get(off.url + f"/api/models/{MODEL}/xet-read-token/main")
+        assert status == 404
+        assert metric(off, "hubmirror_http_requests_total", route="resolve", method="GET") >= 1
+        assert metric(off, "hubmirror_http_requests_total", route="xet_xorb") == 0
+    finally:
+        off.stop()
+
+
 def test_files_download_over_xet_cold_and_warm_with_the_upstream_up_and_stopped(site, manifest):
     work, hub, mirror = site
     # Cold: nothing is stored; the mirror announces the upstream's Xet offer
@@ -276,3 +296,4 @@ def test_files_download_over_xet_cold_and_warm_with_the_upstream_up_and_stopped(
     assert {l["repo"] for l in xet} == {MODEL, DATASET, GATED}
     anonymous = [l for l in lines if l["method"] == "XET" and l["repo"] == TEXT_REPO]
     assert anonymous and all(l["who"] == "anonymous" for l in anonymous)
+
