@@ -22,7 +22,9 @@ using nlohmann::json;
 // after checking that every LFS file carries one when `all_stored`.
 json WithoutXetHashes(json tree, bool all_stored) {
   for (json& e : tree) {
-    if (all_stored && e.contains("lfs")) EXPECT_TRUE(e.contains("xetHash")) << e.dump();
+    if (all_stored && e.contains("lfs")) {
+      EXPECT_TRUE(e.contains("xetHash")) << e.dump();
+    }
     e.erase("xetHash");
   }
   return tree;
