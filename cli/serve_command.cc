@@ -159,7 +159,7 @@ int RunServe(const ServerOptions& options) {
     Upstream* source = upstreams.get();
     if (options.xet.pull) {
       xet_upstream = std::make_unique<XetUpstream>(upstreams.get(), options.upstreams,
-                                                   store->get(), &xet_pull_stats);
+                                                   store->get(), &xet_pull_stats, stderr);
       source = xet_upstream.get();
     }
     upstream = std::make_unique<MeteredUpstream>(source, &metrics, env.get());

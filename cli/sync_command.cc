@@ -130,7 +130,7 @@ int RunSync(const ServerOptions& options, const std::vector<SyncRepoSpec>& specs
   std::unique_ptr<Upstream> xet_upstream;
   if (options.xet.pull) {
     xet_upstream = std::make_unique<XetUpstream>(chain.get(), options.upstreams, store->get(),
-                                                 &xet_stats);
+                                                 &xet_stats, stderr);
   }
   Upstream* upstream_ptr = xet_upstream ? xet_upstream.get() : chain.get();
 

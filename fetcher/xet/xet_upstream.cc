@@ -16,8 +16,8 @@ std::string Origin(const std::string& url) {
 }  // namespace
 
 XetUpstream::XetUpstream(Upstream* inner, std::vector<UpstreamOptions> options,
-                         ChunkedObjectStore* store, XetPullStats* stats)
-    : inner_(inner), options_(std::move(options)), stats_(stats) {
+                         ChunkedObjectStore* store, XetPullStats* stats, FILE* log)
+    : inner_(inner), options_(std::move(options)), stats_(stats), log_(log) {
   for (const UpstreamOptions& o : options_) {
     downloaders_.push_back(std::make_unique<XetDownloader>(o, store, stats));
   }
@@ -65,6 +65,14 @@ Status XetUpstream::Download(const RepoKey& repo, const std::string& commit,
                               &delivered);
   if (xet.ok() || sink_failed) return xet;
   if (stats_ != nullptr) stats_->fallbacks += 1;
+  if (log_ != nullptr) {
+    std::fprintf(log_, "hubmirror: pulling %s/%s@%s over Xet failed after %llu bytes (%s); %s\n",
+                 repo.ToString().c_str(), path.c_str(), commit.c_str(),
+                 static_cast<unsigned long long>(delivered), xet.ToString().c_str(),
+                 xet.code() == StatusCode::kDataLoss && delivered > 0
+                     ? "the transfer fails; the next one goes over HTTP"
+                     : "going on over HTTP");
+  }
   if (xet.code() == StatusCode::kDataLoss) {
     // Bytes already delivered may be wrong; the caller's digest check
     // refuses them. The next attempt goes over HTTP.

@@ -11,6 +11,7 @@
 // Thread-safe; `inner`, `store` and `stats` must outlive it.
 #pragma once
 
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -27,9 +28,10 @@ namespace hubmirror {
 class XetUpstream : public Upstream {
  public:
   // `options`: the configured upstreams, whose tokens go to their own
-  // origins only (a read token URL on another host gets none).
+  // origins only (a read token URL on another host gets none). Each fallback
+  // to HTTP is reported on `log` (one line) unless it is null.
   XetUpstream(Upstream* inner, std::vector<UpstreamOptions> options, ChunkedObjectStore* store,
-              XetPullStats* stats);
+              XetPullStats* stats, FILE* log = nullptr);
 
   Result<RevisionInfo> GetRevision(const RepoKey& repo, const std::string& revision) override {
     return inner_->GetRevision(repo, revision);
@@ -65,6 +67,7 @@ class XetUpstream : public Upstream {
   std::vector<UpstreamOptions> options_;
   std::vector<std::unique_ptr<XetDownloader>> downloaders_;  // one per options_, then a tokenless one
   XetPullStats* stats_;
+  FILE* log_;
   std::mutex mu_;
   std::set<std::string> bad_;  // guarded by mu_
 };

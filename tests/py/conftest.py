@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -180,6 +181,26 @@ def http_get(url, headers=None):
             return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
+
+
+def wait_stored(url, repo_type, repo_id, path, revision="main", token=None, timeout_s=30):
+    """The Xet hash of a file once the mirror at `url` has it stored: its
+    paths-info entry carries `xetHash` only then. (A resolve HEAD carries
+    X-Xet-Hash earlier: a file not stored yet is offered under the
+    upstream's hash.) A pull commits just after its last byte left."""
+    target = f"{url}/api/{repo_type}s/{repo_id}/paths-info/{revision}"
+    body = urllib.parse.urlencode({"paths": path}).encode()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        req = urllib.request.Request(target, data=body, method="POST")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            entries = json.load(r)
+        if entries and entries[0].get("xetHash"):
+            return entries[0]["xetHash"]
+        time.sleep(0.1)
+    raise AssertionError(f"{repo_type} {repo_id}/{path} is not stored after {timeout_s} s")
 
 
 def run_python(code, endpoint, hf_home, offline=False, timeout=180):

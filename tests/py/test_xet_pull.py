@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 from huggingface_hub import hf_hub_download
 
-from conftest import HUBMIRROR, FakeHub, Mirror, xet_disabled
+from conftest import HUBMIRROR, FakeHub, Mirror, wait_stored, xet_disabled
 
 hf_xet = pytest.importorskip("hf_xet")
 # The mirror's side does not depend on the client line: once per line with
@@ -66,16 +66,8 @@ def fetch_through(mirror, repo_id, path=WEIGHTS):
     return get(f"{mirror.url}/{repo_id}/resolve/main/{path}")
 
 
-def wait_stored(mirror, repo_id, path=WEIGHTS, timeout_s=30):
-    """Until the mirror offers the file over Xet (it is committed)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        req = urllib.request.Request(f"{mirror.url}/{repo_id}/resolve/main/{path}", method="HEAD")
-        with urllib.request.urlopen(req, timeout=10) as r:
-            if r.headers.get("X-Xet-Hash"):
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"{repo_id}/{path} not stored after {timeout_s} s")
+def stored(mirror, repo_id, path=WEIGHTS):
+    return wait_stored(mirror.url, "model", repo_id, path)
 
 
 @pytest.fixture
@@ -98,14 +90,14 @@ def test_a_finetune_costs_only_its_new_chunks_from_the_hub_and_from_a_parent_mir
         # Parent <- hub: the base whole, then the fine-tune's new chunks only.
         status, body, _ = fetch_through(parent, BASE)
         assert status == 200 and hashlib.sha256(body).hexdigest() == base["sha256"]
-        wait_stored(parent, BASE)
+        stored(parent, BASE)
         hub.reset_stats()
         status, body, _ = fetch_through(parent, FINETUNE)
         assert status == 200 and hashlib.sha256(body).hexdigest() == tuned["sha256"]
         stats = hub.stats()
         assert stats["cdn_bytes"] == 0, "nothing over plain HTTP"
         assert stats["xet_bytes"] <= MAX_COST_RATIO * new_bytes, (stats["xet_bytes"], new_bytes)
-        wait_stored(parent, FINETUNE)
+        stored(parent, FINETUNE)
         pulled = metrics(parent)
         assert pulled["hubmirror_xet_pull_files"] == 2
         assert pulled["hubmirror_xet_pull_saved_bytes"] >= tuned["size"] - MAX_COST_RATIO * new_bytes
@@ -121,7 +113,7 @@ def test_a_finetune_costs_only_its_new_chunks_from_the_hub_and_from_a_parent_mir
         # Child <- parent: the same, over the parent's own Xet.
         status, body, _ = fetch_through(child, BASE)
         assert status == 200 and hashlib.sha256(body).hexdigest() == base["sha256"]
-        wait_stored(child, BASE)
+        stored(child, BASE)
         served = metrics(parent)['hubmirror_served_bytes_total{source="xet"}']
         status, body, _ = fetch_through(child, FINETUNE)
         assert status == 200 and hashlib.sha256(body).hexdigest() == tuned["sha256"]
@@ -130,7 +122,7 @@ def test_a_finetune_costs_only_its_new_chunks_from_the_hub_and_from_a_parent_mir
         assert metrics(child)["hubmirror_xet_pull_fallbacks"] == 0
 
         # What the child pulled over Xet, the real hf_xet reads from it over Xet.
-        wait_stored(child, FINETUNE)
+        stored(child, FINETUNE)
         path = hf_hub_download(FINETUNE, WEIGHTS, endpoint=child.url, cache_dir=tmp_path / "c")
         with open(path, "rb") as f:
             assert hashlib.sha256(f.read()).hexdigest() == tuned["sha256"]
@@ -166,7 +158,7 @@ def test_cas_faults_never_serve_or_store_a_wrong_byte(hub, manifest, tmp_path, f
             status, body, complete = fetch_through(mirror, BIG)  # next attempt: HTTP
             correct = status == 200 and complete and hashlib.sha256(body).hexdigest() == want["sha256"]
         assert correct, (fault, status, len(body), complete)
-        wait_stored(mirror, BIG)
+        stored(mirror, BIG)
         # What was stored reads back right (the store verified it on commit).
         status, body, complete = fetch_through(mirror, BIG)
         assert status == 200 and complete and hashlib.sha256(body).hexdigest() == want["sha256"]

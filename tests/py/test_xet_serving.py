@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import hf_hub_download, snapshot_download
 
-from conftest import GATED_TOKEN, FakeHub, Mirror, http_get, sha256_of, xet_disabled
+from conftest import GATED_TOKEN, FakeHub, Mirror, http_get, sha256_of, wait_stored, xet_disabled
 
 hf_xet = pytest.importorskip("hf_xet")
 pytestmark = pytest.mark.skipif(xet_disabled(), reason="runs with hf_xet enabled only")
@@ -53,16 +53,9 @@ def head(mirror, path, token=None):
         return r.headers
 
 
-def wait_offered(mirror, path, token=TEAM_TOKEN, timeout_s=30):
-    """The X-Xet-Hash of a resolve HEAD once the file is stored (a pull
-    commits just after its last byte left)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        xet_hash = head(mirror, path, token).get("X-Xet-Hash")
-        if xet_hash:
-            return xet_hash
-        time.sleep(0.1)
-    raise AssertionError(f"{path} is not offered over Xet after {timeout_s} s")
+def wait_offered(mirror, repo_type, repo_id, name, revision="main", token=TEAM_TOKEN):
+    """The file's Xet hash once the mirror has it stored."""
+    return wait_stored(mirror.url, repo_type, repo_id, name, revision, token)
 
 
 def read_token(mirror, repo_path, token=None):
@@ -147,17 +140,12 @@ def download_all(mirror, manifest, home):
     return int(r.stdout.split()[-1])
 
 
-def resolve_path(repo_type, repo_id, revision, name):
-    prefix = "" if repo_type == "model" else f"{repo_type}s/"
-    return f"/{prefix}{repo_id}/resolve/{revision}/{name}"
-
-
 def test_snapshot_lists_xet_hashes_that_hf_xet_agrees_with(site, manifest, tmp_path):
     work, hub, mirror = site
     folder = snapshot_download(DATASET, repo_type="dataset", endpoint=mirror.url,
                                cache_dir=tmp_path / "c", token=TEAM_TOKEN)
     for name in lfs_files(manifest, "dataset", DATASET, "main"):
-        wait_offered(mirror, resolve_path("dataset", DATASET, "main", name))
+        wait_offered(mirror, "dataset", DATASET, name)
     status, _, body = http_get(mirror.url + f"/api/datasets/{DATASET}/tree/main?recursive=true",
                                {"Authorization": f"Bearer {TEAM_TOKEN}"})
     assert status == 200
@@ -177,7 +165,7 @@ def test_compressed_chunks_reach_hf_xet_intact(site, tmp_path):
     status, _, body = http_get(mirror.url + path)  # pulls it and stores it
     assert status == 200
     want = hashlib.sha256(body).hexdigest()
-    wait_offered(mirror, path, token=None)
+    wait_offered(mirror, "model", TEXT_REPO, "corpus.jsonl", token=None)
     served = metric(mirror, "hubmirror_served_bytes_total", source="xet")
     code = ("import hashlib; from huggingface_hub import hf_hub_download; "
             f"print(hashlib.sha256(open(hf_hub_download('{TEXT_REPO}', 'corpus.jsonl'), 'rb')"
@@ -197,7 +185,7 @@ def test_tokens_are_bound_to_the_caller_and_the_repo(site, manifest, tmp_path):
     # The team token may read the gated model: stored by HTTP, then over Xet.
     path = hf_hub_download(GATED, "model.safetensors", endpoint=mirror.url,
                            cache_dir=tmp_path / "a", token=TEAM_TOKEN)
-    gated_hash = wait_offered(mirror, f"/{GATED}/resolve/main/model.safetensors")
+    gated_hash = wait_offered(mirror, "model", GATED, "model.safetensors")
     assert re.fullmatch(r"[0-9a-f]{64}", gated_hash)
     again = hf_hub_download(GATED, "model.safetensors", endpoint=mirror.url,
                             cache_dir=tmp_path / "b", token=TEAM_TOKEN)
@@ -287,7 +275,7 @@ def test_files_download_over_xet_cold_and_warm_with_the_upstream_up_and_stopped(
         if phase == "cold":
             for repo_type, repo_id, revision in WARM:
                 for name in lfs_files(manifest, repo_type, repo_id, revision):
-                    wait_offered(mirror, resolve_path(repo_type, repo_id, revision, name))
+                    wait_offered(mirror, repo_type, repo_id, name, revision)
 
     # Each reconstruction is in the audit log, under the caller's name.
     lines = [json.loads(l) for l in (work / "audit.jsonl").read_text().splitlines()]
