@@ -109,12 +109,11 @@ int64_t XetRoutes::NowSeconds() const { return env_->NowMicros() / 1000000; }
 
 std::string XetRoutes::OfferFor(const EntryRecord& entry) {
   if (!entry.is_lfs || entry.lfs_sha256.empty()) return "";
-  Result<std::optional<ObjectRecord>> object = index_->GetObject(entry.lfs_sha256);
-  if (!object.ok() || !*object || (*object)->xet_hash.empty()) return "";
-  // The index row says the bytes were committed; the store must still have
-  // them (eviction removes the row after the bytes).
-  if (!store_->Contains(entry.lfs_sha256)) return "";
-  return (*object)->xet_hash;
+  // One lookup in the store's catalog, which says both that the bytes are
+  // there and under which Xet hash (every resolve answer pays for it).
+  Result<ChunkedObjectRow> row = store_->GetObjectRow(entry.lfs_sha256);
+  if (!row.ok()) return "";
+  return row->xet_hash;  // "" for an object still in an older layout
 }
 
 void XetRoutes::AddResolveHeaders(const std::string& base_url, const HubRoute& route,
