@@ -351,7 +351,7 @@ void HubServer::HandleTree(const HubRoute& route, const Caller& caller,
   }
   if (resolved->stale) res.set_header("X-Hubmirror-Stale", "1");
   json listed = EntriesToJson(page, expand);
-  AddXetHashes(page, &listed);
+  AddXetHashes(route.repo, resolved->commit, page, &listed);
   res.set_content(listed.dump(), "application/json");
 }
 
@@ -369,7 +369,7 @@ void HubServer::HandlePathsInfo(const HubRoute& route, const Caller& caller,
   if (expand) catalog_->FillLastCommits(route.repo, resolved->commit, &*entries);
   if (resolved->stale) res.set_header("X-Hubmirror-Stale", "1");
   json listed = EntriesToJson(*entries, expand);
-  AddXetHashes(*entries, &listed);
+  AddXetHashes(route.repo, resolved->commit, *entries, &listed);
   res.set_content(listed.dump(), "application/json");
 }
 
@@ -418,7 +418,7 @@ void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
   res.set_header("X-Repo-Commit", commit);
   Result<EntryRecord> entry = catalog_->LookupFile(route.repo, commit, route.path);
   if (!entry.ok()) return WriteError(entry.status(), HasToken(req), &res);
-  std::string xet_hash = xet_ != nullptr ? xet_->OfferFor(*entry) : "";
+  std::string xet_hash = xet_ != nullptr ? xet_->OfferFor(route.repo, commit, *entry) : "";
   if (xet_ != nullptr && xet_hash.empty() && !resolved->stale) {
     xet_hash = xet_->OfferColdFor(route.repo, commit, *entry);
   }
@@ -583,11 +583,12 @@ Result<Resolution> HubServer::ResolveAuthorized(const HubRoute& route, const Cal
   return resolved;
 }
 
-void HubServer::AddXetHashes(const std::vector<EntryRecord>& entries, json* listed) {
+void HubServer::AddXetHashes(const RepoKey& repo, const std::string& commit,
+                             const std::vector<EntryRecord>& entries, json* listed) {
   if (xet_ == nullptr || !listed->is_array() || listed->size() != entries.size()) return;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].is_directory || !entries[i].is_lfs) continue;
-    const std::string xet_hash = xet_->OfferFor(entries[i]);
+    const std::string xet_hash = xet_->OfferFor(repo, commit, entries[i]);
     if (!xet_hash.empty()) (*listed)[i]["xetHash"] = xet_hash;
   }
 }

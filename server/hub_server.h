@@ -117,7 +117,8 @@ class HubServer {
 
   // Adds "xetHash" to the listed entries (`listed`, their JSON, in the same
   // order) whose files are offered over Xet.
-  void AddXetHashes(const std::vector<EntryRecord>& entries, nlohmann::json* listed);
+  void AddXetHashes(const RepoKey& repo, const std::string& commit,
+                    const std::vector<EntryRecord>& entries, nlohmann::json* listed);
 
   // Base URL for links pointing back at this server (pagination).
   std::string PublicBaseUrl(const httplib::Request& req) const;

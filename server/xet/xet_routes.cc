@@ -33,8 +33,11 @@ std::string BearerToken(const httplib::Request& req) {
 // How long a reconstruction of a file being pulled waits for it: under
 // hf_xet's 300 s read timeout; after it, a 503 the client retries.
 constexpr int64_t kColdWaitSeconds = 240;
-// Cold offers remembered (each costs one upstream HEAD to learn).
+// Cold offers remembered (each costs one upstream HEAD to learn), and
+// stored ones.
 constexpr size_t kMaxColdOffers = 20'000;
+// How long a stored file's offer is used without asking the store again.
+constexpr int64_t kOfferTtlSeconds = 5;
 
 std::string ColdKey(const RepoKey& repo, const std::string& commit, const std::string& path) {
   return std::string(RepoTypeName(repo.type)) + "/" + repo.id + "@" + commit + "/" + path;
@@ -107,13 +110,30 @@ Result<XetServedFile> XetRoutes::PullCold(const ColdFile& cold) {
 
 int64_t XetRoutes::NowSeconds() const { return env_->NowMicros() / 1000000; }
 
-std::string XetRoutes::OfferFor(const EntryRecord& entry) {
+std::string XetRoutes::OfferFor(const RepoKey& repo, const std::string& commit,
+                                const EntryRecord& entry) {
   if (!entry.is_lfs || entry.lfs_sha256.empty()) return "";
-  // One lookup in the store's catalog, which says both that the bytes are
-  // there and under which Xet hash (every resolve answer pays for it).
+  const int64_t now = env_->NowMicros();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto known = stored_offers_.find(entry.lfs_sha256);
+    if (known != stored_offers_.end() &&
+        now - known->second.checked_at_micros < kOfferTtlSeconds * 1000000) {
+      return known->second.xet_hash;
+    }
+  }
+  // The store's catalog says both that the bytes are there and under which
+  // Xet hash.
   Result<ChunkedObjectRow> row = store_->GetObjectRow(entry.lfs_sha256);
-  if (!row.ok()) return "";
-  return row->xet_hash;  // "" for an object still in an older layout
+  if (!row.ok() || row->xet_hash.empty()) return "";  // "" too for an older layout
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stored_offers_.size() >= kMaxColdOffers) stored_offers_.clear();
+  stored_offers_[entry.lfs_sha256] = StoredOffer{row->xet_hash, now};
+  // Should it be evicted while a client still holds the hash, its
+  // reconstruction pulls it again (when this server pulls at all).
+  if (cold_by_hash_.size() >= kMaxColdOffers) cold_by_hash_.clear();
+  cold_by_hash_[row->xet_hash] = ColdFile{repo, commit, entry};
+  return row->xet_hash;
 }
 
 void XetRoutes::AddResolveHeaders(const std::string& base_url, const HubRoute& route,
@@ -156,7 +176,7 @@ void XetRoutes::HandleReconstruction(const HubRoute& route, const httplib::Reque
     // Announced before it was stored: pull it now (the token must be for
     // the repo it was announced in).
     std::optional<ColdFile> cold = FindCold(route.path);
-    if (cold && cold->repo == grant->repo) file = PullCold(*cold);
+    if (cold && cold->repo == grant->repo && pull_through_ != nullptr) file = PullCold(*cold);
   }
   if (!file.ok()) {
     return WriteError(file.status().code() == StatusCode::kNotFound ? not_here : file.status(),

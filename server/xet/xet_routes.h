@@ -53,8 +53,10 @@ class XetRoutes {
             ChunkedObjectStore* store, AuditLog* audit, ServerMetrics* metrics);
 
   // The Xet hash to offer for `entry` (an LFS file whose bytes are stored
-  // with a Xet hash), or "".
-  std::string OfferFor(const EntryRecord& entry);
+  // with a Xet hash), or "". Remembered for kOfferTtlSeconds, so that a
+  // cached HEAD does not touch the store's catalog each time; a file evicted
+  // meanwhile is pulled again by its reconstruction, as a cold one is.
+  std::string OfferFor(const RepoKey& repo, const std::string& commit, const EntryRecord& entry);
   // The Xet headers of a resolve answer (HEAD, GET and the JS probe).
   void AddResolveHeaders(const std::string& base_url, const HubRoute& route,
                          const std::string& commit, const std::string& xet_hash,
@@ -108,6 +110,11 @@ class XetRoutes {
   // "type/id@commit/path" -> the upstream's Xet hash, "" for no offer.
   std::map<std::string, std::string> cold_offers_;  // guarded by mu_
   std::map<std::string, ColdFile> cold_by_hash_;    // guarded by mu_
+  struct StoredOffer {
+    std::string xet_hash;
+    int64_t checked_at_micros = 0;
+  };
+  std::map<std::string, StoredOffer> stored_offers_;  // by sha256; guarded by mu_
 };
 
 // Where clients reach the mirror's CAS: `base_url` + "/xet" (no trailing
