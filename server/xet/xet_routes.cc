@@ -37,7 +37,7 @@ constexpr int64_t kColdWaitSeconds = 240;
 // stored ones.
 constexpr size_t kMaxColdOffers = 20'000;
 // How long a stored file's offer is used without asking the store again.
-constexpr int64_t kOfferTtlSeconds = 5;
+constexpr int64_t kOfferTtlSeconds = 2;
 
 std::string ColdKey(const RepoKey& repo, const std::string& commit, const std::string& path) {
   return std::string(RepoTypeName(repo.type)) + "/" + repo.id + "@" + commit + "/" + path;
@@ -122,13 +122,16 @@ std::string XetRoutes::OfferFor(const RepoKey& repo, const std::string& commit,
       return known->second.xet_hash;
     }
   }
-  // The store's catalog says both that the bytes are there and under which
-  // Xet hash.
+  // The store's catalog says both whether the bytes are there and under
+  // which Xet hash ("" for an older layout). Either answer is kept for a
+  // while: HEADs of a file not stored yet must not cost a query each either.
   Result<ChunkedObjectRow> row = store_->GetObjectRow(entry.lfs_sha256);
-  if (!row.ok() || row->xet_hash.empty()) return "";  // "" too for an older layout
+  if (!row.ok() && row.status().code() != StatusCode::kNotFound) return "";
+  const std::string offer = row.ok() ? row->xet_hash : "";
   std::lock_guard<std::mutex> lock(mu_);
   if (stored_offers_.size() >= kMaxColdOffers) stored_offers_.clear();
-  stored_offers_[entry.lfs_sha256] = StoredOffer{row->xet_hash, now};
+  stored_offers_[entry.lfs_sha256] = StoredOffer{offer, now};
+  if (offer.empty()) return "";
   // Should it be evicted while a client still holds the hash, its
   // reconstruction pulls it again (when this server pulls at all).
   if (cold_by_hash_.size() >= kMaxColdOffers) cold_by_hash_.clear();

@@ -53,9 +53,11 @@ class XetRoutes {
             ChunkedObjectStore* store, AuditLog* audit, ServerMetrics* metrics);
 
   // The Xet hash to offer for `entry` (an LFS file whose bytes are stored
-  // with a Xet hash), or "". Remembered for kOfferTtlSeconds, so that a
-  // cached HEAD does not touch the store's catalog each time; a file evicted
-  // meanwhile is pulled again by its reconstruction, as a cold one is.
+  // with a Xet hash), or "". Either answer is remembered for
+  // kOfferTtlSeconds, so that a cached HEAD does not touch the store's
+  // catalog each time (a file stored meanwhile is offered that much later; a
+  // file evicted meanwhile is pulled again by its reconstruction, as a cold
+  // one is).
   std::string OfferFor(const RepoKey& repo, const std::string& commit, const EntryRecord& entry);
   // The Xet headers of a resolve answer (HEAD, GET and the JS probe).
   void AddResolveHeaders(const std::string& base_url, const HubRoute& route,
@@ -114,7 +116,7 @@ class XetRoutes {
     std::string xet_hash;
     int64_t checked_at_micros = 0;
   };
-  std::map<std::string, StoredOffer> stored_offers_;  // by sha256; guarded by mu_
+  std::map<std::string, StoredOffer> stored_offers_;  // by sha256 ("" = not stored); guarded by mu_
 };
 
 // Where clients reach the mirror's CAS: `base_url` + "/xet" (no trailing
