@@ -35,15 +35,6 @@ Status BadUpstreamAnswer(StatusCode code, std::string message) {
   return Status(code, std::move(message)).WithHubError(HubError::kNone, 502);
 }
 
-// The mirror's own upstream token, should an upstream echo it in an error.
-std::string Redact(std::string text, const std::string& token) {
-  if (token.empty()) return text;
-  for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, at)) {
-    text.replace(at, token.size(), "<redacted>");
-  }
-  return text;
-}
-
 enum class RedirectPolicy {
   kFollow,          // follow every redirect, any host
   kFollowRelative,  // follow only Locations without a host (renamed repos)
@@ -147,10 +138,7 @@ Result<Response> CurlUpstream::PerformFollowing(CURL* curl, Request req, Redirec
     if (r.status == 429 || r.status == 503) {
       *retry_after_ms = ParseRetryAfterMs(r.HeaderOr("retry-after"));
     }
-    HttpErrorInfo info{r.status, r.HeaderOr("x-error-code"),
-                       Redact(r.HeaderOr("x-error-message"), options_.token),
-                       Redact(std::move(r.body), options_.token)};
-    return HttpErrorToStatus(info, what);
+    return ErrorAnswerToStatus(std::move(r), options_, what);
   }
 }
 
@@ -502,10 +490,7 @@ Status CurlUpstream::DownloadAttempt(CURL* curl, const std::string& resolve_url,
     if (r.status == 429 || r.status == 503) {
       *retry_after_ms = ParseRetryAfterMs(r.HeaderOr("retry-after"));
     }
-    HttpErrorInfo info{r.status, r.HeaderOr("x-error-code"),
-                       Redact(r.HeaderOr("x-error-message"), options_.token),
-                       Redact(std::move(r.body), options_.token)};
-    return HttpErrorToStatus(info, what);
+    return ErrorAnswerToStatus(std::move(r), options_, what);
   }
 }
 

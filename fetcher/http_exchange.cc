@@ -141,6 +141,27 @@ std::string Response::JoinedHeader(std::string_view name) const {
   return out;
 }
 
+namespace {
+
+// The mirror's own upstream token, should an upstream echo it in an error.
+std::string Redact(std::string text, const std::string& token) {
+  if (token.empty()) return text;
+  for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, at)) {
+    text.replace(at, token.size(), "<redacted>");
+  }
+  return text;
+}
+
+}  // namespace
+
+Status ErrorAnswerToStatus(Response response, const UpstreamOptions& options,
+                           const std::string& what) {
+  HttpErrorInfo info{response.status, response.HeaderOr("x-error-code"),
+                     Redact(response.HeaderOr("x-error-message"), options.token),
+                     Redact(std::move(response.body), options.token)};
+  return HttpErrorToStatus(info, what);
+}
+
 bool ParseUint(std::string_view s, uint64_t* out) {
   if (s.empty() || s.size() > 19) return false;
   uint64_t v = 0;

@@ -79,6 +79,11 @@ class StreamTarget {
 Result<Response> PerformExchange(CURL* curl, const Request& req, const UpstreamOptions& options,
                                  StreamTarget* target);
 
+// The Status for a non-2xx, non-3xx answer (HttpErrorToStatus), with the
+// upstream token redacted from its message and body should the upstream echo it.
+Status ErrorAnswerToStatus(Response response, const UpstreamOptions& options,
+                           const std::string& what);
+
 // Parses a decimal uint64 (digits only); false on anything else.
 bool ParseUint(std::string_view s, uint64_t* out);
 

@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "fetcher/curl_handle.h"
-#include "fetcher/http_error.h"
 #include "fetcher/http_exchange.h"
 
 namespace hubmirror {
@@ -15,15 +14,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxTokenBody = 64 << 10;
-
-Status ErrorOf(const Response& r, const std::string& what) {
-  HttpErrorInfo info;
-  info.http_status = r.status;
-  info.error_code = r.HeaderOr("x-error-code");
-  info.error_message = r.HeaderOr("x-error-message");
-  info.body = r.body.substr(0, 512);
-  return HttpErrorToStatus(info, what);
-}
 
 // Appends a 206 (or 200) body to `out`, starting at byte `first` of the
 // resource; refuses more than `max` bytes.
@@ -60,7 +50,7 @@ Result<XetAccess> XetCasClient::GetReadToken(const std::string& token_url) const
   req.url = token_url;
   const std::string what = "GET " + token_url;
   HM_ASSIGN_OR_RETURN(Response r, PerformExchange(curl.get(), req, options_, nullptr));
-  if (!r.IsSuccess()) return ErrorOf(r, what);
+  if (!r.IsSuccess()) return ErrorAnswerToStatus(std::move(r), options_, what);
   XetAccess access;
   json body = r.body.size() <= kMaxTokenBody ? json::parse(r.body, nullptr, false) : json();
   if (body.is_object() && body.value("casUrl", json()).is_string() &&
@@ -100,7 +90,7 @@ Result<std::string> XetCasClient::GetReconstruction(const XetAccess& access,
     for (int attempt = 1;; ++attempt) {
       Result<Response> r = PerformExchange(curl.get(), req, options_, nullptr);
       if (r.ok() && r->IsSuccess()) return std::move(r->body);
-      last_error = r.ok() ? ErrorOf(*r, what) : r.status();
+      last_error = r.ok() ? ErrorAnswerToStatus(*r, options_, what) : r.status();
       if (r.ok() && (r->status == 404 || r->status == 501) && std::string(version) == "v2") break;
       if (!last_error.retryable() || attempt >= options_.max_attempts) return last_error;
       std::this_thread::sleep_for(std::chrono::milliseconds(options_.backoff_initial_ms * attempt));
@@ -134,7 +124,7 @@ Status XetCasClient::FetchRange(const std::string& url, uint64_t first, uint64_t
       return Status::PermissionDenied("xorb URL refused (expired?): " + url.substr(0, 120));
     }
     if (r.ok() && !r->IsSuccess()) {
-      last_error = ErrorOf(*r, "GET xorb range");
+      last_error = ErrorAnswerToStatus(*r, options_, "GET xorb range");
       if (!last_error.retryable()) return last_error;
     } else if (!r.ok()) {
       last_error = r.status();
