@@ -7,6 +7,7 @@
 #include <map>
 
 #include "store/sqlite_stmt.h"
+#include "store/xorb/catalog_columns.h"
 
 namespace hubmirror {
 namespace {
@@ -87,14 +88,8 @@ static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 constexpr const char* kNowMicros =
     "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
 
-int64_t AsInt(uint64_t v) { return static_cast<int64_t>(v); }
-
-XetHash HashColumn(const Stmt& st, int col) {
-  XetHash h;
-  std::string_view b = st.Blob(col);
-  if (b.size() == h.bytes.size()) std::memcpy(h.bytes.data(), b.data(), b.size());
-  return h;
-}
+using xorb_catalog::AsInt;
+using xorb_catalog::HashColumn;
 
 constexpr const char* kXorbColumns =
     "id, hash, num_chunks, raw_bytes, records_bytes, file_bytes, created_at";

@@ -3,9 +3,8 @@
 // Xet pulls (counters). See xorb_catalog.h.
 #include <sqlite3.h>
 
-#include <cstring>
-
 #include "store/sqlite_stmt.h"
+#include "store/xorb/catalog_columns.h"
 #include "store/xorb/xorb_catalog.h"
 
 namespace hubmirror {
@@ -14,14 +13,8 @@ namespace {
 using sqlite::Stmt;
 using sqlite::Transaction;
 
-XetHash HashColumn(const Stmt& st, int col) {
-  XetHash h;
-  std::string_view b = st.Blob(col);
-  if (b.size() == h.bytes.size()) std::memcpy(h.bytes.data(), b.data(), b.size());
-  return h;
-}
-
-int64_t AsInt(uint64_t v) { return static_cast<int64_t>(v); }
+using xorb_catalog::AsInt;
+using xorb_catalog::HashColumn;
 
 constexpr const char* kPullCounters[] = {"xet_pull_files", "xet_pull_fetched_bytes",
                                          "xet_pull_saved_bytes"};
