@@ -1,6 +1,7 @@
 #include "cli/serve_command.h"
 
 #include <malloc.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -124,6 +125,12 @@ int RunServe(const ServerOptions& options) {
   // heap would be shrunk and regrown on nearly every request. 2x the mmap
   // threshold is what glibc's own adjustment would have set.
   mallopt(M_TRIM_THRESHOLD, 8 << 20);
+  // Each open connection is a descriptor: the soft limit (often 1024) is
+  // raised to the hard one, so that server.max_connections can be reached.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   std::unique_ptr<Env> env = NewPosixEnv();
   if (Status s = env->CreateDirs(options.store_dir); !s.ok()) {
@@ -242,6 +249,7 @@ int RunServe(const ServerOptions& options) {
                                                   : 0.0;
                             });
   RegisterXetPullMetrics(&registry, &xet_pull_stats);
+  RegisterConnectionMetrics(&registry, &server.connection_stats());
   const double start_seconds = static_cast<double>(env->NowMicros()) / 1e6;
   registry.AddGaugeCallback("hubmirror_start_time_seconds", "Unix time the server started.",
                             [start_seconds] { return start_seconds; });
@@ -249,18 +257,18 @@ int RunServe(const ServerOptions& options) {
       .With({HUBMIRROR_VERSION})
       .Set(1);
   server.set_route_handler(RouteKind::kMetrics,
-                           [&registry](const HubRoute&, const Caller&, const httplib::Request&,
-                                       httplib::Response& res) {
+                           [&registry](const HubRoute&, const Caller&, const HttpRequest&,
+                                       HttpResponse& res) {
                              res.set_content(registry.Render(),
                                              "text/plain; version=0.0.4; charset=utf-8");
                            });
   HealthEndpoints health(env.get(), options.store_dir, index->get(), upstream.get());
   server.set_route_handler(RouteKind::kHealthz,
-                           [&health](const HubRoute&, const Caller&, const httplib::Request& req,
-                                     httplib::Response& res) { health.HandleHealthz(req, res); });
+                           [&health](const HubRoute&, const Caller&, const HttpRequest& req,
+                                     HttpResponse& res) { health.HandleHealthz(req, res); });
   server.set_route_handler(RouteKind::kReadyz,
-                           [&health](const HubRoute&, const Caller&, const httplib::Request& req,
-                                     httplib::Response& res) { health.HandleReadyz(req, res); });
+                           [&health](const HubRoute&, const Caller&, const HttpRequest& req,
+                                     HttpResponse& res) { health.HandleReadyz(req, res); });
   server.set_storage_report([&index, &store]() -> Result<std::string> {
     HM_ASSIGN_OR_RETURN(StorageUsage usage, ComputeStorageUsage(index->get(), store->get()));
     return StorageUsageJson(usage);
@@ -283,8 +291,8 @@ int RunServe(const ServerOptions& options) {
   };
   WebUi web_ui(options, env.get(), index->get(), &catalog, &access, std::move(ui_sources));
   server.set_route_handler(RouteKind::kUi, [&web_ui](const HubRoute& route, const Caller& caller,
-                                                     const httplib::Request& req,
-                                                     httplib::Response& res) {
+                                                     const HttpRequest& req,
+                                                     HttpResponse& res) {
     web_ui.Handle(route, caller, req, res);
   });
   if (Status s = server.Bind(); !s.ok()) return Fail("cannot listen", s);

@@ -144,6 +144,13 @@ class FetchBody : public BodySource {
     return WriteAll(buffer_.data(), got, write);
   }
 
+  bool ReadyOrWake(uint64_t offset, uint64_t end, std::function<void()> wake) override {
+    // WriteSome waits for the verdict before the last byte of a response
+    // longer than one byte (see above).
+    const bool needs_verdict = offset + 1 == end && response_bytes_ > 1;
+    return fetch_->ReadyOrNotify(offset, needs_verdict, std::move(wake));
+  }
+
  private:
   std::shared_ptr<ObjectFetch> fetch_;
   int64_t stall_timeout_ms_;

@@ -3,20 +3,18 @@
 // is still arriving (reads then wait for the bytes).
 //
 // A BodySource belongs to one response and is used by one thread at a time
-// (httplib's content provider); it may hold buffers or mappings between calls.
+// (the response's BodyProducer); it may hold buffers or mappings between calls.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 
+#include "server/http/http_message.h"
 #include "server/pull_through.h"
 #include "store/object_store.h"
 
 namespace hubmirror {
-
-// Hands bytes to the HTTP connection; false when the client is gone.
-using BodyWriter = std::function<bool(const char* data, size_t n)>;
 
 class BodySource {
  public:
@@ -25,6 +23,15 @@ class BodySource {
   // they are still on their way) and at most n. Returns how many were
   // written. An error (including a failed write) ends the response early.
   virtual Result<size_t> WriteSome(uint64_t offset, size_t n, const BodyWriter& write) = 0;
+  // Whether WriteSome at `offset`, for a response ending at `end`, would
+  // return without waiting; if not and `wake` is set, `wake` is called once
+  // it would (or the source failed). Stored bytes are always ready.
+  virtual bool ReadyOrWake(uint64_t offset, uint64_t end, std::function<void()> wake) {
+    (void)offset;
+    (void)end;
+    (void)wake;
+    return true;
+  }
 };
 
 // Bytes per write for copying sources (fetches in flight, stored objects

@@ -21,7 +21,9 @@ constexpr std::string_view kServerKeys[] = {
     "listen", "offline", "revision_ttl_seconds", "worker_threads", "max_concurrent_fetches",
     "max_request_body_bytes", "read_timeout_seconds", "write_timeout_seconds",
     "keep_alive_timeout_seconds", "keep_alive_max_requests", "tree_page_size",
-    "fetch_stall_timeout_seconds", "public_url", "min_free_bytes", "access_log"};
+    "fetch_stall_timeout_seconds", "public_url", "min_free_bytes", "access_log",
+    "request_head_timeout_seconds", "max_request_head_bytes", "max_request_headers",
+    "max_connections", "max_connections_per_client"};
 constexpr std::string_view kStoreKeys[] = {"dir", "max_bytes", "low_water_percent"};
 constexpr std::string_view kUpstreamKeys[] = {
     "url", "token", "connect_timeout_ms", "low_speed_bytes_per_sec", "low_speed_time_sec",
@@ -237,6 +239,15 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
     HM_RETURN_IF_ERROR(Read(*server, "server.", "public_url", &options->public_url));
     HM_RETURN_IF_ERROR(Read(*server, "server.", "min_free_bytes", &options->min_free_bytes));
     HM_RETURN_IF_ERROR(Read(*server, "server.", "access_log", &options->access_log_path));
+    HM_RETURN_IF_ERROR(Read(*server, "server.", "request_head_timeout_seconds",
+                            &options->request_head_timeout_seconds));
+    HM_RETURN_IF_ERROR(
+        Read(*server, "server.", "max_request_head_bytes", &options->max_request_head_bytes));
+    HM_RETURN_IF_ERROR(
+        Read(*server, "server.", "max_request_headers", &options->max_request_headers));
+    HM_RETURN_IF_ERROR(Read(*server, "server.", "max_connections", &options->max_connections));
+    HM_RETURN_IF_ERROR(Read(*server, "server.", "max_connections_per_client",
+                            &options->max_connections_per_client));
   }
   if (const toml::table* store = root["store"].as_table()) {
     HM_RETURN_IF_ERROR(CheckKnownKeys(*store, "store.", kStoreKeys));
@@ -409,6 +420,22 @@ Status ValidateOptions(const ServerOptions& options) {
     return bad("keep_alive_timeout_seconds must be in 1..3600");
   }
   if (options.keep_alive_max_requests < 1) return bad("keep_alive_max_requests must be >= 1");
+  if (options.request_head_timeout_seconds < 1 || options.request_head_timeout_seconds > 3600) {
+    return bad("request_head_timeout_seconds must be in 1..3600");
+  }
+  if (options.max_request_head_bytes < 1024 || options.max_request_head_bytes > (1u << 24)) {
+    return bad("max_request_head_bytes must be in 1024..16777216");
+  }
+  if (options.max_request_headers < 8 || options.max_request_headers > 10000) {
+    return bad("max_request_headers must be in 8..10000");
+  }
+  if (options.max_connections < 16 || options.max_connections > 1000000) {
+    return bad("max_connections must be in 16..1000000");
+  }
+  if (options.max_connections_per_client < 1 ||
+      options.max_connections_per_client > options.max_connections) {
+    return bad("max_connections_per_client must be in 1..max_connections");
+  }
   if (options.max_concurrent_fetches < 1 || options.max_concurrent_fetches > 1024) {
     return bad("max_concurrent_fetches must be in 1..1024");
   }

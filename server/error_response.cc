@@ -58,7 +58,7 @@ int HttpStatusFor(const Status& status, bool authenticated) {
   return 500;
 }
 
-void WriteError(const Status& status, bool authenticated, httplib::Response* res) {
+void WriteError(const Status& status, bool authenticated, HttpResponse* res) {
   res->status = HttpStatusFor(status, authenticated);
   std::string code = HubErrorName(status.hub_error());
   if (code.empty()) code = GenericErrorCode(res->status);
@@ -69,7 +69,7 @@ void WriteError(const Status& status, bool authenticated, httplib::Response* res
   res->set_content(nlohmann::json{{"error", message}}.dump(), "application/json");
 }
 
-void DecorateBareError(httplib::Response* res) {
+void DecorateBareError(HttpResponse* res) {
   if (res->status < 400 || res->has_header("X-Error-Code")) return;
   const char* code = GenericErrorCode(res->status);
   std::string message = std::string(code) + " (HTTP " + std::to_string(res->status) + ")";

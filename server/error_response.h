@@ -4,7 +4,7 @@
 // {"error": ...}. See hub-protocol.md §6.
 #pragma once
 
-#include <httplib.h>
+#include "server/http/http_message.h"
 
 #include "store/status.h"
 
@@ -15,10 +15,10 @@ namespace hubmirror {
 int HttpStatusFor(const Status& status, bool authenticated);
 
 // Fills `res` with the error answer for `status`.
-void WriteError(const Status& status, bool authenticated, httplib::Response* res);
+void WriteError(const Status& status, bool authenticated, HttpResponse* res);
 
 // For errors httplib produces on its own (bad Range syntax, oversize body...):
 // adds the JSON body and an X-Error-Code when the response has none.
-void DecorateBareError(httplib::Response* res);
+void DecorateBareError(HttpResponse* res);
 
 }  // namespace hubmirror

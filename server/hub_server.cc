@@ -31,7 +31,7 @@ int64_t MonotonicNowMicros() {
       .count();
 }
 
-bool HasToken(const httplib::Request& req) { return req.has_header("Authorization"); }
+bool HasToken(const HttpRequest& req) { return req.has_header("Authorization"); }
 
 std::string QuotedEtag(const EntryRecord& entry) {
   return "\"" + (entry.is_lfs ? entry.lfs_sha256 : entry.oid) + "\"";
@@ -56,7 +56,7 @@ struct DownloadAudit {
 // Copies the response status into the audit record when the handler returns.
 class AuditStatusCapture {
  public:
-  AuditStatusCapture(DownloadAudit* audit, const httplib::Response& res)
+  AuditStatusCapture(DownloadAudit* audit, const HttpResponse& res)
       : audit_(audit), res_(res) {}
   ~AuditStatusCapture() {
     if (audit_ != nullptr) audit_->record.status = res_.status;
@@ -64,7 +64,7 @@ class AuditStatusCapture {
 
  private:
   DownloadAudit* audit_;
-  const httplib::Response& res_;
+  const HttpResponse& res_;
 };
 
 }  // namespace
@@ -87,6 +87,41 @@ struct HubServer::Exchange {
   std::atomic<uint64_t> streamed_bytes{0};
 };
 
+namespace {
+
+EventServerOptions ConnectionOptions(const ServerOptions& options) {
+  EventServerOptions o;
+  o.host = options.listen_host;
+  o.port = options.listen_port;
+  o.worker_threads = std::max(1, options.worker_threads);
+  o.limits.max_head_bytes = options.max_request_head_bytes;
+  o.limits.max_header_count = options.max_request_headers;
+  o.limits.max_body_bytes = options.max_request_body_bytes;
+  o.head_timeout_ms = int64_t{options.request_head_timeout_seconds} * 1000;
+  o.keep_alive_timeout_ms = int64_t{options.keep_alive_timeout_seconds} * 1000;
+  o.keep_alive_max_requests = options.keep_alive_max_requests;
+  o.read_timeout_ms = int64_t{options.read_timeout_seconds} * 1000;
+  o.write_timeout_ms = int64_t{options.write_timeout_seconds} * 1000;
+  // A response waiting for a pull-through gives up when the transfer stalls.
+  o.body_wait_timeout_ms = int64_t{options.fetch_stall_timeout_seconds} * 1000;
+  o.max_connections = options.max_connections;
+  o.max_connections_per_client = options.max_connections_per_client;
+  return o;
+}
+
+// Browser clients (transformers.js, @huggingface/hub in a page) read these
+// headers cross-origin, as they do from huggingface.co.
+void AddCorsHeaders(HttpResponse* res) {
+  res->set_header("Access-Control-Allow-Origin", "*");
+  res->set_header("Access-Control-Expose-Headers",
+                  "ETag, X-Repo-Commit, X-Linked-Etag, X-Linked-Size, Content-Range, "
+                  "Content-Length, Accept-Ranges, Link, X-Total-Count, X-Error-Code, "
+                  "X-Error-Message, X-Xet-Hash, X-Xet-Cas-Url, X-Xet-Access-Token, "
+                  "X-Xet-Token-Expiration");
+}
+
+}  // namespace
+
 HubServer::HubServer(const ServerOptions& options, RepoCatalog* catalog, Index* index,
                      ObjectStore* store, PullThrough* pull_through, const AccessPolicy* access,
                      AuditLog* audit)
@@ -99,86 +134,51 @@ HubServer::HubServer(const ServerOptions& options, RepoCatalog* catalog, Index* 
       audit_(audit),
       started_at_(FormatUtcMillis(std::chrono::duration_cast<std::chrono::microseconds>(
                                       std::chrono::system_clock::now().time_since_epoch())
-                                      .count())) {
-  const int workers = std::max(1, options.worker_threads);
-  http_.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
-  http_.set_read_timeout(options.read_timeout_seconds, 0);
-  http_.set_write_timeout(options.write_timeout_seconds, 0);
-  http_.set_keep_alive_timeout(options.keep_alive_timeout_seconds);
-  http_.set_keep_alive_max_count(static_cast<size_t>(options.keep_alive_max_requests));
-  http_.set_payload_max_length(options.max_request_body_bytes);
-  http_.set_tcp_nodelay(true);
-
-  // GET and HEAD are routed here, before httplib's regex router, from the raw
-  // target: httplib's decoded path has already turned %2F into '/'.
-  http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.method != "GET" && req.method != "HEAD") return httplib::Server::HandlerResponse::Unhandled;
-    Handle(req, res);
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  // POST needs its body, which httplib reads only for registered handlers.
-  http_.Post(R"(/api/[^?]*)", [this](const httplib::Request& req, httplib::Response& res) {
-    Handle(req, res);
-  });
-  // hf_xet reports transfer statistics to the CAS host's root; the mirror
-  // keeps none of them, and answers so that nothing is retried.
-  for (const char* telemetry : {"/v1/telemetry", "/xet/v1/telemetry"}) {
-    http_.Post(telemetry, [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
-  }
-  // Browser clients (transformers.js, @huggingface/hub in a page) read these
-  // headers cross-origin, as they do from huggingface.co.
-  http_.set_default_headers({
-      {"Access-Control-Allow-Origin", "*"},
-      {"Access-Control-Expose-Headers",
-       "ETag, X-Repo-Commit, X-Linked-Etag, X-Linked-Size, Content-Range, Content-Length, "
-       "Accept-Ranges, Link, X-Total-Count, X-Error-Code, X-Error-Message, X-Xet-Hash, "
-       "X-Xet-Cas-Url, X-Xet-Access-Token, X-Xet-Token-Expiration"},
-  });
-  http_.Options(R"(/[^?]*)", [](const httplib::Request&, httplib::Response& res) {
-    res.status = 204;
-    res.set_header("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
-    res.set_header("Access-Control-Allow-Headers", "Authorization, Range, Content-Type");
-    res.set_header("Access-Control-Max-Age", "86400");
-  });
-  http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    // See Handle(): httplib must not slice error bodies by the Range header.
-    const_cast<httplib::Request&>(req).ranges.clear();
-    DecorateBareError(&res);
-  });
-}
+                                      .count())),
+      http_(ConnectionOptions(options),
+            [this](const HttpRequest& req, HttpResponse& res) { Route(req, res); },
+            [](const Status& status, HttpResponse* res) {
+              WriteError(status, false, res);
+              AddCorsHeaders(res);
+            }) {}
 
 void HubServer::set_route_handler(RouteKind kind, RouteHandler handler) {
   route_handlers_[kind] = std::move(handler);
 }
 
 Status HubServer::Bind() {
-  if (options_.listen_port == 0) {
-    port_ = http_.bind_to_any_port(options_.listen_host);
-    if (port_ <= 0) return Status::Unavailable("cannot bind " + options_.listen_host + ":0");
+  HM_RETURN_IF_ERROR(http_.Bind());
+  port_ = http_.port();
+  return Status::Ok();
+}
+
+Status HubServer::Run() { return http_.Run(); }
+
+void HubServer::Stop() { http_.Stop(); }
+
+void HubServer::Route(const HttpRequest& req, HttpResponse& res) {
+  if (req.method == "GET" || req.method == "HEAD" ||
+      (req.method == "POST" && req.path.rfind("/api/", 0) == 0)) {
+    Handle(req, res);
+  } else if (req.method == "POST" &&
+             (req.path == "/v1/telemetry" || req.path == "/xet/v1/telemetry")) {
+    // hf_xet reports transfer statistics to the CAS host's root; the mirror
+    // keeps none of them, and answers so that nothing is retried.
+    res.status = 204;
+  } else if (req.method == "OPTIONS") {
+    res.status = 204;
+    res.set_header("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+    res.set_header("Access-Control-Allow-Headers", "Authorization, Range, Content-Type");
+    res.set_header("Access-Control-Max-Age", "86400");
   } else {
-    if (!http_.bind_to_port(options_.listen_host, options_.listen_port)) {
-      return Status::Unavailable("cannot bind " + options_.listen_host + ":" +
-                                 std::to_string(options_.listen_port) +
-                                 " (in use, or not an address of this host)");
-    }
-    port_ = options_.listen_port;
+    WriteError(Status::NotFound(req.method + " " + req.path + " is not served by this mirror")
+                   .WithHubError(HubError::kNone, 404),
+               HasToken(req), &res);
   }
-  return Status::Ok();
+  AddCorsHeaders(&res);
 }
 
-Status HubServer::Run() {
-  if (!http_.listen_after_bind()) return Status::Internal("HTTP server stopped unexpectedly");
-  return Status::Ok();
-}
-
-void HubServer::Stop() { http_.stop(); }
-
-void HubServer::Handle(const httplib::Request& req, httplib::Response& res) {
-  // httplib applies the Range header to whatever a handler returns (JSON
-  // errors included) unless req.ranges is empty. Ranges are parsed and applied
-  // here instead, against the file's real size; the Request object is owned
-  // by httplib's connection loop and is not const there.
-  const_cast<httplib::Request&>(req).ranges.clear();
+void HubServer::Handle(const HttpRequest& req, HttpResponse& res) {
   const int64_t start_micros = MonotonicNowMicros();
 
   Result<HubRoute> route = ParseHubRoute(req.method, req.target);
@@ -202,8 +202,7 @@ void HubServer::Handle(const httplib::Request& req, httplib::Response& res) {
     Dispatch(*route, req, res, exchange);
   }
 
-  // httplib answers 200 for a handler that set no status.
-  const int status = res.status == -1 ? 200 : res.status;
+  const int status = res.status;
   if (metrics_ != nullptr) {
     const double seconds = static_cast<double>(MonotonicNowMicros() - start_micros) / 1e6;
     metrics_->requests.With({route_label, req.method, std::to_string(status)}).Add();
@@ -215,8 +214,8 @@ void HubServer::Handle(const httplib::Request& req, httplib::Response& res) {
   }
 }
 
-void HubServer::Dispatch(const HubRoute& route, const httplib::Request& req,
-                         httplib::Response& res, const std::shared_ptr<Exchange>& exchange) {
+void HubServer::Dispatch(const HubRoute& route, const HttpRequest& req,
+                         HttpResponse& res, const std::shared_ptr<Exchange>& exchange) {
   if (route.kind == RouteKind::kStatus) return HandleStatus(res);
   auto handler = route_handlers_.find(route.kind);
   const bool operations = route.kind == RouteKind::kMetrics ||
@@ -273,7 +272,7 @@ void HubServer::Dispatch(const HubRoute& route, const httplib::Request& req,
   }
 }
 
-void HubServer::HandleStatus(httplib::Response& res) {
+void HubServer::HandleStatus(HttpResponse& res) {
   json status = {{"service", "hubmirror"},
                  {"version", HUBMIRROR_VERSION},
                  {"offline", options_.offline},
@@ -288,8 +287,8 @@ void HubServer::HandleStatus(httplib::Response& res) {
   res.set_content(status.dump(2) + "\n", "application/json");
 }
 
-void HubServer::HandleWhoAmI(const Caller& caller, const httplib::Request& req,
-                             httplib::Response& res) {
+void HubServer::HandleWhoAmI(const Caller& caller, const HttpRequest& req,
+                             HttpResponse& res) {
   // `hf auth login` and whoAmI() validate a token here. The mirror answers for
   // its own tokens (an unknown one was refused with 401 before this point)
   // and never asks the upstream: it must not learn who is asking.
@@ -302,7 +301,7 @@ void HubServer::HandleWhoAmI(const Caller& caller, const httplib::Request& req,
 }
 
 void HubServer::HandleRepoInfo(const HubRoute& route, const Caller& caller,
-                           const httplib::Request& req, httplib::Response& res) {
+                           const HttpRequest& req, HttpResponse& res) {
   Result<Resolution> resolved = ResolveAuthorized(route, caller);
   if (!resolved.ok()) return WriteError(resolved.status(), HasToken(req), &res);
   Result<std::string> info = catalog_->RepoInfoJson(route.repo, resolved->commit);
@@ -314,7 +313,7 @@ void HubServer::HandleRepoInfo(const HubRoute& route, const Caller& caller,
 }
 
 void HubServer::HandleTree(const HubRoute& route, const Caller& caller,
-                           const httplib::Request& req, httplib::Response& res) {
+                           const HttpRequest& req, HttpResponse& res) {
   Result<Resolution> resolved = ResolveAuthorized(route, caller);
   if (!resolved.ok()) return WriteError(resolved.status(), HasToken(req), &res);
   const bool recursive = route.QueryBool("recursive");
@@ -356,7 +355,7 @@ void HubServer::HandleTree(const HubRoute& route, const Caller& caller,
 }
 
 void HubServer::HandlePathsInfo(const HubRoute& route, const Caller& caller,
-                           const httplib::Request& req, httplib::Response& res) {
+                           const HttpRequest& req, HttpResponse& res) {
   std::vector<std::string> paths;
   bool expand = false;
   Status parsed = ParsePathsInfoBody(req, &paths, &expand);
@@ -374,7 +373,7 @@ void HubServer::HandlePathsInfo(const HubRoute& route, const Caller& caller,
 }
 
 void HubServer::HandleApiDocument(const HubRoute& route, const Caller& caller,
-                                  const httplib::Request& req, httplib::Response& res) {
+                                  const HttpRequest& req, HttpResponse& res) {
   if (documents_ == nullptr) {
     return WriteError(Status::NotFound("no such API route on this server"), HasToken(req), &res);
   }
@@ -393,7 +392,7 @@ void HubServer::HandleApiDocument(const HubRoute& route, const Caller& caller,
 }
 
 void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
-                              const httplib::Request& req, httplib::Response& res,
+                              const HttpRequest& req, HttpResponse& res,
                               const std::shared_ptr<Exchange>& exchange) {
   std::shared_ptr<DownloadAudit> audit;
   if (audit_ != nullptr && req.method == "GET") {
@@ -485,7 +484,7 @@ void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
   }
   if (!send_bytes) {
     res.set_content_provider(length, content_type,
-                             [](size_t, size_t, httplib::DataSink&) { return false; });
+                             [](uint64_t, uint64_t, const BodyWriter&) { return false; });
     return;
   }
 
@@ -501,24 +500,29 @@ void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
     exchange->streaming = true;
     exchange->expected_stream_bytes = length;
   }
-  res.set_content_provider(
-      length, content_type,
-      [body = std::move(shared_body), first, audit, exchange, served_bytes](
-          size_t offset, size_t remaining, httplib::DataSink& sink) {
-        BodyWriter write = sink.write;
-        if (audit || exchange || served_bytes != nullptr) {
-          write = [&sink, &audit, &exchange, served_bytes](const char* data, size_t n) {
-            if (!sink.write(data, n)) return false;
-            if (audit) audit->bytes += n;
-            if (exchange) exchange->streamed_bytes += n;
-            if (served_bytes != nullptr) served_bytes->Add(n);
-            return true;
-          };
-        }
-        // An error here ends the response before Content-Length bytes: the
-        // client sees a broken transfer, never wrong bytes.
-        return body->WriteSome(first + offset, remaining, write).ok();
-      });
+  BodyProducer produce = [body = shared_body, first, audit, exchange, served_bytes](
+                             uint64_t offset, uint64_t remaining, const BodyWriter& sink) {
+    BodyWriter write = sink;
+    if (audit || exchange || served_bytes != nullptr) {
+      write = [&sink, &audit, &exchange, served_bytes](const char* data, size_t n) {
+        if (!sink(data, n)) return false;
+        if (audit) audit->bytes += n;
+        if (exchange) exchange->streamed_bytes += n;
+        if (served_bytes != nullptr) served_bytes->Add(n);
+        return true;
+      };
+    }
+    // An error here ends the response before Content-Length bytes: the
+    // client sees a broken transfer, never wrong bytes.
+    return body->WriteSome(first + offset, static_cast<size_t>(remaining), write).ok();
+  };
+  // A pull-through whose bytes are still on their way parks the connection
+  // instead of a thread.
+  BodyReadiness ready = [body = shared_body, first, length](uint64_t offset,
+                                                           std::function<void()> wake) {
+    return body->ReadyOrWake(first + offset, first + length, std::move(wake));
+  };
+  res.set_content_provider(length, content_type, std::move(produce), std::move(ready));
 }
 
 Result<std::unique_ptr<BodySource>> HubServer::OpenBody(const HubRoute& route,
@@ -554,8 +558,8 @@ Result<std::unique_ptr<BodySource>> HubServer::OpenBody(const HubRoute& route,
   return NewFetchBody(std::move(fetch), stall_ms);
 }
 
-void HubServer::HandleAdminStorage(const Caller& caller, const httplib::Request& req,
-                                   httplib::Response& res) {
+void HubServer::HandleAdminStorage(const Caller& caller, const HttpRequest& req,
+                                   HttpResponse& res) {
   // The figures name every stored repo, gated ones included: with tokens
   // configured, only a token that may read everything ("*") sees them.
   const bool tokens_configured = !options_.access.tokens.empty();
@@ -593,7 +597,7 @@ void HubServer::AddXetHashes(const RepoKey& repo, const std::string& commit,
   }
 }
 
-std::string HubServer::PublicBaseUrl(const httplib::Request& req) const {
+std::string HubServer::PublicBaseUrl(const HttpRequest& req) const {
   if (!options_.public_url.empty()) return options_.public_url;
   std::string host = req.get_header_value("Host");
   if (!IsPlausibleHost(host)) host = options_.listen_host + ":" + std::to_string(port_);

@@ -10,8 +10,6 @@
 // is called from any thread. All collaborators must outlive the server.
 #pragma once
 
-#include <httplib.h>
-
 #include <atomic>
 #include <functional>
 #include <map>
@@ -25,6 +23,8 @@
 #include "server/access/audit_log.h"
 #include "server/body_source.h"
 #include "server/hub_route.h"
+#include "server/http/event_server.h"
+#include "server/http/http_message.h"
 #include "server/options.h"
 #include "server/pull_through.h"
 #include "server/catalog/repo_catalog.h"
@@ -53,7 +53,7 @@ class HubServer {
   // scrapers carry no token); kUi gets the identified caller. A kind without
   // a handler answers 404. Set before Bind(); called from worker threads.
   using RouteHandler = std::function<void(const HubRoute& route, const Caller& caller,
-                                          const httplib::Request& req, httplib::Response& res)>;
+                                          const HttpRequest& req, HttpResponse& res)>;
   void set_route_handler(RouteKind kind, RouteHandler handler);
 
   // Called on every GET of a file, once the bytes to send are known and
@@ -84,26 +84,31 @@ class HubServer {
   Status Run();
   void Stop();
 
+  // The connection layer's counts (open, idle, refused...), for /metrics.
+  const ConnectionStats& connection_stats() const { return http_.stats(); }
+
  private:
   struct Exchange;
-  void Handle(const httplib::Request& req, httplib::Response& res);
-  void Dispatch(const HubRoute& route, const httplib::Request& req, httplib::Response& res,
+  // Every request: by method and path to Handle() or the fixed answers.
+  void Route(const HttpRequest& req, HttpResponse& res);
+  void Handle(const HttpRequest& req, HttpResponse& res);
+  void Dispatch(const HubRoute& route, const HttpRequest& req, HttpResponse& res,
                 const std::shared_ptr<Exchange>& exchange);
-  void HandleStatus(httplib::Response& res);
-  void HandleAdminStorage(const Caller& caller, const httplib::Request& req,
-                          httplib::Response& res);
-  void HandleWhoAmI(const Caller& caller, const httplib::Request& req, httplib::Response& res);
-  void HandleRepoInfo(const HubRoute& route, const Caller& caller, const httplib::Request& req,
-                  httplib::Response& res);
-  void HandleTree(const HubRoute& route, const Caller& caller, const httplib::Request& req,
-                  httplib::Response& res);
-  void HandlePathsInfo(const HubRoute& route, const Caller& caller, const httplib::Request& req,
-                  httplib::Response& res);
+  void HandleStatus(HttpResponse& res);
+  void HandleAdminStorage(const Caller& caller, const HttpRequest& req,
+                          HttpResponse& res);
+  void HandleWhoAmI(const Caller& caller, const HttpRequest& req, HttpResponse& res);
+  void HandleRepoInfo(const HubRoute& route, const Caller& caller, const HttpRequest& req,
+                  HttpResponse& res);
+  void HandleTree(const HubRoute& route, const Caller& caller, const HttpRequest& req,
+                  HttpResponse& res);
+  void HandlePathsInfo(const HubRoute& route, const Caller& caller, const HttpRequest& req,
+                  HttpResponse& res);
   // kRefs, kCommits, kRepoList.
-  void HandleApiDocument(const HubRoute& route, const Caller& caller, const httplib::Request& req,
-                         httplib::Response& res);
-  void HandleResolve(const HubRoute& route, const Caller& caller, const httplib::Request& req,
-                     httplib::Response& res, const std::shared_ptr<Exchange>& exchange);
+  void HandleApiDocument(const HubRoute& route, const Caller& caller, const HttpRequest& req,
+                         HttpResponse& res);
+  void HandleResolve(const HubRoute& route, const Caller& caller, const HttpRequest& req,
+                     HttpResponse& res, const std::shared_ptr<Exchange>& exchange);
 
   // Where the bytes of `entry` come from, from `first` on: the stored object,
   // or a pull-through fetch that has delivered byte `first` (else its error).
@@ -121,7 +126,7 @@ class HubServer {
                     const std::vector<EntryRecord>& entries, nlohmann::json* listed);
 
   // Base URL for links pointing back at this server (pagination).
-  std::string PublicBaseUrl(const httplib::Request& req) const;
+  std::string PublicBaseUrl(const HttpRequest& req) const;
 
   const ServerOptions& options_;
   RepoCatalog* catalog_;
@@ -139,7 +144,7 @@ class HubServer {
   XetRoutes* xet_ = nullptr;
   // When this server started: what whoami-v2 reports as a token's creation.
   std::string started_at_;
-  httplib::Server http_;
+  EventServer http_;
   int port_ = 0;
 };
 

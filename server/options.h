@@ -55,17 +55,32 @@ struct ServerOptions {
   bool offline = false;
   // How long a branch or tag resolution is trusted before asking upstream again.
   int64_t revision_ttl_seconds = 300;
-  // Worker threads serving connections. Each open connection (also an idle
-  // keep-alive one) holds a thread, so 256 concurrent downloads need at least
-  // 256 plus headroom for metadata requests. An idle thread costs ~20 KiB RSS.
-  int worker_threads = 384;
-  // An idle keep-alive connection is closed after this many seconds (it frees
-  // its worker thread), and after this many requests.
+  // Threads running request handlers and producing response bodies.
+  // Connections do not hold one: an idle, slow or waiting connection costs
+  // only memory (server/http/event_server.h). Handlers that wait on the
+  // upstream (a cold file's first bytes, metadata) hold theirs meanwhile.
+  int worker_threads = 64;
+  // An idle keep-alive connection is closed after this many seconds, and
+  // after this many requests.
   int keep_alive_timeout_seconds = 5;
   int keep_alive_max_requests = 1000;
+  // A request head must be complete this many seconds after the connection
+  // opened (or its previous response ended and the next head began),
+  // however slowly its bytes trickle in.
+  int request_head_timeout_seconds = 15;
+  // Limits of a request head (-> 431).
+  size_t max_request_head_bytes = 64 * 1024;
+  size_t max_request_headers = 100;
+  // Open connections in total and per client address. Over a limit the
+  // oldest idle connection is closed to make room; with none idle, the new
+  // connection gets 503 with Retry-After. Mind the process's descriptor
+  // limit (serve raises its soft limit to the hard one).
+  size_t max_connections = 16384;
+  size_t max_connections_per_client = 4096;
   // Concurrent upstream file transfers.
   int max_concurrent_fetches = 16;
-  // Request limits: body size (paths-info), idle read/write timeouts.
+  // Request limits: body size (paths-info), and how long a request body or
+  // a response may make no progress.
   uint64_t max_request_body_bytes = 1 << 20;
   int read_timeout_seconds = 30;
   int write_timeout_seconds = 60;

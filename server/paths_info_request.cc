@@ -9,7 +9,7 @@ namespace hubmirror {
 
 using nlohmann::json;
 
-Status ParsePathsInfoBody(const httplib::Request& req, std::vector<std::string>* paths,
+Status ParsePathsInfoBody(const HttpRequest& req, std::vector<std::string>* paths,
                           bool* expand) {
   const std::string content_type = req.get_header_value("Content-Type");
   if (content_type.find("application/json") != std::string::npos) {

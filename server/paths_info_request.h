@@ -3,7 +3,7 @@
 // paths=a&paths=b&expand=false (Python). Pure; thread-safe.
 #pragma once
 
-#include <httplib.h>
+#include "server/http/http_message.h"
 
 #include <string>
 #include <vector>
@@ -17,7 +17,7 @@ inline constexpr size_t kMaxPathsPerRequest = 10'000;
 
 // InvalidArgument (nothing filled in usefully) for a malformed body, too
 // many paths or an invalid path. Trailing '/' of folder names is dropped.
-Status ParsePathsInfoBody(const httplib::Request& req, std::vector<std::string>* paths,
+Status ParsePathsInfoBody(const HttpRequest& req, std::vector<std::string>* paths,
                           bool* expand);
 
 }  // namespace hubmirror

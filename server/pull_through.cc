@@ -83,6 +83,23 @@ Result<size_t> ObjectFetch::Read(uint64_t offset, char* buf, size_t n) const {
   return writer_->ReadWritten(offset, buf, n);
 }
 
+bool ObjectFetch::ReadyOrNotify(uint64_t offset, bool need_verified,
+                                std::function<void()> wake) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (done_ || (ReadableLocked() > offset && (!need_verified || verified_))) return true;
+  if (wake) waiters_.push_back(std::move(wake));
+  return false;
+}
+
+void ObjectFetch::NotifyWaiters() {
+  std::vector<std::function<void()>> waiters;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiters.swap(waiters_);
+  }
+  for (auto& wake : waiters) wake();
+}
+
 Status ObjectFetch::Append(const char* data, size_t n) {
   HM_RETURN_IF_ERROR(writer_->Append(data, n));
   {
@@ -90,6 +107,7 @@ Status ObjectFetch::Append(const char* data, size_t n) {
     written_ = writer_->bytes_written();
   }
   cv_.notify_all();
+  NotifyWaiters();
   return Status::Ok();
 }
 
@@ -99,6 +117,7 @@ void ObjectFetch::MarkVerified() {
     verified_ = true;
   }
   cv_.notify_all();
+  NotifyWaiters();
 }
 
 std::unique_ptr<ObjectWriter> ObjectFetch::TakeWriter() {
@@ -113,6 +132,7 @@ void ObjectFetch::Finish(Status status) {
     final_status_ = std::move(status);
   }
   cv_.notify_all();
+  NotifyWaiters();
 }
 
 PullThrough::PullThrough(const ServerOptions& options, Env* env, Index* index, ObjectStore* store,

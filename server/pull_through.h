@@ -59,6 +59,12 @@ class ObjectFetch {
   // bytes still arrive.
   Status WaitDone(int64_t stall_timeout_ms, int64_t max_wait_ms = -1);
   Result<size_t> Read(uint64_t offset, char* buf, size_t n) const;
+  // Whether WaitReadable(offset) (and, with `need_verified`, WaitVerified)
+  // would return at once. If not and `wake` is set, `wake` is called (from
+  // the fetch thread, without locks held) once more bytes arrived, the
+  // transfer was verified, or it ended. Lets a connection wait without a
+  // thread.
+  bool ReadyOrNotify(uint64_t offset, bool need_verified, std::function<void()> wake);
   // Bytes of the object the upstream has yet to deliver.
   uint64_t BytesToArrive() const;
 
@@ -73,6 +79,8 @@ class ObjectFetch {
   void MarkVerified();
   void Finish(Status status);
   uint64_t ReadableLocked() const;
+  // Wakes everything registered by ReadyOrNotify (after mu_ is released).
+  void NotifyWaiters();
   // Waits on cv_ (mu_ held through `lock`) until `ready()`; DeadlineExceeded
   // when no byte arrives for `stall_timeout_ms`, Unavailable after
   // `max_wait_ms` (when >= 0) in any case.
@@ -93,6 +101,7 @@ class ObjectFetch {
   bool done_ = false;      // guarded by mu_
   bool verified_ = false;  // guarded by mu_
   Status final_status_;    // guarded by mu_; meaningful when done_
+  std::vector<std::function<void()>> waiters_;  // guarded by mu_
 };
 
 class PullThrough {

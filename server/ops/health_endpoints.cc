@@ -8,7 +8,7 @@
 
 namespace hubmirror {
 
-void HealthEndpoints::HandleHealthz(const httplib::Request&, httplib::Response& res) const {
+void HealthEndpoints::HandleHealthz(const HttpRequest&, HttpResponse& res) const {
   res.set_header("Cache-Control", "no-store");
   res.set_content("ok\n", "text/plain");
 }
@@ -31,7 +31,7 @@ Status HealthEndpoints::ProbeStoreWritable() {
   return removed;
 }
 
-void HealthEndpoints::HandleReadyz(const httplib::Request&, httplib::Response& res) {
+void HealthEndpoints::HandleReadyz(const HttpRequest&, HttpResponse& res) {
   nlohmann::json body;
   bool ready = true;
   Status store = ProbeStoreWritable();

@@ -12,7 +12,7 @@
 // Thread-safe: each request probes with its own file name.
 #pragma once
 
-#include <httplib.h>
+#include "server/http/http_message.h"
 
 #include <atomic>
 #include <functional>
@@ -30,8 +30,8 @@ class HealthEndpoints {
   HealthEndpoints(Env* env, std::string store_dir, Index* index, const MeteredUpstream* upstream)
       : env_(env), store_dir_(std::move(store_dir)), index_(index), upstream_(upstream) {}
 
-  void HandleHealthz(const httplib::Request& req, httplib::Response& res) const;
-  void HandleReadyz(const httplib::Request& req, httplib::Response& res);
+  void HandleHealthz(const HttpRequest& req, HttpResponse& res) const;
+  void HandleReadyz(const HttpRequest& req, HttpResponse& res);
 
  private:
   Status ProbeStoreWritable();

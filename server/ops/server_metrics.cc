@@ -1,8 +1,10 @@
 #include "server/ops/server_metrics.h"
 
-#include "fetcher/xet/xet_pull_stats.h"
+#include <functional>
 
 #include "fetcher/upstream_chain.h"
+#include "fetcher/xet/xet_pull_stats.h"
+#include "server/http/event_server.h"
 
 namespace hubmirror {
 
@@ -97,6 +99,46 @@ void RegisterXetPullMetrics(MetricsRegistry* registry, const XetPullStats* stats
   registry->AddGaugeCallback("hubmirror_xet_pull_fallbacks",
                              "Xet pulls that fell back to plain HTTP.",
                              [stats] { return static_cast<double>(stats->fallbacks.load()); });
+}
+
+void RegisterConnectionMetrics(MetricsRegistry* registry, const ConnectionStats* stats) {
+  struct Figure {
+    const char* name;
+    const char* help;
+    std::function<double()> value;
+  };
+  auto of = [](const auto& counter) { return static_cast<double>(counter.load()); };
+  const Figure figures[] = {
+      {"hubmirror_connections_open", "Open client connections.",
+       [stats, of] { return of(stats->open); }},
+      {"hubmirror_connections_idle",
+       "Open client connections with no request under way (new or keep-alive).",
+       [stats, of] { return of(stats->idle); }},
+      {"hubmirror_connections_accepted", "Client connections accepted since start.",
+       [stats, of] { return of(stats->accepted); }},
+      {"hubmirror_connections_refused_total_limit",
+       "Connections refused (503) at server.max_connections with none idle to close.",
+       [stats, of] { return of(stats->refused_total_limit); }},
+      {"hubmirror_connections_refused_client_limit",
+       "Connections refused (503) at server.max_connections_per_client with none idle.",
+       [stats, of] { return of(stats->refused_client_limit); }},
+      {"hubmirror_connections_evicted_idle",
+       "Idle connections closed to make room for a new one at a connection limit.",
+       [stats, of] { return of(stats->evicted_idle); }},
+      {"hubmirror_connections_head_timeouts",
+       "Connections closed because a request head was not complete in time.",
+       [stats, of] { return of(stats->head_timeouts); }},
+      {"hubmirror_connections_idle_timeouts",
+       "Keep-alive connections closed after server.keep_alive_timeout_seconds idle.",
+       [stats, of] { return of(stats->idle_timeouts); }},
+      {"hubmirror_connections_io_timeouts",
+       "Connections closed because a request body or response made no progress in time.",
+       [stats, of] { return of(stats->io_timeouts); }},
+      {"hubmirror_connections_bad_requests",
+       "Requests refused by the connection layer (malformed, over a limit).",
+       [stats, of] { return of(stats->bad_requests); }},
+  };
+  for (const Figure& f : figures) registry->AddGaugeCallback(f.name, f.help, f.value);
 }
 
 const char* RouteLabel(RouteKind kind) {

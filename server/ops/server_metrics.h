@@ -50,6 +50,10 @@ struct XetPullStats;
 // hubmirror_xet_pull_* gauges over `stats` (which must outlive `registry`'s use).
 void RegisterXetPullMetrics(MetricsRegistry* registry, const XetPullStats* stats);
 void ObserveUpstreamChain(UpstreamChain* chain, ServerMetrics* metrics);
+struct ConnectionStats;
+// hubmirror_connections_* gauges over the connection layer's `stats` (which
+// must outlive `registry`'s use).
+void RegisterConnectionMetrics(MetricsRegistry* registry, const ConnectionStats* stats);
 
 // The `route` label of a route kind: "resolve", "tree", "paths_info", ...
 const char* RouteLabel(RouteKind kind);

@@ -66,8 +66,8 @@ WebUi::WebUi(const ServerOptions& options, Env* env, Index* index, RepoCatalog* 
       access_(access),
       sources_(std::move(sources)) {}
 
-void WebUi::Handle(const HubRoute& route, const Caller& caller, const httplib::Request& req,
-                   httplib::Response& res) const {
+void WebUi::Handle(const HubRoute& route, const Caller& caller, const HttpRequest& req,
+                   HttpResponse& res) const {
   Page page = Render(route, caller, BaseUrl(req));
   res.status = page.status;
   res.set_header("Content-Security-Policy", kContentSecurityPolicy);
@@ -79,7 +79,7 @@ void WebUi::Handle(const HubRoute& route, const Caller& caller, const httplib::R
   res.set_content(std::move(page.html), "text/html; charset=utf-8");
 }
 
-std::string WebUi::BaseUrl(const httplib::Request& req) const {
+std::string WebUi::BaseUrl(const HttpRequest& req) const {
   if (!options_.public_url.empty()) {
     std::string url = options_.public_url;
     while (!url.empty() && url.back() == '/') url.pop_back();

@@ -21,7 +21,7 @@
 // sources are thread-safe. All pointers must outlive the WebUi.
 #pragma once
 
-#include <httplib.h>
+#include "server/http/http_message.h"
 
 #include <optional>
 #include <string>
@@ -52,8 +52,8 @@ class WebUi {
 
   // The HubServer route handler for RouteKind::kUi: renders the page and
   // sets the security headers.
-  void Handle(const HubRoute& route, const Caller& caller, const httplib::Request& req,
-              httplib::Response& res) const;
+  void Handle(const HubRoute& route, const Caller& caller, const HttpRequest& req,
+              HttpResponse& res) const;
 
   // The page for a kUi route, with `base_url` (no trailing '/') in the
   // copy-paste commands.
@@ -61,7 +61,7 @@ class WebUi {
 
   // options.public_url if set, else "http://" + a plausible Host header,
   // else the address the request arrived on.
-  std::string BaseUrl(const httplib::Request& req) const;
+  std::string BaseUrl(const HttpRequest& req) const;
 
  private:
   // A repo as the list pages see it: its refs, the commit shown by default,

@@ -21,7 +21,7 @@ std::string QueryValue(const HubRoute& route, const char* key) {
 }
 
 // The Bearer credential of a CAS request, or "".
-std::string BearerToken(const httplib::Request& req) {
+std::string BearerToken(const HttpRequest& req) {
   const std::string header = req.get_header_value("Authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
@@ -141,7 +141,7 @@ std::string XetRoutes::OfferFor(const RepoKey& repo, const std::string& commit,
 
 void XetRoutes::AddResolveHeaders(const std::string& base_url, const HubRoute& route,
                                   const std::string& commit, const std::string& xet_hash,
-                                  httplib::Response* res) const {
+                                  HttpResponse* res) const {
   const std::string token_url = base_url + "/api/" + RepoTypePlural(route.repo.type) + "/" +
                                 route.repo.id + "/xet-read-token/" + commit;
   res->set_header("X-Xet-Hash", xet_hash);
@@ -151,7 +151,7 @@ void XetRoutes::AddResolveHeaders(const std::string& base_url, const HubRoute& r
 }
 
 void XetRoutes::AnswerReadToken(const HubRoute& route, const Caller& caller,
-                                const std::string& base_url, httplib::Response* res) const {
+                                const std::string& base_url, HttpResponse* res) const {
   const int64_t exp = NowSeconds() + options_.token_ttl_seconds;
   const std::string token = signer_->IssueReadToken(XetReadGrant{route.repo, caller.name, exp});
   const std::string cas = XetCasUrl(base_url);
@@ -164,8 +164,8 @@ void XetRoutes::AnswerReadToken(const HubRoute& route, const Caller& caller,
                    "application/json");
 }
 
-void XetRoutes::HandleReconstruction(const HubRoute& route, const httplib::Request& req,
-                                     const std::string& base_url, httplib::Response* res) {
+void XetRoutes::HandleReconstruction(const HubRoute& route, const HttpRequest& req,
+                                     const std::string& base_url, HttpResponse* res) {
   const bool has_token = req.has_header("Authorization");
   Result<XetReadGrant> grant = signer_->CheckReadToken(BearerToken(req), NowSeconds());
   if (!grant.ok()) return WriteError(grant.status(), has_token, res);
@@ -240,8 +240,8 @@ void XetRoutes::HandleReconstruction(const HubRoute& route, const httplib::Reque
   res->set_content(answer.dump(), "application/json");
 }
 
-void XetRoutes::HandleXorb(const HubRoute& route, const httplib::Request& req,
-                           httplib::Response* res) {
+void XetRoutes::HandleXorb(const HubRoute& route, const HttpRequest& req,
+                           HttpResponse* res) {
   uint64_t first = 0;
   uint64_t last = 0;
   Status signed_ok = signer_->CheckRange(route.path, QueryValue(route, "range"),
@@ -289,16 +289,16 @@ void XetRoutes::HandleXorb(const HubRoute& route, const httplib::Request& req,
   res->set_header("Accept-Ranges", "bytes");
   if (req.method == "HEAD") {
     res->set_content_provider(length, "application/octet-stream",
-                              [](size_t, size_t, httplib::DataSink&) { return false; });
+                              [](uint64_t, uint64_t, const BodyWriter&) { return false; });
     return;
   }
   std::shared_ptr<BodySource> body = NewFileBody(xorb->file, xorb->size);
   Counter* served = metrics_ != nullptr ? &metrics_->served_bytes.With({"xet"}) : nullptr;
   res->set_content_provider(
       length, "application/octet-stream",
-      [body, first, served](size_t offset, size_t remaining, httplib::DataSink& sink) {
+      [body, first, served](uint64_t offset, uint64_t remaining, const BodyWriter& sink) {
         BodyWriter write = [&sink, served](const char* data, size_t n) {
-          if (!sink.write(data, n)) return false;
+          if (!sink(data, n)) return false;
           if (served != nullptr) served->Add(n);
           return true;
         };

@@ -25,7 +25,7 @@
 // must outlive it.
 #pragma once
 
-#include <httplib.h>
+#include "server/http/http_message.h"
 
 #include <functional>
 #include <map>
@@ -62,7 +62,7 @@ class XetRoutes {
   // The Xet headers of a resolve answer (HEAD, GET and the JS probe).
   void AddResolveHeaders(const std::string& base_url, const HubRoute& route,
                          const std::string& commit, const std::string& xet_hash,
-                         httplib::Response* res) const;
+                         HttpResponse* res) const;
 
   // Offering files not stored yet (serve wires them when pulling over Xet;
   // both must outlive this). Set before the server runs.
@@ -78,12 +78,12 @@ class XetRoutes {
 
   // kXetReadToken, for a caller already authorized to read route.repo.
   void AnswerReadToken(const HubRoute& route, const Caller& caller, const std::string& base_url,
-                       httplib::Response* res) const;
+                       HttpResponse* res) const;
   // kXetReconstruction and kXetXorb: they carry the Xet credentials, not a
   // mirror token.
-  void HandleReconstruction(const HubRoute& route, const httplib::Request& req,
-                            const std::string& base_url, httplib::Response* res);
-  void HandleXorb(const HubRoute& route, const httplib::Request& req, httplib::Response* res);
+  void HandleReconstruction(const HubRoute& route, const HttpRequest& req,
+                            const std::string& base_url, HttpResponse* res);
+  void HandleXorb(const HubRoute& route, const HttpRequest& req, HttpResponse* res);
 
  private:
   int64_t NowSeconds() const;

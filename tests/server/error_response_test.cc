@@ -6,7 +6,7 @@ namespace hubmirror {
 namespace {
 
 TEST(ErrorResponseTest, HubErrorsCarryTheHubsOwnMessage) {
-  httplib::Response res;
+  HttpResponse res;
   WriteError(Status::PermissionDenied("GET https://upstream.internal/api/models/x: HTTP 403")
                  .WithHubError(HubError::kDisabled, 403, "Access to this resource is disabled."),
              /*authenticated=*/false, &res);
@@ -18,7 +18,7 @@ TEST(ErrorResponseTest, HubErrorsCarryTheHubsOwnMessage) {
 }
 
 TEST(ErrorResponseTest, MirrorErrorsCarryTheirMessage) {
-  httplib::Response res;
+  HttpResponse res;
   WriteError(Status::NotFound("no file 'x' in models/a/b at c")
                  .WithHubError(HubError::kEntryNotFound, 404),
              false, &res);
@@ -26,7 +26,7 @@ TEST(ErrorResponseTest, MirrorErrorsCarryTheirMessage) {
   EXPECT_EQ(res.get_header_value("X-Error-Code"), "EntryNotFound");
   EXPECT_EQ(res.get_header_value("X-Error-Message"), "no file 'x' in models/a/b at c");
   // Header values never carry line breaks.
-  httplib::Response crlf;
+  HttpResponse crlf;
   WriteError(Status::InvalidArgument("bad\r\nX-Injected: 1"), false, &crlf);
   EXPECT_EQ(crlf.status, 400);
   EXPECT_EQ(crlf.get_header_value("X-Error-Message").find('\n'), std::string::npos);

@@ -328,9 +328,9 @@ TEST_F(WebUiTest, StorageAndSyncWithSources) {
 TEST_F(WebUiTest, HandleSetsSecurityHeadersAndBaseUrl) {
   HubRoute route;
   route.kind = RouteKind::kUi;
-  httplib::Request req;
-  req.set_header("Host", "evil.example/<x>");
-  httplib::Response res;
+  HttpRequest req;
+  req.headers.emplace("Host", "evil.example/<x>");
+  HttpResponse res;
   ui_->Handle(route, Caller{}, req, res);
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(res.get_header_value("Content-Type"), "text/html; charset=utf-8");
@@ -341,7 +341,7 @@ TEST_F(WebUiTest, HandleSetsSecurityHeadersAndBaseUrl) {
   options_.public_url.clear();
   EXPECT_EQ(ui_->BaseUrl(req).find("evil"), std::string::npos);
   req.headers.clear();
-  req.set_header("Host", "127.0.0.1:9999");
+  req.headers.emplace("Host", "127.0.0.1:9999");
   EXPECT_EQ(ui_->BaseUrl(req), "http://127.0.0.1:9999");
 }
 
