@@ -11,6 +11,13 @@
 namespace hubmirror {
 namespace {
 
+// A copy buffer for a response with `n` bytes left: no larger than needed,
+// so that a 4 KiB range does not allocate (and free) a 256 KiB buffer.
+void SizeBuffer(std::vector<char>* buffer, uint64_t n) {
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(n, kBodyCopyChunkBytes));
+  if (buffer->size() < want) buffer->resize(want);
+}
+
 Result<size_t> WriteAll(const char* data, size_t n, const BodyWriter& write) {
   if (!write(data, n)) return Status::Unavailable("client connection closed");
   return n;
@@ -68,7 +75,12 @@ class StoredBody : public BodySource {
     if (offset >= reader_->size()) return Status::DataLoss("read past the end of a stored object");
     RawFileSpan spans[kMaxSpans];
     const size_t count = reader_->GetRawSpans(offset, kBodyMapWindowBytes, spans, kMaxSpans);
-    if (count > 0 && spans[0].fd >= 0) return WriteMappedSpans(spans, count, n, write);
+    // Small responses (ranges) are read with pread: mapping and unmapping
+    // costs more than copying a few KiB, and every munmap interrupts the
+    // other cores running the server's threads.
+    if (n >= kBodyMapMinBytes && count > 0 && spans[0].fd >= 0) {
+      return WriteMappedSpans(spans, count, n, write);
+    }
     return WriteCopied(offset, n, write);
   }
 
@@ -78,7 +90,7 @@ class StoredBody : public BodySource {
   static constexpr size_t kMaxSpans = 64;
 
   Result<size_t> WriteCopied(uint64_t offset, size_t n, const BodyWriter& write) {
-    if (buffer_.empty()) buffer_.resize(kBodyCopyChunkBytes);
+    SizeBuffer(&buffer_, n);
     HM_ASSIGN_OR_RETURN(size_t got,
                         reader_->ReadAt(offset, buffer_.data(), std::min(n, buffer_.size())));
     if (got == 0) return Status::DataLoss("stored object is shorter than its recorded size");
@@ -98,11 +110,11 @@ class FileBody : public BodySource {
   Result<size_t> WriteSome(uint64_t offset, size_t n, const BodyWriter& write) override {
     if (offset >= size_) return Status::DataLoss("read past the end of a stored file");
     n = static_cast<size_t>(std::min<uint64_t>(n, size_ - offset));
-    if (file_->fd() >= 0) {
+    if (n >= kBodyMapMinBytes && file_->fd() >= 0) {
       const RawFileSpan span{file_->fd(), offset, n};
       return WriteMappedSpans(&span, 1, n, write);
     }
-    if (buffer_.empty()) buffer_.resize(kBodyCopyChunkBytes);
+    SizeBuffer(&buffer_, n);
     HM_ASSIGN_OR_RETURN(size_t got,
                         file_->ReadAt(offset, buffer_.data(), std::min(n, buffer_.size())));
     if (got == 0) return Status::DataLoss("stored file is shorter than its recorded size");
@@ -127,7 +139,7 @@ class FetchBody : public BodySource {
   // file's size and etag (@huggingface/hub's `bytes=0-0`), whose body they
   // drop; holding it for a whole multi-GB transfer would trip their timeouts.
   Result<size_t> WriteSome(uint64_t offset, size_t n, const BodyWriter& write) override {
-    if (buffer_.empty()) buffer_.resize(kBodyCopyChunkBytes);
+    SizeBuffer(&buffer_, n);
     HM_ASSIGN_OR_RETURN(uint64_t readable, fetch_->WaitReadable(offset, stall_timeout_ms_));
     size_t want = static_cast<size_t>(std::min<uint64_t>({readable, n, buffer_.size()}));
     if (response_bytes_ == 0) response_bytes_ = n;

@@ -43,6 +43,8 @@ inline constexpr size_t kBodyCopyChunkBytes = 256 * 1024;
 // Mapped pages count towards RSS while mapped: concurrent responses cost at
 // most this much each.
 inline constexpr size_t kBodyMapWindowBytes = 1024 * 1024;
+// Responses with fewer bytes left than this are copied (pread) instead.
+inline constexpr size_t kBodyMapMinBytes = 64 * 1024;
 
 std::unique_ptr<BodySource> NewStoredBody(std::unique_ptr<ObjectReader> reader);
 // Bytes [0, size) of a file (a stored xorb's records).

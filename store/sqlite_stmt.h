@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,8 +53,16 @@ class Stmt {
  public:
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
-  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)) {}
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(Stmt&& o) noexcept
+      : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)), rc_(o.rc_), cached_(o.cached_) {}
+  ~Stmt() {
+    if (!cached_) {
+      sqlite3_finalize(stmt_);
+    } else if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
 
   static Result<Stmt> Prepare(sqlite3* db, std::string_view sql) {
     sqlite3_stmt* stmt = nullptr;
@@ -120,11 +129,45 @@ class Stmt {
   }
 
  private:
-  Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  friend class StmtCache;
+  Stmt(sqlite3* db, sqlite3_stmt* stmt, bool cached = false)
+      : db_(db), stmt_(stmt), cached_(cached) {}
 
   sqlite3* db_;
   sqlite3_stmt* stmt_;
   int rc_ = SQLITE_OK;  // first bind error, reported by Step()
+  // Owned by a StmtCache: reset, not finalized, when this Stmt goes.
+  bool cached_ = false;
+};
+
+// Prepared statements kept by SQL text, so that a query run on every request
+// is parsed once. A Stmt from Prepare() hands its statement back (reset,
+// bindings cleared) when it goes; the same SQL must not be used twice at
+// once. Not thread-safe: used under its owner's lock. The connection must be
+// closed with sqlite3_close_v2 (which waits for these to be finalized).
+class StmtCache {
+ public:
+  StmtCache() = default;
+  StmtCache(const StmtCache&) = delete;
+  StmtCache& operator=(const StmtCache&) = delete;
+  ~StmtCache() {
+    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
+  }
+
+  Result<Stmt> Prepare(sqlite3* db, const std::string& sql) {
+    auto it = stmts_.find(sql);
+    if (it == stmts_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                  SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) return SqliteError(db, rc, "prepare");
+      it = stmts_.emplace(sql, stmt).first;
+    }
+    return Stmt(db, it->second, /*cached=*/true);
+  }
+
+ private:
+  std::map<std::string, sqlite3_stmt*> stmts_;
 };
 
 inline Status Exec(sqlite3* db, const char* sql) {

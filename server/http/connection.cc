@@ -11,6 +11,10 @@
 namespace hubmirror {
 namespace {
 
+// Body bytes that are queued behind the head (or earlier small pieces) and
+// sent together rather than in a send each.
+constexpr size_t kCoalesceBytes = 64 * 1024;
+
 // Sends [data, data + *n) until the socket is full; advances data and *n.
 // False on a send error (the client is gone).
 bool SendSome(int fd, const char** data, size_t* n) {
@@ -54,15 +58,22 @@ void Connection::ProduceHop() {
       return false;
     }
     produced += n;
-    if (out_sent == out.size()) {
-      out.clear();
-      out_sent = 0;
-      if (!SendSome(fd.get(), &data, &n)) {
-        broken = true;
-        return false;
-      }
+    // Small pieces join what is queued (a response head, say) and leave in
+    // one send after the producer returns.
+    if (out.size() - out_sent + n <= kCoalesceBytes) {
+      out.append(data, n);
+      return true;
     }
-    out.append(data, n);
+    if (out_sent < out.size() && !SendPending()) {
+      if (broken) return false;
+      out.append(data, n);
+      return true;
+    }
+    if (!SendSome(fd.get(), &data, &n)) {
+      broken = true;
+      return false;
+    }
+    out.append(data, n);  // what the socket did not take
     return true;
   };
   bool ok = false;
@@ -72,6 +83,7 @@ void Connection::ProduceHop() {
     ok = false;
   }
   body_sent += produced;
+  if (!broken) SendPending();
   // A producer that ends early or makes no progress ends the response: the
   // client sees a short body, never a stuck or wrong one.
   if (!ok || produced == 0) broken = true;
@@ -105,8 +117,12 @@ void Connection::Respond(const std::function<void(const HttpRequest&, HttpRespon
     internal_error(&res);
   }
   Frame(stopping, keep_alive_max_requests);
-  if (!SendPending() || body_sent >= body_total || broken) return;
-  if (!res.readiness || res.readiness(body_sent, nullptr)) ProduceHop();
+  // The head stays queued: a small body joins it in one send.
+  if (body_sent < body_total && (!res.readiness || res.readiness(body_sent, nullptr))) {
+    ProduceHop();
+  } else {
+    SendPending();
+  }
 }
 
 void Connection::EndExchange() {

@@ -64,12 +64,15 @@ class EventServerMailbox {
   int fd() const { return event_fd_.get(); }
 
   void Post(Item item) {
+    bool first;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (closed_) return;
+      first = items_.empty();
       items_.push_back(std::move(item));
     }
-    Wake();
+    // Items behind the first are taken with it: one wake-up is enough.
+    if (first) Wake();
   }
   void Wake() {
     uint64_t one = 1;
@@ -80,8 +83,10 @@ class EventServerMailbox {
     uint64_t count = 0;
     ssize_t ignored = read(event_fd_.get(), &count, sizeof(count));
     (void)ignored;
+    std::vector<Item> taken;
     std::lock_guard<std::mutex> lock(mu_);
-    return std::move(items_);
+    taken.swap(items_);
+    return taken;
   }
   void Close() {
     std::lock_guard<std::mutex> lock(mu_);

@@ -85,11 +85,18 @@ void Bg4Regroup(const uint8_t* in, size_t n, uint8_t* out) {
   for (size_t k = 0; k < r; ++k) out[i + k] = group[k][q];
 }
 
-XetChunkCodec::XetChunkCodec() : contexts_(std::make_unique<Contexts>()) {}
+// Contexts are made on first use: most readers of stored bytes (plain
+// ranges of uncompressed chunks) never need one.
+XetChunkCodec::XetChunkCodec() = default;
+
+XetChunkCodec::Contexts& XetChunkCodec::contexts() {
+  if (contexts_ == nullptr) contexts_ = std::make_unique<Contexts>();
+  return *contexts_;
+}
 XetChunkCodec::~XetChunkCodec() = default;
 
 Status XetChunkCodec::Lz4Frame(const uint8_t* raw, size_t n, std::string* out) {
-  Contexts& c = *contexts_;
+  Contexts& c = contexts();
   if (c.cctx == nullptr &&
       LZ4F_isError(LZ4F_createCompressionContext(&c.cctx, LZ4F_VERSION))) {
     c.cctx = nullptr;
@@ -112,7 +119,7 @@ Status XetChunkCodec::Lz4Frame(const uint8_t* raw, size_t n, std::string* out) {
 
 Status XetChunkCodec::Lz4Unframe(const uint8_t* stored, size_t stored_size, uint8_t* out,
                                  size_t raw_size) {
-  Contexts& c = *contexts_;
+  Contexts& c = contexts();
   if (c.dctx == nullptr &&
       LZ4F_isError(LZ4F_createDecompressionContext(&c.dctx, LZ4F_VERSION))) {
     c.dctx = nullptr;
@@ -148,7 +155,7 @@ Status XetChunkCodec::Lz4Unframe(const uint8_t* stored, size_t stored_size, uint
 
 XetScheme XetChunkCodec::Encode(const uint8_t* raw, size_t n, std::string* out) {
   if (n < 64) return XetScheme::kNone;
-  Contexts& c = *contexts_;
+  Contexts& c = contexts();
   const size_t sample = std::min(n, kSampleBytes);
   const int sample_lz4 = LZ4_compress_default(reinterpret_cast<const char*>(raw), c.sample_out,
                                               static_cast<int>(sample), sizeof(c.sample_out));

@@ -54,7 +54,8 @@ class XetChunkCodec {
   Status Lz4Unframe(const uint8_t* stored, size_t stored_size, uint8_t* out, size_t raw_size);
 
   struct Contexts;
-  std::unique_ptr<Contexts> contexts_;
+  Contexts& contexts();
+  std::unique_ptr<Contexts> contexts_;  // null until first needed
   std::string grouped_;  // BG4 scratch
 };
 

@@ -8,9 +8,15 @@
 
 #include "store/sqlite_stmt.h"
 #include "store/xorb/catalog_columns.h"
+#include "store/xorb/file_row_cache.h"
 
 namespace hubmirror {
 namespace {
+
+// Files whose rows and terms are kept in memory (a few hundred bytes each),
+// and for how long (what another process on the store changed shows after).
+constexpr size_t kCachedFiles = 4096;
+constexpr int64_t kCachedFileMs = 1000;
 
 using sqlite::Stmt;
 using sqlite::Transaction;
@@ -129,10 +135,14 @@ Result<std::unique_ptr<XorbCatalog>> XorbCatalog::Open(const std::string& path) 
   return std::unique_ptr<XorbCatalog>(new XorbCatalog(db.release()));
 }
 
-XorbCatalog::XorbCatalog(sqlite3* db) : db_(db) {}
+XorbCatalog::XorbCatalog(sqlite3* db)
+    : db_(db),
+      stmts_(std::make_unique<sqlite::StmtCache>()),
+      file_cache_(std::make_unique<FileRowCache>(kCachedFiles, kCachedFileMs)) {}
 
 XorbCatalog::~XorbCatalog() {
   find_chunk_.reset();  // finalized before the connection closes
+  stmts_.reset();
   sqlite3_close_v2(db_);
 }
 
@@ -141,7 +151,7 @@ Result<int64_t> XorbCatalog::AllocateXorbIds(int64_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction txn(db_);
   HM_RETURN_IF_ERROR(txn.Begin());
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "UPDATE counters SET value = value + ?1 WHERE "
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, "UPDATE counters SET value = value + ?1 WHERE "
                                                   "name = 'xorb_id' RETURNING value"));
   st.Bind(1, n);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -156,7 +166,7 @@ Result<int64_t> XorbCatalog::AllocateXorbIds(int64_t n) {
 Result<int64_t> XorbCatalog::LastAllocatedXorbId() {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(Stmt st,
-                      Stmt::Prepare(db_, "SELECT value FROM counters WHERE name = 'xorb_id'"));
+                      stmts_->Prepare(db_, "SELECT value FROM counters WHERE name = 'xorb_id'"));
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? st.Int(0) : int64_t{0};
 }
@@ -164,7 +174,7 @@ Result<int64_t> XorbCatalog::LastAllocatedXorbId() {
 Result<std::optional<ChunkHit>> XorbCatalog::FindChunk(const XetHash& hash) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!find_chunk_) {
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "SELECT xorb_id, idx, raw_size FROM "
+    HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, "SELECT xorb_id, idx, raw_size FROM "
                                                     "xorb_chunks WHERE hash = ?1 ORDER BY "
                                                     "xorb_id LIMIT 1"));
     find_chunk_ = std::make_unique<Stmt>(std::move(st));
@@ -183,7 +193,7 @@ Result<std::optional<ChunkHit>> XorbCatalog::FindChunk(const XetHash& hash) {
 
 Result<std::optional<XorbRow>> XorbCatalog::GetXorb(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kXorbColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, std::string("SELECT ") + kXorbColumns +
                                                       " FROM xorbs WHERE id = ?1"));
   st.Bind(1, id);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -193,7 +203,7 @@ Result<std::optional<XorbRow>> XorbCatalog::GetXorb(int64_t id) {
 
 Result<std::optional<XorbRow>> XorbCatalog::FindXorbByHash(const XetHash& hash) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kXorbColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, std::string("SELECT ") + kXorbColumns +
                                                       " FROM xorbs WHERE hash = ?1 ORDER BY id "
                                                       "LIMIT 1"));
   st.BindBlob(1, hash.bytes.data(), hash.bytes.size());
@@ -212,7 +222,7 @@ Status XorbCatalog::InsertXorb(const NewXorb& xorb) {
 
 Result<std::vector<XorbChunk>> XorbCatalog::XorbChunks(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
                                              "SELECT idx, hash, raw_offset, raw_size, "
                                              "record_offset, stored_size, scheme FROM xorb_chunks "
                                              "WHERE xorb_id = ?1 ORDER BY idx"));
@@ -238,19 +248,22 @@ Result<std::vector<XorbChunk>> XorbCatalog::XorbChunks(int64_t id) {
 }
 
 Result<std::optional<ChunkedObjectRow>> XorbCatalog::GetFile(const std::string& sha256) {
+  if (std::optional<ChunkedObjectRow> cached = file_cache_->Row(sha256)) return cached;
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kFileColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, std::string("SELECT ") + kFileColumns +
                                                       " FROM files WHERE sha256 = ?1"));
   st.Bind(1, sha256);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<ChunkedObjectRow>();
-  return std::optional<ChunkedObjectRow>(ReadFile(st));
+  ChunkedObjectRow file = ReadFile(st);
+  file_cache_->PutRow(sha256, file);
+  return std::optional<ChunkedObjectRow>(std::move(file));
 }
 
 Result<std::optional<ChunkedObjectRow>> XorbCatalog::FindFileByXetHash(
     const std::string& xet_hash) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kFileColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, std::string("SELECT ") + kFileColumns +
                                                       " FROM files WHERE xet_hash = ?1 "
                                                       "ORDER BY sha256 LIMIT 1"));
   st.Bind(1, xet_hash);
@@ -259,9 +272,12 @@ Result<std::optional<ChunkedObjectRow>> XorbCatalog::FindFileByXetHash(
   return std::optional<ChunkedObjectRow>(ReadFile(st));
 }
 
-Result<std::vector<FileTerm>> XorbCatalog::FileTerms(const std::string& sha256) {
+Result<std::vector<FileTerm>> XorbCatalog::FileTerms(const std::string& sha256, bool fresh) {
+  if (!fresh) {
+    if (std::optional<std::vector<FileTerm>> cached = file_cache_->Terms(sha256)) return *cached;
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
                                              "SELECT xorb_id, chunk_start, chunk_end, raw_size, "
                                              "file_offset FROM file_terms WHERE file = ?1 ORDER "
                                              "BY seq"));
@@ -274,12 +290,13 @@ Result<std::vector<FileTerm>> XorbCatalog::FileTerms(const std::string& sha256) 
                            static_cast<uint32_t>(st.Int(2)), static_cast<uint64_t>(st.Int(3)),
                            static_cast<uint64_t>(st.Int(4))});
   }
+  file_cache_->PutTerms(sha256, out);
   return out;
 }
 
 Result<std::vector<ChunkedObjectRow>> XorbCatalog::ListFiles() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kFileColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, std::string("SELECT ") + kFileColumns +
                                                       " FROM files ORDER BY sha256"));
   std::vector<ChunkedObjectRow> out;
   while (true) {
@@ -292,7 +309,7 @@ Result<std::vector<ChunkedObjectRow>> XorbCatalog::ListFiles() {
 
 Result<std::vector<XorbRow>> XorbCatalog::ListXorbs() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kXorbColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, std::string("SELECT ") + kXorbColumns +
                                                       " FROM xorbs ORDER BY id"));
   std::vector<XorbRow> out;
   while (true) {
@@ -305,7 +322,7 @@ Result<std::vector<XorbRow>> XorbCatalog::ListXorbs() {
 
 Result<uint64_t> XorbCatalog::FileCount() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "SELECT COUNT(*) FROM files"));
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, "SELECT COUNT(*) FROM files"));
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? static_cast<uint64_t>(st.Int(0)) : uint64_t{0};
 }
@@ -313,7 +330,7 @@ Result<uint64_t> XorbCatalog::FileCount() {
 Status XorbCatalog::InsertXorbLocked(const NewXorb& xorb) {
   {
     HM_ASSIGN_OR_RETURN(
-        Stmt st, Stmt::Prepare(db_, std::string("INSERT INTO xorbs (") + kXorbColumns +
+        Stmt st, stmts_->Prepare(db_, std::string("INSERT INTO xorbs (") + kXorbColumns +
                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, " + kNowMicros + ")"));
     st.Bind(1, xorb.row.id)
         .BindBlob(2, xorb.row.hash.bytes.data(), xorb.row.hash.bytes.size())
@@ -323,7 +340,7 @@ Status XorbCatalog::InsertXorbLocked(const NewXorb& xorb) {
         .Bind(6, AsInt(xorb.row.file_bytes));
     HM_RETURN_IF_ERROR(st.Run());
   }
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
                                              "INSERT INTO xorb_chunks (xorb_id, idx, hash, "
                                              "raw_offset, raw_size, record_offset, stored_size, "
                                              "scheme) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
@@ -347,10 +364,11 @@ Result<bool> XorbCatalog::CommitFile(const ChunkedObjectRow& file,
                                      const std::vector<NewXorb>& xorbs,
                                      const std::vector<FileTerm>& terms) {
   std::lock_guard<std::mutex> lock(mu_);
+  file_cache_->Drop(file.sha256);
   Transaction txn(db_);
   HM_RETURN_IF_ERROR(txn.Begin());
   {
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "SELECT 1 FROM files WHERE sha256 = ?1"));
+    HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, "SELECT 1 FROM files WHERE sha256 = ?1"));
     st.Bind(1, file.sha256);
     HM_ASSIGN_OR_RETURN(bool present, st.Step());
     if (present) return false;  // the Transaction rolls back (nothing written)
@@ -361,7 +379,7 @@ Result<bool> XorbCatalog::CommitFile(const ChunkedObjectRow& file,
   std::map<int64_t, uint32_t> chunk_counts;
   for (const NewXorb& x : xorbs) chunk_counts[x.row.id] = static_cast<uint32_t>(x.chunks.size());
   {
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "SELECT num_chunks FROM xorbs WHERE id = ?1"));
+    HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, "SELECT num_chunks FROM xorbs WHERE id = ?1"));
     for (const FileTerm& t : terms) {
       auto known = chunk_counts.find(t.xorb_id);
       if (known == chunk_counts.end()) {
@@ -382,14 +400,14 @@ Result<bool> XorbCatalog::CommitFile(const ChunkedObjectRow& file,
   for (const NewXorb& x : xorbs) HM_RETURN_IF_ERROR(InsertXorbLocked(x));
   {
     HM_ASSIGN_OR_RETURN(
-        Stmt st, Stmt::Prepare(db_, std::string("INSERT INTO files (sha256, size, git_sha1, "
+        Stmt st, stmts_->Prepare(db_, std::string("INSERT INTO files (sha256, size, git_sha1, "
                                                 "xet_hash, committed_at) VALUES (?1, ?2, ?3, ?4, ") +
                                         kNowMicros + ")"));
     st.Bind(1, file.sha256).Bind(2, AsInt(file.size)).Bind(3, file.git_sha1).Bind(4, file.xet_hash);
     HM_RETURN_IF_ERROR(st.Run());
   }
   {
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+    HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
                                                "INSERT INTO file_terms (file, seq, xorb_id, "
                                                "chunk_start, chunk_end, raw_size, file_offset) "
                                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
@@ -412,10 +430,11 @@ Result<bool> XorbCatalog::CommitFile(const ChunkedObjectRow& file,
 
 Result<std::vector<int64_t>> XorbCatalog::RemoveFile(const std::string& sha256) {
   std::lock_guard<std::mutex> lock(mu_);
+  file_cache_->Drop(sha256);
   Transaction txn(db_);
   HM_RETURN_IF_ERROR(txn.Begin());
   {
-    HM_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(db_, "DELETE FROM files WHERE sha256 = ?1"));
+    HM_ASSIGN_OR_RETURN(Stmt del, stmts_->Prepare(db_, "DELETE FROM files WHERE sha256 = ?1"));
     del.Bind(1, sha256);
     HM_RETURN_IF_ERROR(del.Run());
     if (sqlite3_changes(db_) == 0) return Status::NotFound("object " + sha256 + " not stored");
@@ -423,7 +442,7 @@ Result<std::vector<int64_t>> XorbCatalog::RemoveFile(const std::string& sha256) 
   std::vector<int64_t> named;
   {
     HM_ASSIGN_OR_RETURN(
-        Stmt st, Stmt::Prepare(db_, "SELECT DISTINCT xorb_id FROM file_terms WHERE file = ?1"));
+        Stmt st, stmts_->Prepare(db_, "SELECT DISTINCT xorb_id FROM file_terms WHERE file = ?1"));
     st.Bind(1, sha256);
     while (true) {
       HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -432,13 +451,13 @@ Result<std::vector<int64_t>> XorbCatalog::RemoveFile(const std::string& sha256) 
     }
   }
   {
-    HM_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(db_, "DELETE FROM file_terms WHERE file = ?1"));
+    HM_ASSIGN_OR_RETURN(Stmt del, stmts_->Prepare(db_, "DELETE FROM file_terms WHERE file = ?1"));
     del.Bind(1, sha256);
     HM_RETURN_IF_ERROR(del.Run());
   }
   std::vector<int64_t> orphans;
   HM_ASSIGN_OR_RETURN(Stmt used,
-                      Stmt::Prepare(db_, "SELECT 1 FROM file_terms WHERE xorb_id = ?1 LIMIT 1"));
+                      stmts_->Prepare(db_, "SELECT 1 FROM file_terms WHERE xorb_id = ?1 LIMIT 1"));
   for (int64_t id : named) {
     used.Reset();
     used.Bind(1, id);
@@ -455,16 +474,16 @@ Result<bool> XorbCatalog::DeleteXorbIfUnreferenced(int64_t id) {
   HM_RETURN_IF_ERROR(txn.Begin());
   {
     HM_ASSIGN_OR_RETURN(Stmt used,
-                        Stmt::Prepare(db_, "SELECT 1 FROM file_terms WHERE xorb_id = ?1 LIMIT 1"));
+                        stmts_->Prepare(db_, "SELECT 1 FROM file_terms WHERE xorb_id = ?1 LIMIT 1"));
     used.Bind(1, id);
     HM_ASSIGN_OR_RETURN(bool still_used, used.Step());
     if (still_used) return false;
   }
-  HM_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(db_, "DELETE FROM xorbs WHERE id = ?1"));
+  HM_ASSIGN_OR_RETURN(Stmt del, stmts_->Prepare(db_, "DELETE FROM xorbs WHERE id = ?1"));
   del.Bind(1, id);
   HM_RETURN_IF_ERROR(del.Run());
   const bool existed = sqlite3_changes(db_) > 0;
-  HM_ASSIGN_OR_RETURN(Stmt chunks, Stmt::Prepare(db_, "DELETE FROM xorb_chunks WHERE xorb_id = ?1"));
+  HM_ASSIGN_OR_RETURN(Stmt chunks, stmts_->Prepare(db_, "DELETE FROM xorb_chunks WHERE xorb_id = ?1"));
   chunks.Bind(1, id);
   HM_RETURN_IF_ERROR(chunks.Run());
   HM_RETURN_IF_ERROR(txn.Commit());
@@ -473,7 +492,7 @@ Result<bool> XorbCatalog::DeleteXorbIfUnreferenced(int64_t id) {
 
 Result<std::vector<int64_t>> XorbCatalog::UnreferencedXorbs() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
                                              "SELECT id FROM xorbs x WHERE NOT EXISTS (SELECT 1 "
                                              "FROM file_terms t WHERE t.xorb_id = x.id) ORDER "
                                              "BY id"));
@@ -488,7 +507,7 @@ Result<std::vector<int64_t>> XorbCatalog::UnreferencedXorbs() {
 
 Result<std::vector<XorbReference>> XorbCatalog::ReferencesTo(int64_t xorb_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
                                              "SELECT file, seq, chunk_start, chunk_end FROM "
                                              "file_terms WHERE xorb_id = ?1"));
   st.Bind(1, xorb_id);
@@ -505,7 +524,7 @@ Result<std::vector<XorbReference>> XorbCatalog::ReferencesTo(int64_t xorb_id) {
 Result<std::vector<std::pair<int64_t, std::vector<std::pair<uint32_t, uint32_t>>>>>
 XorbCatalog::LiveRanges() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
                                              "SELECT xorb_id, chunk_start, chunk_end FROM "
                                              "file_terms ORDER BY xorb_id, chunk_start"));
   std::vector<std::pair<int64_t, std::vector<std::pair<uint32_t, uint32_t>>>> out;
@@ -529,11 +548,12 @@ XorbCatalog::LiveRanges() {
 Status XorbCatalog::ReplaceXorb(int64_t old_id, const NewXorb& replacement,
                                 const std::vector<int64_t>& remap) {
   std::lock_guard<std::mutex> lock(mu_);
+  file_cache_->DropAll();  // terms of files that used the old xorb move
   Transaction txn(db_);
   HM_RETURN_IF_ERROR(txn.Begin());
   std::vector<XorbReference> refs;
   {
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+    HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
                                                "SELECT file, seq, chunk_start, chunk_end FROM "
                                                "file_terms WHERE xorb_id = ?1"));
     st.Bind(1, old_id);
@@ -545,7 +565,7 @@ Status XorbCatalog::ReplaceXorb(int64_t old_id, const NewXorb& replacement,
     }
   }
   if (!refs.empty()) HM_RETURN_IF_ERROR(InsertXorbLocked(replacement));
-  HM_ASSIGN_OR_RETURN(Stmt update, Stmt::Prepare(db_,
+  HM_ASSIGN_OR_RETURN(Stmt update, stmts_->Prepare(db_,
                                                  "UPDATE file_terms SET xorb_id = ?1, chunk_start "
                                                  "= ?2, chunk_end = ?3 WHERE file = ?4 AND seq = "
                                                  "?5"));
@@ -565,11 +585,11 @@ Status XorbCatalog::ReplaceXorb(int64_t old_id, const NewXorb& replacement,
     HM_RETURN_IF_ERROR(update.Run());
   }
   {
-    HM_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(db_, "DELETE FROM xorbs WHERE id = ?1"));
+    HM_ASSIGN_OR_RETURN(Stmt del, stmts_->Prepare(db_, "DELETE FROM xorbs WHERE id = ?1"));
     del.Bind(1, old_id);
     HM_RETURN_IF_ERROR(del.Run());
     HM_ASSIGN_OR_RETURN(Stmt chunks,
-                        Stmt::Prepare(db_, "DELETE FROM xorb_chunks WHERE xorb_id = ?1"));
+                        stmts_->Prepare(db_, "DELETE FROM xorb_chunks WHERE xorb_id = ?1"));
     chunks.Bind(1, old_id);
     HM_RETURN_IF_ERROR(chunks.Run());
   }

@@ -44,7 +44,9 @@ struct sqlite3;
 namespace hubmirror {
 namespace sqlite {
 class Stmt;
+class StmtCache;
 }
+class FileRowCache;
 
 struct XorbRow {
   int64_t id = 0;
@@ -115,7 +117,9 @@ class XorbCatalog {
   // The file whose Xet hash (hex rule) is `xet_hash`, if any.
   Result<std::optional<ChunkedObjectRow>> FindFileByXetHash(const std::string& xet_hash);
   // The file's terms in order (empty for an empty file or an unknown one).
-  Result<std::vector<FileTerm>> FileTerms(const std::string& sha256);
+  // With `fresh`, read from the database even when a cached copy is young
+  // (a reader whose xorb moved asks again).
+  Result<std::vector<FileTerm>> FileTerms(const std::string& sha256, bool fresh = false);
   // Every file, sorted by sha256.
   Result<std::vector<ChunkedObjectRow>> ListFiles();
   Result<std::vector<XorbRow>> ListXorbs();
@@ -169,6 +173,9 @@ class XorbCatalog {
   sqlite3* db_;                          // owned; guarded by mu_
   // Prepared once: the ingest hot path (one lookup per chunk).
   std::unique_ptr<sqlite::Stmt> find_chunk_;  // guarded by mu_
+  std::unique_ptr<sqlite::StmtCache> stmts_;  // guarded by mu_
+  // Files' rows and terms; filled and dropped under mu_, read without it.
+  std::unique_ptr<FileRowCache> file_cache_;
 };
 
 }  // namespace hubmirror

@@ -26,7 +26,7 @@ Result<std::vector<UpstreamXorbChunk>> XorbCatalog::KnownUpstreamChunks(const Xe
                                                                          uint32_t end) {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(
-      Stmt st, Stmt::Prepare(db_,
+      Stmt st, stmts_->Prepare(db_,
                              "SELECT u.idx, u.hash, u.raw_size, u.record_offset, u.record_size "
                              "FROM upstream_chunks u WHERE u.xorb = ?1 AND u.idx >= ?2 AND "
                              "u.idx < ?3 AND EXISTS (SELECT 1 FROM xorb_chunks c WHERE c.hash = "
@@ -54,7 +54,7 @@ Status XorbCatalog::RememberUpstreamChunks(const XetHash& xorb,
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
   HM_RETURN_IF_ERROR(tx.Begin());
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
                                              "INSERT OR REPLACE INTO upstream_chunks (xorb, idx, "
                                              "hash, raw_size, record_offset, record_size) VALUES "
                                              "(?1, ?2, ?3, ?4, ?5, ?6)"));
@@ -75,7 +75,7 @@ Status XorbCatalog::AddXetPull(const XetPullFigures& figures) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
   HM_RETURN_IF_ERROR(tx.Begin());
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
                                              "INSERT INTO counters (name, value) VALUES (?1, ?2) "
                                              "ON CONFLICT (name) DO UPDATE SET value = value + ?2"));
   const uint64_t values[] = {figures.files, figures.fetched_bytes, figures.saved_bytes};
@@ -89,7 +89,7 @@ Status XorbCatalog::AddXetPull(const XetPullFigures& figures) {
 
 Result<XetPullFigures> XorbCatalog::XetPullTotals() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "SELECT value FROM counters WHERE name = ?1"));
+  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, "SELECT value FROM counters WHERE name = ?1"));
   uint64_t values[3] = {0, 0, 0};
   for (size_t i = 0; i < 3; ++i) {
     st.Reset();

@@ -58,7 +58,7 @@ Result<std::unique_ptr<ObjectReader>> XorbStore::Open(const std::string& sha256)
   XorbCatalog* catalog = catalog_.get();
   return ReconstructionReader::Create(
       std::move(terms), row->size, [this](int64_t id) { return Resolve(id); },
-      [catalog, sha256] { return catalog->FileTerms(sha256); });
+      [catalog, sha256] { return catalog->FileTerms(sha256, /*fresh=*/true); });
 }
 
 Result<std::unique_ptr<ObjectWriter>> XorbStore::NewWriter(const ObjectPromise& promise) {
@@ -78,7 +78,7 @@ Result<uint64_t> XorbStore::RemoveReportingFreed(const std::string& sha256) {
     if (legacy_ && legacy_->Contains(sha256)) return legacy_->RemoveReportingFreed(sha256);
     return Status::NotFound("object " + sha256 + " not stored");
   }
-  HM_ASSIGN_OR_RETURN(std::vector<FileTerm> terms, catalog_->FileTerms(sha256));
+  HM_ASSIGN_OR_RETURN(std::vector<FileTerm> terms, catalog_->FileTerms(sha256, /*fresh=*/true));
   std::set<int64_t> touched;
   for (const FileTerm& t : terms) touched.insert(t.xorb_id);
   HM_ASSIGN_OR_RETURN(uint64_t before, LiveBytesOf(touched));

@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -334,6 +335,32 @@ TEST_F(XorbObjectStoreTest, ALiveWritersFilesAreNoLeftovers) {
   auto info = (*writer)->Commit();
   ASSERT_OK(info.status());
   EXPECT_EQ(ReadObject(info->sha256), data);
+}
+
+// Rows and terms of stored files are cached in memory: a removal through the
+// same store is seen at once, one by another process within a second.
+TEST_F(XorbObjectStoreTest, CachedFileRowsFollowRemovals) {
+  const std::string a = RandomBytes(1 << 20, 31);
+  const std::string b = RandomBytes(1 << 20, 32);
+  ASSERT_OK(Put(a).status());
+  ASSERT_OK(Put(b).status());
+  EXPECT_EQ(ReadObject(Sha256Hex(a)), a);  // cached now
+  ASSERT_OK(store_->Remove(Sha256Hex(a)));
+  EXPECT_FALSE(store_->Contains(Sha256Hex(a)));
+  EXPECT_EQ(store_->Open(Sha256Hex(a)).status().code(), StatusCode::kNotFound);
+
+  EXPECT_EQ(ReadObject(Sha256Hex(b)), b);
+  auto other = OpenStore();
+  ASSERT_OK(other->Remove(Sha256Hex(b)));
+  bool gone = false;
+  for (int i = 0; i < 40 && !gone; ++i) {  // bounded: 4 s
+    gone = !store_->Contains(Sha256Hex(b));
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(gone) << "a removal by another process is never seen";
+  // Stored again, it is served again.
+  ASSERT_OK(Put(b).status());
+  EXPECT_EQ(ReadObject(Sha256Hex(b)), b);
 }
 
 TEST_F(XorbObjectStoreTest, RemovalDeletesXorbsNobodyElseNeeds) {
