@@ -16,7 +16,8 @@ Modes, combined in this order:
                random offsets of URL, each body compared with LOCAL_COPY
                (when given), while the idle/hanging connections stay open;
   a probe      again, after the storm.
-Prints one JSON object: ok / failed / wrong requests, seconds, rate (ok/s),
+Prints one JSON object: ok / failed (an error status or a broken connection) /
+wrong (a clean 206 whose bytes differ) requests, seconds, rate (ok/s),
 probe latencies (ms), idle connections kept open. Bounded: every network
 wait has --timeout.
 """
@@ -86,7 +87,12 @@ async def ranged_client(target, args, size, data, rng, stats):
                 writer.write(request_bytes(target, first, last))
                 status, body = await read_response(reader)
                 done += 1
-                if status != 206 or len(body) != last - first + 1 or (
+                if status != 206:
+                    # An error answer is a visible failure, not wrong bytes.
+                    stats["failed"] += 1
+                    key = f"HTTP {status}"
+                    stats["errors"][key] = stats["errors"].get(key, 0) + 1
+                elif len(body) != last - first + 1 or (
                         data is not None and body != data[first:last + 1]):
                     stats["wrong"] += 1
                 else:
