@@ -69,15 +69,4 @@ void WriteError(const Status& status, bool authenticated, HttpResponse* res) {
   res->set_content(nlohmann::json{{"error", message}}.dump(), "application/json");
 }
 
-void DecorateBareError(HttpResponse* res) {
-  if (res->status < 400 || res->has_header("X-Error-Code")) return;
-  const char* code = GenericErrorCode(res->status);
-  std::string message = std::string(code) + " (HTTP " + std::to_string(res->status) + ")";
-  res->set_header("X-Error-Code", code);
-  res->set_header("X-Error-Message", message);
-  if (res->body.empty()) {
-    res->set_content(nlohmann::json{{"error", message}}.dump(), "application/json");
-  }
-}
-
 }  // namespace hubmirror

@@ -17,8 +17,4 @@ int HttpStatusFor(const Status& status, bool authenticated);
 // Fills `res` with the error answer for `status`.
 void WriteError(const Status& status, bool authenticated, HttpResponse* res);
 
-// For errors httplib produces on its own (bad Range syntax, oversize body...):
-// adds the JSON body and an X-Error-Code when the response has none.
-void DecorateBareError(HttpResponse* res);
-
 }  // namespace hubmirror

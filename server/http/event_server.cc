@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "server/http/connection.h"
+#include "server/http/event_mailbox.h"
 #include "server/http/response_head.h"
 #include "server/http/work_pool.h"
 
@@ -48,58 +49,6 @@ Status HttpStatusError(int status, std::string message) {
 }
 
 }  // namespace
-
-// Hand-over from pool threads (and readiness wakes from any thread) to the
-// loop. Shared with wake callbacks, which may outlive the loop: after the
-// loop is gone they post into nothing.
-class EventServerMailbox {
- public:
-  struct Item {
-    std::shared_ptr<Connection> done;  // a pool job for it has finished
-    std::weak_ptr<Connection> woken;   // its producer became ready
-    uint64_t park_generation = 0;
-  };
-
-  explicit EventServerMailbox(UniqueFd event_fd) : event_fd_(std::move(event_fd)) {}
-  int fd() const { return event_fd_.get(); }
-
-  void Post(Item item) {
-    bool first;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (closed_) return;
-      first = items_.empty();
-      items_.push_back(std::move(item));
-    }
-    // Items behind the first are taken with it: one wake-up is enough.
-    if (first) Wake();
-  }
-  void Wake() {
-    uint64_t one = 1;
-    ssize_t ignored = write(event_fd_.get(), &one, sizeof(one));
-    (void)ignored;
-  }
-  std::vector<Item> Take() {
-    uint64_t count = 0;
-    ssize_t ignored = read(event_fd_.get(), &count, sizeof(count));
-    (void)ignored;
-    std::vector<Item> taken;
-    std::lock_guard<std::mutex> lock(mu_);
-    taken.swap(items_);
-    return taken;
-  }
-  void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    items_.clear();
-  }
-
- private:
-  UniqueFd event_fd_;
-  std::mutex mu_;
-  std::vector<Item> items_;  // guarded by mu_
-  bool closed_ = false;      // guarded by mu_
-};
 
 class EventServer::Loop {
  public:

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "store/xorb/xorb_object_store.h"
@@ -113,6 +115,29 @@ TEST_F(PullThroughTest, LastByteIsHeldBackUntilVerified) {
   auto last = (*fetch)->WaitReadable(kContent.size() - 1, 10'000);
   ASSERT_TRUE(last.ok());
   EXPECT_EQ(*last, 1u);
+}
+
+// A connection parked on a fetch (the event loop's BodyReadiness) is woken,
+// without a thread waiting, once the bytes it needs or the verdict arrive.
+TEST_F(PullThroughTest, ReadinessWakesAParkedReaderWhenBytesOrTheVerdictArrive) {
+  upstream_.HoldDownloadsAfter(kContent.size());
+  auto fetch = pull_->StartOrJoin(repo_, commit_, Entry(GitBlobSha1Hex(kContent)));
+  ASSERT_TRUE(fetch.ok());
+  for (int i = 0; i < 500 && !(*fetch)->ReadyOrNotify(kContent.size() - 2, false, nullptr); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Every byte but the last is readable; the last waits for the verdict.
+  EXPECT_TRUE((*fetch)->ReadyOrNotify(0, false, nullptr));
+  std::atomic<int> wakes{0};
+  EXPECT_FALSE((*fetch)->ReadyOrNotify(kContent.size() - 1, false, [&] { wakes++; }));
+  EXPECT_FALSE((*fetch)->ReadyOrNotify(0, /*need_verified=*/true, [&] { wakes++; }));
+  EXPECT_EQ(wakes.load(), 0);
+  upstream_.Release();
+  for (int i = 0; i < 500 && wakes.load() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(wakes.load(), 2) << "each registered wake is called once";
+  EXPECT_TRUE((*fetch)->ReadyOrNotify(kContent.size() - 1, true, nullptr));
 }
 
 TEST_F(PullThroughTest, CorruptTransferFailsReadersAndStoresNothing) {
