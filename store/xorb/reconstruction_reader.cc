@@ -37,8 +37,30 @@ Result<std::unique_ptr<ObjectReader>> ReconstructionReader::Create(std::vector<F
                                                                    XorbResolver resolver,
                                                                    TermsRefresher refresh) {
   HM_RETURN_IF_ERROR(CheckTiling(terms, size));
-  return std::unique_ptr<ObjectReader>(
+  std::unique_ptr<ReconstructionReader> reader(
       new ReconstructionReader(std::move(terms), size, std::move(resolver), std::move(refresh)));
+  HM_RETURN_IF_ERROR(reader->ResolveAllIfFew());
+  return std::unique_ptr<ObjectReader>(std::move(reader));
+}
+
+Status ReconstructionReader::ResolveAllIfFew() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<size_t> first_term_of_xorb;
+  std::vector<int64_t> seen;
+  for (size_t t = 0; t < terms_.size(); ++t) {
+    if (std::find(seen.begin(), seen.end(), terms_[t].xorb_id) != seen.end()) continue;
+    if (seen.size() == kMaxSources) return Status::Ok();  // many xorbs: on first use
+    seen.push_back(terms_[t].xorb_id);
+    first_term_of_xorb.push_back(t);
+  }
+  for (size_t t : first_term_of_xorb) {
+    // A refresh (the file was compacted meanwhile) renumbers the terms:
+    // then what is resolved so far is still right, and the rest on use.
+    const bool refreshed_before = refreshed_;
+    HM_RETURN_IF_ERROR(SourceLocked(t).status());
+    if (refreshed_ != refreshed_before) break;
+  }
+  return Status::Ok();
 }
 
 Result<const XorbBytes*> ReconstructionReader::SourceLocked(size_t t) const {

@@ -3,8 +3,11 @@
 //
 // A read finds its term by binary search over the terms' file offsets and
 // its chunk by binary search in the xorb's chunk table, so a Range costs
-// O(log terms + log chunks) whatever the file's size; xorbs are resolved
-// (chunk table and read handle) on first use, not at Open().
+// O(log terms + log chunks) whatever the file's size. A file held in at most
+// kMaxSources xorbs (nearly every file) has them all resolved (chunk table
+// and read handle) at Create(), so that a reader streaming an object that is
+// removed meanwhile (eviction, gc) still has every byte; the xorbs of larger
+// files are resolved on first use.
 //
 // Thread-safe (one internal mutex): the HTTP layer may read from any thread.
 #pragma once
@@ -50,6 +53,8 @@ class ReconstructionReader final : public ObjectReader {
         resolver_(std::move(resolver)),
         refresh_(std::move(refresh)),
         terms_(std::move(terms)) {}
+  // Resolves every xorb of the file when there are at most kMaxSources.
+  Status ResolveAllIfFew();
   // The source of term `t`, refreshing the terms once if its xorb is gone
   // (then `t` indexes the fresh terms, which tile the file the same way).
   Result<const XorbBytes*> SourceLocked(size_t t) const;
