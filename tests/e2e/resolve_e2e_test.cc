@@ -240,6 +240,14 @@ TEST_F(ResolveTest, SharedFilesAcrossReposAreStoredOnce) {
   uint64_t unique = 0;
   for (const auto& [sha, size] : unique_sizes) unique += size;
   ASSERT_LT(unique, logical) << "fixture repos are meant to share files";
+  // A pull-through's last byte leaves once the file is verified; its commit
+  // (fsync, catalog) follows. Wait for the commits before counting.
+  for (int i = 0; i < 200; ++i) {
+    nlohmann::json doc =
+        nlohmann::json::parse(HttpGet(mirror_->url(), "/api/status").body, nullptr, false);
+    if (doc.is_object() && doc["objects"] == unique_sizes.size()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   // The store's own accounting (`hubmirror du`, the chunked store's figures):
   // every file counted, each distinct one once, and at most its bytes stored.
   CommandResult du_run =
