@@ -125,9 +125,43 @@ void Connection::Respond(const std::function<void(const HttpRequest&, HttpRespon
   }
 }
 
+void Connection::FeedSink(bool opening, std::string data,
+                          const std::function<void(const Status&, HttpResponse*)>& error,
+                          const std::function<void(HttpResponse*)>& internal_error,
+                          int keep_alive_max_requests, bool stopping) {
+  Status status;
+  try {
+    if (opening) {
+      status = sink->Open(head->request);
+    } else if (!data.empty()) {
+      status = sink->Write(data);
+    }
+  } catch (const std::exception& e) {
+    status = Status::Internal(std::string("the upload failed inside the mirror: ") + e.what());
+  }
+  if (!status.ok()) {
+    res = HttpResponse{};
+    res.status = status.http_status() > 0 ? status.http_status() : 400;
+    error(status, &res);
+    close_after_write = true;
+    Frame(stopping, keep_alive_max_requests);
+    SendPending();
+    return;
+  }
+  if (!body_complete) return;
+  RequestBodySink* finishing = sink.get();
+  Respond([finishing](const HttpRequest& req, HttpResponse& r) { finishing->Finish(req, r); },
+          internal_error, keep_alive_max_requests, stopping);
+}
+
 void Connection::EndExchange() {
   head.reset();
   chunked.reset();
+  sink.reset();
+  piece.clear();
+  body_received = 0;
+  body_complete = false;
+  continue_owed = false;
   res = HttpResponse{};
   head_only = false;
   continue_reading_body = false;

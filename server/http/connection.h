@@ -50,6 +50,14 @@ struct Connection {
   // The exchange under way (valid from the parsed head to the response's end).
   std::optional<RequestHead> head;
   std::optional<ChunkedBodyDecoder> chunked;
+  // A streamed body: where it goes, the piece being gathered for the next
+  // Write, how many body bytes were taken off the wire, whether all were.
+  std::unique_ptr<RequestBodySink> sink;
+  std::string piece;
+  uint64_t body_received = 0;
+  bool body_complete = false;
+  // "100 Continue" is still owed (sent once the sink is open).
+  bool continue_owed = false;
   HttpResponse res;
   bool head_only = false;
   bool keep_alive = true;
@@ -87,6 +95,13 @@ struct Connection {
   void Respond(const std::function<void(const HttpRequest&, HttpResponse&)>& handler,
                const std::function<void(HttpResponse*)>& internal_error,
                int keep_alive_max_requests, bool stopping);
+  // Pool thread, streamed bodies: opens the sink (`opening`; nothing to
+  // send), or writes `data` to it and, when it was the last piece, answers through
+  // the sink's Finish as Respond does. A refusal frames the error into
+  // `out` and marks the connection to close after it.
+  void FeedSink(bool opening, std::string data, const std::function<void(const Status&, HttpResponse*)>& error,
+                const std::function<void(HttpResponse*)>& internal_error,
+                int keep_alive_max_requests, bool stopping);
   // Frames `res` (already filled) into `out`.
   void Frame(bool stopping, int keep_alive_max_requests);
   // Forgets the exchange (releasing the producer and what it holds).

@@ -18,113 +18,30 @@
 #include <unordered_map>
 #include <vector>
 
-#include "server/http/connection.h"
-#include "server/http/event_mailbox.h"
+#include "server/http/event_loop.h"
 #include "server/http/response_head.h"
-#include "server/http/work_pool.h"
 
 namespace hubmirror {
-namespace {
 
-constexpr uint64_t kListenKey = 0;
-constexpr uint64_t kWakeKey = 1;
-constexpr uint64_t kFirstConnectionId = 2;
-// Deadlines are checked this often.
-constexpr int64_t kSweepIntervalMs = 250;
-// Connections accepted per wake-up before other events get their turn.
-constexpr int kAcceptBatch = 256;
-// Reads per wake-up of one connection, so that one fast client cannot
-// starve the others.
-constexpr int kReadBatch = 4;
-constexpr size_t kReadChunk = 64 * 1024;
+using namespace event_loop;  // NOLINT: this file is the loop
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+EventServer::Loop::Loop(EventServer* server, UniqueFd epoll_fd, std::shared_ptr<EventServerMailbox> mailbox)
+    : server_(server),
+      options_(server->options_),
+      stats_(server->stats_),
+      epoll_(std::move(epoll_fd)),
+      mailbox_(std::move(mailbox)),
+      pool_(options_.worker_threads) {
+  HttpResponse busy;
+  busy.status = 503;
+  server_->error_writer_(
+      HttpStatusError(503, "the mirror has too many open connections; retry shortly"), &busy);
+  busy.set_header("Retry-After", std::to_string(options_.retry_after_seconds));
+  refusal_ = SerializeResponseHead(busy, ResponseFraming{false, false}) + busy.body;
+  reserve_fd_ = UniqueFd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  parse_limits_.max_body_bytes =
+      std::max(options_.limits.max_body_bytes, options_.max_streamed_body_bytes);
 }
-
-Status HttpStatusError(int status, std::string message) {
-  return Status::Unavailable(std::move(message)).WithHubError(HubError::kNone, status);
-}
-
-}  // namespace
-
-class EventServer::Loop {
- public:
-  Loop(EventServer* server, UniqueFd epoll_fd, std::shared_ptr<EventServerMailbox> mailbox)
-      : server_(server),
-        options_(server->options_),
-        stats_(server->stats_),
-        epoll_(std::move(epoll_fd)),
-        mailbox_(std::move(mailbox)),
-        pool_(options_.worker_threads) {
-    HttpResponse busy;
-    busy.status = 503;
-    server_->error_writer_(
-        HttpStatusError(503, "the mirror has too many open connections; retry shortly"), &busy);
-    busy.set_header("Retry-After", std::to_string(options_.retry_after_seconds));
-    refusal_ = SerializeResponseHead(busy, ResponseFraming{false, false}) + busy.body;
-    reserve_fd_ = UniqueFd(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  }
-
-  ~Loop() { mailbox_->Close(); }
-
-  Status Run();
-
- private:
-  bool Register(int fd, uint64_t key, uint32_t events) {
-    epoll_event ev{};
-    ev.events = events;
-    ev.data.u64 = key;
-    return epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) == 0;
-  }
-  void Arm(Connection* c, uint32_t events) {
-    epoll_event ev{};
-    ev.events = events | EPOLLONESHOT;
-    ev.data.u64 = c->id;
-    if (epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c->fd.get(), &ev) != 0) c->broken = true;
-  }
-
-  void AcceptSome();
-  void Refuse(UniqueFd fd);
-  bool EvictOldestIdle(const std::string* peer);
-  void OnEvent(const std::shared_ptr<Connection>& c);
-  bool ReadInput(Connection* c);
-  void Advance(const std::shared_ptr<Connection>& c);
-  void RefuseRequest(const std::shared_ptr<Connection>& c, const Status& status);
-  void Dispatch(const std::shared_ptr<Connection>& c);
-  void DrainMailbox();
-  void AfterJob(const std::shared_ptr<Connection>& c);
-  void Continue(const std::shared_ptr<Connection>& c);
-  void NextHop(const std::shared_ptr<Connection>& c);
-  void Finish(const std::shared_ptr<Connection>& c);
-  void StartWrite(const std::shared_ptr<Connection>& c);
-  void MakeIdle(Connection* c);
-  void Unidle(Connection* c);
-  void Close(Connection* c);
-  void Sweep();
-  void BeginStop();
-
-  EventServer* server_;
-  const EventServerOptions& options_;
-  ConnectionStats& stats_;
-  UniqueFd epoll_;
-  std::shared_ptr<EventServerMailbox> mailbox_;
-  WorkPool pool_;
-  // Kept open so that, out of descriptors, a connection can still be accepted
-  // and closed (instead of the listen socket reporting it forever).
-  UniqueFd reserve_fd_;
-  std::string refusal_;
-  std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
-  std::unordered_map<std::string, size_t> per_client_;
-  // Idle connections, oldest first.
-  std::list<Connection*> idle_;
-  uint64_t next_id_ = kFirstConnectionId;
-  int busy_ = 0;
-  bool stopping_ = false;
-  int64_t now_ms_ = NowMs();
-};
 
 Status EventServer::Loop::Run() {
   if (!Register(server_->listen_.fd.get(), kListenKey, EPOLLIN) ||
@@ -339,184 +256,6 @@ bool EventServer::Loop::ReadInput(Connection* c) {
   return true;
 }
 
-void EventServer::Loop::Advance(const std::shared_ptr<Connection>& c) {
-  while (true) {
-    if (c->state == Connection::State::kHead) {
-      if (c->in.empty()) {
-        MakeIdle(c.get());
-        Arm(c.get(), EPOLLIN);
-        break;
-      }
-      Result<size_t> end = FindHeadEnd(c->in, c->head_scanned, options_.limits);
-      if (!end.ok()) return RefuseRequest(c, end.status());
-      if (*end == 0) {
-        c->head_scanned = c->in.size();
-        Arm(c.get(), EPOLLIN);
-        break;
-      }
-      Result<RequestHead> head =
-          ParseRequestHead(std::string_view(c->in).substr(0, *end), options_.limits);
-      c->in.erase(0, *end);
-      c->head_scanned = 0;
-      if (!head.ok()) return RefuseRequest(c, head.status());
-      c->head = std::move(head).value();
-      HttpRequest& req = c->head->request;
-      req.remote_addr = c->peer;
-      req.remote_port = c->peer_port;
-      req.local_addr = c->local;
-      req.local_port = c->local_port;
-      if (c->head->framing == BodyFraming::kNone) return Dispatch(c);
-      if (c->head->framing == BodyFraming::kChunked) {
-        c->chunked.emplace(options_.limits.max_body_bytes);
-      } else {
-        req.body.reserve(static_cast<size_t>(c->head->content_length));
-      }
-      c->state = Connection::State::kBody;
-      c->deadline_ms = now_ms_ + options_.read_timeout_ms;
-      if (c->head->expect_continue && c->in.empty()) {
-        c->out = "HTTP/1.1 100 Continue\r\n\r\n";
-        c->continue_reading_body = true;
-        return StartWrite(c);
-      }
-      continue;
-    }
-    // kBody
-    std::string& body = c->head->request.body;
-    if (c->chunked) {
-      Result<size_t> used = c->chunked->Feed(c->in, &body);
-      if (!used.ok()) return RefuseRequest(c, used.status());
-      c->in.erase(0, *used);
-      if (c->chunked->done()) return Dispatch(c);
-    } else {
-      const uint64_t missing = c->head->content_length - body.size();
-      const size_t take = static_cast<size_t>(std::min<uint64_t>(missing, c->in.size()));
-      body.append(c->in, 0, take);
-      c->in.erase(0, take);
-      if (body.size() == c->head->content_length) return Dispatch(c);
-    }
-    Arm(c.get(), EPOLLIN);
-    break;
-  }
-  if (c->broken) Close(c.get());
-}
-
-void EventServer::Loop::RefuseRequest(const std::shared_ptr<Connection>& c,
-                                      const Status& status) {
-  stats_.bad_requests++;
-  Unidle(c.get());
-  c->res = HttpResponse{};
-  c->res.status = status.http_status() > 0 ? status.http_status() : 400;
-  server_->error_writer_(status, &c->res);
-  c->close_after_write = true;
-  c->out.clear();
-  c->out_sent = 0;
-  c->Frame(stopping_, options_.keep_alive_max_requests);
-  c->body_total = 0;
-  StartWrite(c);
-}
-
-void EventServer::Loop::StartWrite(const std::shared_ptr<Connection>& c) {
-  c->state = Connection::State::kWrite;
-  c->deadline_ms = now_ms_ + options_.write_timeout_ms;
-  if (c->SendPending()) return Continue(c);
-  if (c->broken) return Close(c.get());
-  Arm(c.get(), EPOLLOUT);
-  if (c->broken) Close(c.get());
-}
-
-void EventServer::Loop::Dispatch(const std::shared_ptr<Connection>& c) {
-  c->state = Connection::State::kBusy;
-  c->deadline_ms = 0;
-  ++busy_;
-  const bool stopping = stopping_;
-  pool_.Submit([c, mailbox = mailbox_, server = server_, stopping] {
-    const int max_requests = server->options_.keep_alive_max_requests;
-    c->Respond(
-        server->handler_,
-        [server](HttpResponse* res) {
-          res->status = 500;
-          server->error_writer_(
-              HttpStatusError(500, "the request failed inside the mirror (see its log)"), res);
-        },
-        max_requests, stopping);
-    mailbox->Post(EventServerMailbox::Item{c, {}, 0});
-  });
-}
-
-void EventServer::Loop::DrainMailbox() {
-  for (EventServerMailbox::Item& item : mailbox_->Take()) {
-    if (item.done) {
-      --busy_;
-      if (connections_.count(item.done->id) != 0) AfterJob(item.done);
-      continue;
-    }
-    std::shared_ptr<Connection> c = item.woken.lock();
-    if (c == nullptr || connections_.count(c->id) == 0) continue;
-    if (c->state != Connection::State::kParked || c->park_generation != item.park_generation) {
-      continue;
-    }
-    NextHop(c);
-  }
-}
-
-void EventServer::Loop::AfterJob(const std::shared_ptr<Connection>& c) {
-  if (stopping_ || c->broken) return Close(c.get());
-  if (!c->out.empty()) {
-    c->state = Connection::State::kWrite;
-    c->deadline_ms = now_ms_ + options_.write_timeout_ms;
-    Arm(c.get(), EPOLLOUT);
-    if (c->broken) Close(c.get());
-    return;
-  }
-  Continue(c);
-}
-
-void EventServer::Loop::Continue(const std::shared_ptr<Connection>& c) {
-  if (c->continue_reading_body) {
-    c->continue_reading_body = false;
-    c->state = Connection::State::kBody;
-    c->deadline_ms = now_ms_ + options_.read_timeout_ms;
-    return Advance(c);
-  }
-  if (c->close_after_write) return Close(c.get());
-  if (c->body_sent < c->body_total) return NextHop(c);
-  Finish(c);
-}
-
-void EventServer::Loop::NextHop(const std::shared_ptr<Connection>& c) {
-  if (c->res.readiness) {
-    const uint64_t generation = ++c->park_generation;
-    std::weak_ptr<Connection> weak = c;
-    auto wake = [mailbox = mailbox_, weak, generation] {
-      mailbox->Post(EventServerMailbox::Item{nullptr, weak, generation});
-    };
-    if (!c->res.readiness(c->body_sent, wake)) {
-      c->state = Connection::State::kParked;
-      c->deadline_ms = now_ms_ + options_.body_wait_timeout_ms;
-      return;
-    }
-  }
-  c->state = Connection::State::kBusy;
-  c->deadline_ms = 0;
-  ++busy_;
-  pool_.Submit([c, mailbox = mailbox_] {
-    c->ProduceHop();
-    mailbox->Post(EventServerMailbox::Item{c, {}, 0});
-  });
-}
-
-void EventServer::Loop::Finish(const std::shared_ptr<Connection>& c) {
-  c->requests_done++;
-  const bool keep_alive = c->keep_alive;
-  c->EndExchange();
-  if (!keep_alive || stopping_) return Close(c.get());
-  c->state = Connection::State::kHead;
-  c->head_deadline_ms = now_ms_ + options_.head_timeout_ms;
-  c->deadline_ms = c->in.empty() ? now_ms_ + options_.keep_alive_timeout_ms
-                                 : std::min(c->head_deadline_ms, now_ms_ + options_.read_timeout_ms);
-  Advance(c);
-}
-
 void EventServer::Loop::Sweep() {
   std::vector<Connection*> expired;
   for (auto& [id, c] : connections_) {
@@ -539,10 +278,12 @@ void EventServer::Loop::Sweep() {
   for (Connection* c : expired) Close(c);
 }
 
-EventServer::EventServer(EventServerOptions options, Handler handler, ErrorWriter error_writer)
+EventServer::EventServer(EventServerOptions options, Handler handler, ErrorWriter error_writer,
+                         BodySinkFactory sinks)
     : options_(std::move(options)),
       handler_(std::move(handler)),
-      error_writer_(std::move(error_writer)) {}
+      error_writer_(std::move(error_writer)),
+      sinks_(std::move(sinks)) {}
 
 EventServer::~EventServer() = default;
 

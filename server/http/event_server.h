@@ -6,7 +6,9 @@
 //
 // Per connection, in order: read the head (one deadline for the whole head,
 // limits on its size and header count), read the body (Content-Length or
-// chunked, limited), run the handler on the pool, send the head and body
+// chunked, limited; an upload streams to a RequestBodySink on the pool in
+// pieces of up to 1 MiB, the socket unread while a piece is written, so a
+// client can never make the server hold more), run the handler on the pool, send the head and body
 // (bodies from a BodyProducer in hops of at most 1 MiB, each on the pool, the
 // next only once the socket took the last; a producer that would wait parks
 // the connection on its BodyReadiness without a thread), then keep-alive.
@@ -41,6 +43,9 @@ struct EventServerOptions {
   // Threads running handlers and body hops.
   int worker_threads = 64;
   RequestLimits limits;
+  // A body that streams to a RequestBodySink (limits.max_body_bytes bounds
+  // only bodies read whole).
+  uint64_t max_streamed_body_bytes = uint64_t{1} << 40;
   // From the connection's first byte (or its opening) to the end of the head.
   int64_t head_timeout_ms = 15'000;
   // An idle keep-alive connection is closed after this long.
@@ -82,7 +87,9 @@ class EventServer {
   // the HTTP status as its http_status()).
   using ErrorWriter = std::function<void(const Status& status, HttpResponse* res)>;
 
-  EventServer(EventServerOptions options, Handler handler, ErrorWriter error_writer);
+  // `sinks` (may be empty) picks the requests whose bodies stream.
+  EventServer(EventServerOptions options, Handler handler, ErrorWriter error_writer,
+              BodySinkFactory sinks = nullptr);
   ~EventServer();
   EventServer(const EventServer&) = delete;
   EventServer& operator=(const EventServer&) = delete;
@@ -102,6 +109,7 @@ class EventServer {
   std::shared_ptr<EventServerMailbox> mailbox_;
   const Handler handler_;
   const ErrorWriter error_writer_;
+  const BodySinkFactory sinks_;
   ListenSocket listen_;
   int port_ = 0;
   ConnectionStats stats_;

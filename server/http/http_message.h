@@ -10,8 +10,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "store/status.h"
 
 namespace hubmirror {
 
@@ -85,6 +88,29 @@ struct HttpResponse {
   // Bytes the body has (the Content-Length sent).
   uint64_t BodyLength() const { return producer ? content_length : body.size(); }
 };
+
+// Takes a request body as it arrives, for bodies too large to hold in memory
+// (uploads). The connection layer asks a BodySinkFactory for one when a head
+// has been read; the sink then sees, on pool threads and one call at a time:
+// Open() before any byte is read (a refusal answers the request without
+// reading its body; "Expect: 100-continue" is answered only after Open()),
+// Write() for each piece in order (an error answers the request and closes
+// the connection), Finish() once the whole body was written, which answers
+// the request as a handler would. Destroyed when the exchange ends, however
+// it ends: a sink that did not reach Finish() must leave nothing behind.
+class RequestBodySink {
+ public:
+  virtual ~RequestBodySink() = default;
+  // The error's http_status() (or 400) and Hub error code answer the request.
+  virtual Status Open(const HttpRequest& head) = 0;
+  virtual Status Write(std::string_view piece) = 0;
+  virtual void Finish(const HttpRequest& head, HttpResponse& res) = 0;
+};
+
+// Called on the loop thread for every request head with a body: a sink for
+// requests whose body should stream, nullptr for those to be read whole into
+// HttpRequest::body. Must not block (match the route, nothing more).
+using BodySinkFactory = std::function<std::unique_ptr<RequestBodySink>(const HttpRequest& head)>;
 
 // The reason phrase of a status code ("Not Found"); "" for unknown codes.
 const char* HttpReasonPhrase(int status);

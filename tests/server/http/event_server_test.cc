@@ -107,14 +107,17 @@ char PatternByte(uint64_t i) { return static_cast<char>('a' + (i * 7 + i / 251) 
 
 class EventServerTest : public ::testing::Test {
  protected:
-  void Start(EventServerOptions options, EventServer::Handler handler) {
+  void Start(EventServerOptions options, EventServer::Handler handler,
+             BodySinkFactory sinks = nullptr) {
     options.host = "127.0.0.1";
     options.port = 0;
     server_ = std::make_unique<EventServer>(
-        options, std::move(handler), [](const Status& status, HttpResponse* res) {
+        options, std::move(handler),
+        [](const Status& status, HttpResponse* res) {
           res->status = status.http_status() > 0 ? status.http_status() : 500;
           res->set_content("{\"error\":\"" + status.message() + "\"}", "application/json");
-        });
+        },
+        std::move(sinks));
     ASSERT_TRUE(server_->Bind().ok());
     thread_ = std::thread([this] { run_status_ = server_->Run(); });
   }
@@ -352,6 +355,130 @@ TEST_F(EventServerTest, ExpectContinueAndChunkedBodies) {
   ASSERT_TRUE(c.Send("POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"));
   ASSERT_TRUE(c.Send("2\r\nde\r\n0\r\n\r\n"));
   EXPECT_EQ(BodyOf(c.ReadResponse()), "POST /c abcde");
+}
+
+// Checks a streamed body against the pattern; /refuse refuses at Open,
+// /fail fails once 2 MiB were written. Counts what it saw in `log`.
+struct SinkLog {
+  std::atomic<int> opened{0};
+  std::atomic<int> finished{0};
+  std::atomic<int> destroyed{0};
+  std::atomic<size_t> largest_piece{0};
+};
+
+class PatternSink : public RequestBodySink {
+ public:
+  explicit PatternSink(SinkLog* log) : log_(log) {}
+  ~PatternSink() override { log_->destroyed++; }
+  Status Open(const HttpRequest& head) override {
+    log_->opened++;
+    if (head.path == "/refuse") {
+      return Status::PermissionDenied("no uploads here").WithHubError(HubError::kNone, 403);
+    }
+    fail_after_ = head.path == "/fail" ? (2u << 20) : UINT64_MAX;
+    return Status::Ok();
+  }
+  Status Write(std::string_view piece) override {
+    log_->largest_piece = std::max(log_->largest_piece.load(), piece.size());
+    for (char ch : piece) {
+      if (ch != PatternByte(received_)) return Status::InvalidArgument("wrong byte");
+      ++received_;
+    }
+    if (received_ >= fail_after_) return Status::ResourceExhausted("disk full");
+    return Status::Ok();
+  }
+  void Finish(const HttpRequest& head, HttpResponse& res) override {
+    log_->finished++;
+    res.set_content(head.method + " " + head.path + " " + std::to_string(received_) +
+                        " body:" + head.body,
+                    "text/plain");
+  }
+
+ private:
+  SinkLog* log_;
+  uint64_t received_ = 0;
+  uint64_t fail_after_ = UINT64_MAX;
+};
+
+std::string Pattern(uint64_t n) {
+  std::string out(n, '\0');
+  for (uint64_t i = 0; i < n; ++i) out[i] = PatternByte(i);
+  return out;
+}
+
+TEST_F(EventServerTest, UploadsStreamToTheirSinkInBoundedPieces) {
+  SinkLog log;
+  Start({}, Echo, [&log](const HttpRequest& head) -> std::unique_ptr<RequestBodySink> {
+    if (head.method != "PUT") return nullptr;
+    return std::make_unique<PatternSink>(&log);
+  });
+  const uint64_t size = 5 * (1u << 20) + 123;  // beyond max_body_bytes (1 MiB)
+  RawClient c(port());
+  ASSERT_TRUE(c.Send("PUT /u HTTP/1.1\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n"));
+  ASSERT_TRUE(c.Send(Pattern(size)));
+  EXPECT_EQ(BodyOf(c.ReadResponse()), "PUT /u " + std::to_string(size) + " body:");
+  EXPECT_LE(log.largest_piece.load(), size_t{1} << 20);
+  // Chunked, with 100-continue, on the same connection.
+  ASSERT_TRUE(c.Send(
+      "PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"));
+  EXPECT_EQ(c.ReadUntil([](const std::string& r) { return r.find("\r\n\r\n") != std::string::npos; },
+                        5000),
+            "HTTP/1.1 100 Continue\r\n\r\n");
+  const std::string body = Pattern(3u << 20);
+  for (size_t at = 0; at < body.size(); at += 700'000) {
+    std::string part = body.substr(at, 700'000);
+    char size_line[32];
+    snprintf(size_line, sizeof(size_line), "%zx\r\n", part.size());
+    ASSERT_TRUE(c.Send(size_line + part + "\r\n"));
+  }
+  ASSERT_TRUE(c.Send("0\r\n\r\n"));
+  EXPECT_EQ(BodyOf(c.ReadResponse()), "PUT /c " + std::to_string(body.size()) + " body:");
+  // Bodies that do not stream keep their limit.
+  ASSERT_TRUE(c.Send("POST /p HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n"));
+  EXPECT_NE(c.ReadResponse().find(" 413 "), std::string::npos);
+  EXPECT_EQ(log.finished.load(), 2);
+  EXPECT_EQ(log.destroyed.load(), 2);
+}
+
+TEST_F(EventServerTest, ARefusedOrFailedUploadIsAnsweredClosedAndItsSinkDropped) {
+  SinkLog log;
+  Start({}, Echo, [&log](const HttpRequest&) -> std::unique_ptr<RequestBodySink> {
+    return std::make_unique<PatternSink>(&log);
+  });
+  {
+    // Refused before the body: no 100 Continue, the answer, then close.
+    RawClient c(port());
+    ASSERT_TRUE(c.Send(
+        "PUT /refuse HTTP/1.1\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n"));
+    std::string reply = c.ReadResponse();
+    EXPECT_EQ(reply.rfind("HTTP/1.1 403 ", 0), 0u) << reply;
+    EXPECT_NE(reply.find("no uploads here"), std::string::npos);
+    EXPECT_TRUE(c.ClosedWithin(2000));
+  }
+  {
+    RawClient c(port());
+    const uint64_t size = 4u << 20;
+    ASSERT_TRUE(c.Send("PUT /fail HTTP/1.1\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n"));
+    c.Send(Pattern(size));  // the server may stop reading half-way
+    std::string reply = c.ReadResponse();
+    EXPECT_NE(reply.find("disk full"), std::string::npos) << reply.substr(0, 200);
+    EXPECT_TRUE(c.ClosedWithin(2000));
+  }
+  {
+    // A client that goes away mid-body.
+    RawClient c(port());
+    ASSERT_TRUE(c.Send("PUT /u HTTP/1.1\r\nContent-Length: 5000000\r\n\r\n" + Pattern(1500000)));
+  }
+  for (int i = 0; i < 200 && log.destroyed.load() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(log.opened.load(), 3);
+  EXPECT_EQ(log.destroyed.load(), 3);
+  EXPECT_EQ(log.finished.load(), 0);
+  // The server goes on.
+  RawClient next(port());
+  ASSERT_TRUE(next.Send("GET /x HTTP/1.1\r\n\r\n"));
+  EXPECT_EQ(BodyOf(next.ReadResponse()), "GET /x ");
 }
 
 TEST_F(EventServerTest, BadRequestsAreAnsweredAndClosed) {
