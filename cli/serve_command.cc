@@ -236,6 +236,23 @@ int RunServe(const ServerOptions& options) {
                                    int64_t{options.fetch_stall_timeout_seconds} * 1000);
     }
   }
+  // Publishing: the write API for the namespaces the mirror owns. Upload
+  // URLs are signed with the key of the Xet tokens.
+  std::unique_ptr<UploadSigner> upload_signer;
+  std::unique_ptr<LfsUploads> lfs_uploads;
+  std::unique_ptr<PublishRoutes> publish_routes;
+  if (!options.publish.namespaces.empty()) {
+    Result<std::string> key = LoadOrCreateXetKey(env.get(), options.store_dir + "/xet-token.key");
+    if (!key.ok()) return Fail("cannot read the signing key", key.status());
+    upload_signer = std::make_unique<UploadSigner>(std::move(key).value());
+    lfs_uploads = std::make_unique<LfsUploads>(options.publish, env.get(), index->get(),
+                                               store->get(), upload_signer.get(),
+                                               options.store_dir + "/uploads", audit.get());
+    publish_routes = std::make_unique<PublishRoutes>(
+        options, env.get(), index->get(), &catalog, lfs_uploads.get(), &access, audit.get(),
+        [&server](const HttpRequest& req) { return server.BaseUrlOf(req); });
+    server.set_publish_routes(publish_routes.get());
+  }
   server.set_access_log(access_log.get());
   StoreFigures store_figures(index->get(), store->get(), env.get());
   RegisterStoreGauges(&registry, &store_figures);

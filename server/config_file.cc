@@ -16,7 +16,7 @@ namespace {
 
 // Every key the parser reads, per table; an unknown key is an error.
 constexpr std::string_view kRootKeys[] = {"server", "store", "upstream", "upstreams", "sync",
-                                          "access", "xet"};
+                                          "access", "xet", "publish"};
 constexpr std::string_view kServerKeys[] = {
     "listen", "offline", "revision_ttl_seconds", "worker_threads", "max_concurrent_fetches",
     "max_request_body_bytes", "read_timeout_seconds", "write_timeout_seconds",
@@ -32,7 +32,10 @@ constexpr std::string_view kUpstreamKeys[] = {
 constexpr std::string_view kSyncKeys[] = {"interval_seconds", "concurrency", "repos"};
 constexpr std::string_view kSyncRepoKeys[] = {"repo", "revisions", "include", "exclude", "pin"};
 constexpr std::string_view kAccessKeys[] = {"anonymous", "audit_log", "tokens"};
-constexpr std::string_view kAccessTokenKeys[] = {"name", "token", "token_sha256", "repos"};
+constexpr std::string_view kAccessTokenKeys[] = {"name", "token", "token_sha256", "repos",
+                                                 "write"};
+constexpr std::string_view kPublishKeys[] = {"namespaces", "lfs_part_bytes",
+                                             "upload_url_ttl_seconds"};
 constexpr std::string_view kXetKeys[] = {"serve", "token_ttl_seconds", "url_ttl_seconds", "pull"};
 
 // Copies `table[key]` into `*out` when present; a value of the wrong type is an
@@ -159,6 +162,7 @@ Result<AccessToken> ReadAccessToken(const toml::table& table, size_t index) {
   HM_RETURN_IF_ERROR(Read(table, prefix, "token", &plain));
   HM_RETURN_IF_ERROR(Read(table, prefix, "token_sha256", &token.token_sha256));
   HM_RETURN_IF_ERROR(ReadStrings(table, prefix, "repos", &token.repos));
+  HM_RETURN_IF_ERROR(ReadStrings(table, prefix, "write", &token.write));
   if (token.name.empty()) return Status::InvalidArgument("config key '" + prefix + "name' is required");
   if (plain.empty() == token.token_sha256.empty()) {
     return Status::InvalidArgument("config: " + prefix + " needs exactly one of 'token' or "
@@ -168,8 +172,9 @@ Result<AccessToken> ReadAccessToken(const toml::table& table, size_t index) {
   if (!IsLowerHex(token.token_sha256, 64)) {
     return Status::InvalidArgument("config key '" + prefix + "token_sha256' must be 64 lower-case hex");
   }
-  if (token.repos.empty()) {
-    return Status::InvalidArgument("config key '" + prefix + "repos' must list at least one pattern");
+  if (token.repos.empty() && token.write.empty()) {
+    return Status::InvalidArgument("config key '" + prefix +
+                                   "repos' (or 'write') must list at least one pattern");
   }
   return token;
 }
@@ -322,6 +327,17 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
     HM_RETURN_IF_ERROR(Read(*table, "xet.", "url_ttl_seconds", &options->xet.url_ttl_seconds));
     HM_RETURN_IF_ERROR(Read(*table, "xet.", "pull", &options->xet.pull));
   }
+  if (const toml::node* publish = root.get("publish")) {
+    const toml::table* table = publish->as_table();
+    if (table == nullptr) return Status::InvalidArgument("config key 'publish' must be a table");
+    HM_RETURN_IF_ERROR(CheckKnownKeys(*table, "publish.", kPublishKeys));
+    HM_RETURN_IF_ERROR(
+        ReadStrings(*table, "publish.", "namespaces", &options->publish.namespaces));
+    HM_RETURN_IF_ERROR(
+        Read(*table, "publish.", "lfs_part_bytes", &options->publish.lfs_part_bytes));
+    HM_RETURN_IF_ERROR(Read(*table, "publish.", "upload_url_ttl_seconds",
+                            &options->publish.upload_url_ttl_seconds));
+  }
   return ValidateOptions(*options);
 }
 
@@ -340,6 +356,7 @@ std::vector<std::string> ConfigKeys() {
   add("access.", kAccessKeys);
   add("access.tokens[].", kAccessTokenKeys);
   add("xet.", kXetKeys);
+  add("publish.", kPublishKeys);
   return keys;
 }
 
@@ -449,6 +466,19 @@ Status ValidateOptions(const ServerOptions& options) {
   }
   if (options.xet.url_ttl_seconds < 60 || options.xet.url_ttl_seconds > 86400) {
     return bad("xet.url_ttl_seconds must be in 60..86400");
+  }
+  if (options.publish.lfs_part_bytes < (uint64_t{5} << 20) ||
+      options.publish.lfs_part_bytes > (uint64_t{5} << 30)) {
+    return bad("publish.lfs_part_bytes must be in 5 MiB..5 GiB");
+  }
+  if (options.publish.upload_url_ttl_seconds < 300 ||
+      options.publish.upload_url_ttl_seconds > 7 * 86400) {
+    return bad("publish.upload_url_ttl_seconds must be in 300..604800");
+  }
+  for (const std::string& ns : options.publish.namespaces) {
+    if (ns.empty() || ns.find('/') != std::string::npos) {
+      return bad("publish.namespaces entries are namespace patterns without '/' ('" + ns + "')");
+    }
   }
   if (options.sync.concurrency < 1 || options.sync.concurrency > 64) {
     return bad("sync.concurrency must be in 1..64");

@@ -140,6 +140,9 @@ HubServer::HubServer(const ServerOptions& options, RepoCatalog* catalog, Index* 
             [](const Status& status, HttpResponse* res) {
               WriteError(status, false, res);
               AddCorsHeaders(res);
+            },
+            [this](const HttpRequest& head) -> std::unique_ptr<RequestBodySink> {
+              return publish_ != nullptr ? publish_->SinkFor(head) : nullptr;
             }) {}
 
 void HubServer::set_route_handler(RouteKind kind, RouteHandler handler) {
@@ -157,7 +160,12 @@ Status HubServer::Run() { return http_.Run(); }
 void HubServer::Stop() { http_.Stop(); }
 
 void HubServer::Route(const HttpRequest& req, HttpResponse& res) {
-  if (req.method == "GET" || req.method == "HEAD" ||
+  if (publish_ != nullptr && req.method != "GET" && req.method != "HEAD" &&
+      publish_->Handle(req, res)) {
+    if (metrics_ != nullptr) {
+      metrics_->requests.With({"publish", req.method, std::to_string(res.status)}).Add();
+    }
+  } else if (req.method == "GET" || req.method == "HEAD" ||
       (req.method == "POST" && req.path.rfind("/api/", 0) == 0)) {
     Handle(req, res);
   } else if (req.method == "POST" &&
@@ -167,7 +175,7 @@ void HubServer::Route(const HttpRequest& req, HttpResponse& res) {
     res.status = 204;
   } else if (req.method == "OPTIONS") {
     res.status = 204;
-    res.set_header("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+    res.set_header("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
     res.set_header("Access-Control-Allow-Headers", "Authorization, Range, Content-Type");
     res.set_header("Access-Control-Max-Age", "86400");
   } else {
@@ -533,6 +541,11 @@ Result<std::unique_ptr<BodySource>> HubServer::OpenBody(const HubRoute& route,
   if (stored) {
     HM_ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> reader, store_->Open(*stored));
     return NewStoredBody(std::move(reader));
+  }
+  if (catalog_->IsHosted(route.repo)) {
+    // A published file's bytes exist only here and are never evicted.
+    return Status::Internal(route.path + " of " + route.repo.ToString() + " at " + commit +
+                            " is missing from the store: run `hubmirror verify`");
   }
   if (pull_through_ == nullptr) {
     // The Hub's answer for a file that cannot be had: clients report it as

@@ -29,6 +29,7 @@
 #include "server/pull_through.h"
 #include "server/catalog/repo_catalog.h"
 #include "server/ops/server_metrics.h"
+#include "server/publish/publish_routes.h"
 #include "server/xet/xet_routes.h"
 #include "store/index/index.h"
 #include "store/object_store.h"
@@ -75,6 +76,10 @@ class HubServer {
   // Serving Xet (xet_routes.h); without it no Xet signal is sent and the
   // Xet routes answer 404. Set before Bind(); must outlive the server.
   void set_xet_routes(XetRoutes* xet) { xet_ = xet; }
+  // The write API of published repos; unset = the mirror is read-only.
+  // Set before Bind().
+  void set_publish_routes(PublishRoutes* publish) { publish_ = publish; }
+  std::string BaseUrlOf(const HttpRequest& req) const { return PublicBaseUrl(req); }
   void set_access_log(AccessLog* access_log) { access_log_ = access_log; }
 
   // Binds the listening socket; with port 0 a free port is chosen.
@@ -142,6 +147,7 @@ class HubServer {
   ServerMetrics* metrics_ = nullptr;
   AccessLog* access_log_ = nullptr;
   XetRoutes* xet_ = nullptr;
+  PublishRoutes* publish_ = nullptr;
   // When this server started: what whoami-v2 reports as a token's creation.
   std::string started_at_;
   EventServer http_;

@@ -40,6 +40,18 @@ struct XetOptions {
   bool pull = true;
 };
 
+// [publish]: repos teams publish on the mirror (server/publish/).
+struct PublishOptions {
+  // Namespaces the mirror owns (fnmatch patterns over the part of a repo id
+  // before '/'): repos there are never asked upstream, and only there can
+  // tokens with write rights create and push. Empty = no publishing.
+  std::vector<std::string> namespaces;
+  // LFS uploads larger than this go in parts of this size (multipart).
+  uint64_t lfs_part_bytes = uint64_t{64} << 20;
+  // Lifetime of a signed LFS upload URL.
+  int64_t upload_url_ttl_seconds = 24 * 3600;
+};
+
 struct ServerOptions {
   // Address to listen on; port 0 picks a free port (printed at start-up).
   std::string listen_host = "127.0.0.1";
@@ -109,6 +121,7 @@ struct ServerOptions {
   // Who may read what, and the download audit log.
   AccessOptions access;
   XetOptions xet;
+  PublishOptions publish;
 };
 
 // Reads a TOML config file into `options` (keys absent from the file keep

@@ -73,13 +73,29 @@ Status AccessPolicy::Authorize(const Caller& caller, const RepoKey& repo, bool r
     }
     return Status::Ok();
   }
-  if (MatchesAny(caller.token->repos, subject)) return Status::Ok();
+  if (MatchesAny(caller.token->repos, subject) || MatchesAny(caller.token->write, subject)) {
+    return Status::Ok();
+  }
   if (restricted) {
     return Status::PermissionDenied("Token '" + caller.name + "' is not allowed to read " + subject)
         .WithHubError(HubError::kGatedRepo, 403);
   }
   return Status::NotFound("Token '" + caller.name + "' is not allowed to read " + subject)
       .WithHubError(HubError::kRepoNotFound, 404);
+}
+
+Status AccessPolicy::AuthorizeWrite(const Caller& caller, const RepoKey& repo) const {
+  const std::string subject = AccessPatternSubject(repo);
+  if (caller.anonymous()) {
+    return Status::Unauthenticated("Writing to " + subject +
+                                   " needs a token with write rights (Authorization: Bearer "
+                                   "<token>; `hf auth login` with a token of this mirror)")
+        .WithHubError(HubError::kNone, 401);
+  }
+  if (MatchesAny(caller.token->write, subject)) return Status::Ok();
+  return Status::PermissionDenied("Token '" + caller.name + "' may not write to " + subject +
+                                  ": add a pattern matching it to the token's `write` list")
+      .WithHubError(HubError::kNone, 403);
 }
 
 }  // namespace hubmirror

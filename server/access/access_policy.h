@@ -3,7 +3,8 @@
 // Clients present `Authorization: Bearer <token>`. Tokens come from the
 // config, each with a name (what the audit log records) and the repo patterns
 // it may read (fnmatch over "org/name" for models and "datasets/org/name" for
-// datasets; "*" is everything). All access is read-only.
+// datasets; "*" is everything), and the patterns it may write (publish:
+// only repos in the mirror's own namespaces, see server/publish/).
 //
 //   - A request with an unknown token is refused (401), whatever it asks for.
 //   - Anonymous requests are allowed only when `anonymous` is on, and never
@@ -29,6 +30,9 @@ struct AccessToken {
   std::string name;          // who, in the audit log
   std::string token_sha256;  // lower-hex SHA-256 of the bearer token
   std::vector<std::string> repos;  // patterns this token may read
+  // Patterns of repos this token may publish to (create, commit, delete);
+  // writing implies reading them.
+  std::vector<std::string> write;
 };
 
 struct AccessOptions {
@@ -58,6 +62,11 @@ class AccessPolicy {
   // marks it gated or private. The error carries HubError::kGatedRepo for
   // restricted repos and kRepoNotFound otherwise (as the Hub hides repos).
   Status Authorize(const Caller& caller, const RepoKey& repo, bool restricted) const;
+
+  // OK when `caller` may write to `repo`: Unauthenticated (401) for
+  // anonymous callers, PermissionDenied (403) naming the missing right for
+  // a token whose write patterns do not match.
+  Status AuthorizeWrite(const Caller& caller, const RepoKey& repo) const;
 
  private:
   AccessOptions options_;

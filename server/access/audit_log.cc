@@ -24,6 +24,7 @@ void AuditLog::Write(const AuditRecord& r) {
                          {"status", r.status},
                          {"bytes", r.bytes},
                          {"complete", r.complete}};
+  if (!r.action.empty()) line["action"] = r.action;
   file_->Write(line);
 }
 

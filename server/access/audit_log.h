@@ -1,4 +1,5 @@
-// AuditLog: one JSON line per download, for "who pulled what".
+// AuditLog: one JSON line per download, for "who pulled what", and per
+// write to a published repo (with "action").
 //
 //   {"time":"2026-11-23T11:30:00.123Z","who":"ml-team","remote":"10.0.0.7",
 //    "method":"GET","repo":"acme/tiny","type":"model","revision":"main",
@@ -32,6 +33,9 @@ struct AuditRecord {
   int status = 0;
   uint64_t bytes = 0;
   bool complete = false;
+  // For writes (publishing): "create", "delete", "settings", "commit",
+  // "branch", "tag", "lfs-upload"; "" for downloads (and not written).
+  std::string action;
 };
 
 class AuditLog {

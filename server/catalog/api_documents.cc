@@ -1,6 +1,7 @@
 #include "server/catalog/api_documents.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <optional>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "server/catalog/json_views.h"
 #include "server/catalog/offline_documents.h"
 #include "server/url_text.h"
+#include "store/human_format.h"
 
 namespace hubmirror {
 namespace {
@@ -98,6 +100,18 @@ Result<Resolution> ApiDocuments::Authorize(const RepoKey& repo, const std::strin
 Result<ApiAnswer> ApiDocuments::Refs(const HubRoute& route, const Caller& caller) {
   HM_ASSIGN_OR_RETURN(Resolution head, Authorize(route.repo, "HEAD", caller));
   const bool include_prs = route.QueryBool("include_prs");
+  if (catalog_->IsHosted(route.repo)) {
+    // Published here: the index knows every ref and its kind.
+    HM_ASSIGN_OR_RETURN(std::vector<NamedRef> refs, index_->ListRefs(route.repo));
+    HM_ASSIGN_OR_RETURN(std::vector<HostedRef> kinds, index_->ListHostedRefs(route.repo));
+    json tags = {{"tags", json::array()}};
+    for (const HostedRef& ref : kinds) {
+      if (ref.is_tag) tags["tags"].push_back({{"name", ref.name}});
+    }
+    ApiAnswer answer;
+    answer.body = OfflineRefsJson(refs, include_prs, &tags).dump();
+    return answer;
+  }
   const std::string path = WithQuery(RepoApiPath(route.repo) + "/refs",
                                      include_prs ? "include_prs=1" : "");
   const std::string key = "refs " + path;
@@ -128,6 +142,7 @@ Result<ApiAnswer> ApiDocuments::Refs(const HubRoute& route, const Caller& caller
 
 Result<ApiAnswer> ApiDocuments::Commits(const HubRoute& route, const Caller& caller) {
   HM_ASSIGN_OR_RETURN(Resolution resolved, Authorize(route.repo, route.revision, caller));
+  if (catalog_->IsHosted(route.repo)) return HostedCommits(route, resolved.commit);
   const std::string path =
       WithQuery(RepoApiPath(route.repo) + "/commits/" + EncodeRevisionForUrl(route.revision),
                 EncodeQuery(route.query));
@@ -256,6 +271,44 @@ Result<ApiAnswer> ApiDocuments::OfflineRepoListAnswer(const HubRoute& route,
                             EncodeQuery(route.query, {"cursor"}));
     answer.next += (answer.next.find('?') == std::string::npos ? "?cursor=" : "&cursor=") +
                    UrlEncode(*page.next_cursor, false);
+  }
+  return answer;
+}
+
+Result<ApiAnswer> ApiDocuments::HostedCommits(const HubRoute& route, const std::string& head) {
+  // The history from `head` along first parents, newest first, in pages.
+  constexpr size_t kPageSize = 100;
+  constexpr size_t kMaxHistory = 100'000;
+  size_t page = 0;
+  if (std::vector<std::string> p = route.QueryValues("p"); !p.empty()) {
+    auto [ptr, ec] = std::from_chars(p.back().data(), p.back().data() + p.back().size(), page);
+    if (ec != std::errc() || ptr != p.back().data() + p.back().size() || page > kMaxHistory) {
+      return Status::InvalidArgument("invalid page 'p'");
+    }
+  }
+  json items = json::array();
+  size_t total = 0;
+  for (std::string at = head; !at.empty() && total < kMaxHistory; ++total) {
+    HM_ASSIGN_OR_RETURN(std::optional<HostedCommitRecord> commit,
+                        index_->GetHostedCommit(route.repo, at));
+    if (!commit) break;
+    if (total >= page * kPageSize && total < (page + 1) * kPageSize) {
+      std::string message = commit->summary;
+      if (!commit->description.empty()) message += "\n\n" + commit->description;
+      items.push_back({{"id", commit->commit},
+                       {"title", commit->summary},
+                       {"message", message},
+                       {"authors", json::array({{{"user", commit->author}}})},
+                       {"date", FormatUtcMillis(commit->at_micros)}});
+    }
+    at = commit->parent;
+  }
+  ApiAnswer answer;
+  answer.body = items.dump();
+  answer.total_count = static_cast<int64_t>(total);
+  if ((page + 1) * kPageSize < total) {
+    answer.next = RepoApiPath(route.repo) + "/commits/" + EncodeRevisionForUrl(route.revision) +
+                  "?p=" + std::to_string(page + 1);
   }
   return answer;
 }

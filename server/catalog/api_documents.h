@@ -56,6 +56,8 @@ class ApiDocuments {
   Result<ApiAnswer> RepoList(const HubRoute& route, const Caller& caller);
 
  private:
+  // A published repo's history from the index (no upstream involved).
+  Result<ApiAnswer> HostedCommits(const HubRoute& route, const std::string& head);
   // A document as the upstream answers `upstream_path`, from the cache while
   // fresh. Unavailable/DeadlineExceeded when the upstream cannot be asked
   // (then the caller answers from the store); a Hub verdict otherwise.

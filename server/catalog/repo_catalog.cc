@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <unordered_map>
 
@@ -84,7 +86,37 @@ Result<RevisionInfo> RepoCatalog::FetchRevision(const RepoKey& repo, const std::
   });
 }
 
+bool RepoCatalog::IsHosted(const RepoKey& repo) const {
+  const size_t slash = repo.id.find('/');
+  if (slash == std::string::npos) return false;
+  const std::string ns = repo.id.substr(0, slash);
+  for (const std::string& pattern : options_.publish.namespaces) {
+    if (fnmatch(pattern.c_str(), ns.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+Result<Resolution> RepoCatalog::ResolveHosted(const RepoKey& repo, const std::string& revision) {
+  // The index is the truth, read every time: a push moves a branch at once.
+  HM_ASSIGN_OR_RETURN(std::optional<HostedRepoRecord> hosted, index_->GetHostedRepo(repo));
+  if (!hosted) {
+    return Status::NotFound("repo " + repo.ToString() + " does not exist on this mirror")
+        .WithHubError(HubError::kRepoNotFound, 404);
+  }
+  if (IsCommitSha(revision)) {
+    HM_ASSIGN_OR_RETURN(std::optional<CommitRecord> commit, index_->GetCommit(repo, revision));
+    if (commit) return Resolution{revision, false};
+  } else {
+    HM_ASSIGN_OR_RETURN(std::optional<RefRecord> ref,
+                        index_->GetRef(repo, revision == "HEAD" ? "main" : revision));
+    if (ref) return Resolution{ref->commit, false};
+  }
+  return Status::NotFound("revision '" + revision + "' does not exist in " + repo.ToString())
+      .WithHubError(HubError::kRevisionNotFound, 404);
+}
+
 Result<Resolution> RepoCatalog::ResolveRevision(const RepoKey& repo, const std::string& revision) {
+  if (IsHosted(repo)) return ResolveHosted(repo, revision);
   const bool is_commit = IsCommitSha(revision);
   std::optional<RefRecord> known_ref;
   const int64_t ttl_micros = options_.revision_ttl_seconds * 1'000'000;
@@ -138,7 +170,7 @@ Result<std::string> RepoCatalog::RepoInfoJson(const RepoKey& repo, const std::st
   }
   // The commit was learned without its repo info (e.g. from a tree listing).
   const std::string what = "repo info at " + commit;
-  if (upstream_ == nullptr) return NotMirrored(repo, what, Status::Unavailable("offline"));
+  if (upstream_ == nullptr || IsHosted(repo)) return NotMirrored(repo, what, Status::Unavailable("offline"));
   Result<RevisionInfo> info = FetchRevision(repo, commit);
   if (!info.ok()) return UpstreamFailure(repo, what, std::move(info).status());
   return info->info_json;
@@ -148,7 +180,7 @@ Status RepoCatalog::EnsureCompleteTree(const RepoKey& repo, const std::string& c
   HM_ASSIGN_OR_RETURN(std::optional<CommitRecord> record, index_->GetCommit(repo, commit));
   if (record && record->tree_complete) return Status::Ok();
   const std::string what = "the file list at " + commit;
-  if (upstream_ == nullptr) return NotMirrored(repo, what, Status::Unavailable("offline"));
+  if (upstream_ == nullptr || IsHosted(repo)) return NotMirrored(repo, what, Status::Unavailable("offline"));
   Result<bool> listed = tree_flight_.Do(repo.ToString() + "@" + commit, [&]() -> Result<bool> {
     HM_ASSIGN_OR_RETURN(std::vector<EntryRecord> tree,
                         AskUpstream([&] { return upstream_->ListTree(repo, commit); }));
@@ -236,7 +268,7 @@ Result<std::vector<EntryRecord>> RepoCatalog::LookupEntries(const RepoKey& repo,
   }
   if (!missing.empty() && !complete) {
     Result<std::vector<EntryRecord>> fetched =
-        upstream_ != nullptr ? FetchPathsInfo(repo, commit, missing, /*expand=*/false)
+        upstream_ != nullptr && !IsHosted(repo) ? FetchPathsInfo(repo, commit, missing, /*expand=*/false)
                              : Result<std::vector<EntryRecord>>(Status::Unavailable("offline"));
     if (!fetched.ok() && (upstream_ == nullptr || fetched.status().retryable())) {
       // The stored repo info names every file of the commit.
@@ -279,6 +311,11 @@ Result<EntryRecord> RepoCatalog::LookupFile(const RepoKey& repo, const std::stri
 }
 
 Result<bool> RepoCatalog::IsRestricted(const RepoKey& repo, const std::string& commit) {
+  if (IsHosted(repo)) {
+    // Settings change without a commit: asked every time.
+    HM_ASSIGN_OR_RETURN(std::optional<HostedRepoRecord> hosted, index_->GetHostedRepo(repo));
+    return !hosted || hosted->is_private;
+  }
   constexpr size_t kMaxRestrictedCacheEntries = 65536;
   const std::string key = repo.ToString() + "@" + commit;
   {
@@ -305,7 +342,7 @@ void RepoCatalog::FillLastCommits(const RepoKey& repo, const std::string& commit
     if (e.last_commit_json.empty()) missing.push_back(e.path);
   }
   if (missing.empty()) return;
-  if (upstream_ != nullptr) {
+  if (upstream_ != nullptr && !IsHosted(repo)) {
     // Best effort: without lastCommit the fallback below is used.
     Result<std::vector<EntryRecord>> fetched =
         FetchPathsInfo(repo, commit, missing, /*expand=*/true);

@@ -10,6 +10,9 @@
 // Everything learned upstream is written to the Index before it is returned,
 // so it can be served later without the upstream.
 //
+// Repos in the namespaces the mirror owns (published ones) are answered
+// from the Index alone, refs re-read on every question.
+//
 // Thread-safe (the Index and Upstream are).
 #pragma once
 
@@ -47,6 +50,10 @@ class RepoCatalog {
 
   Result<Resolution> ResolveRevision(const RepoKey& repo, const std::string& revision);
 
+  // Whether `repo` lies in a namespace the mirror owns ([publish]): such a
+  // repo is answered from the index alone, never asked upstream.
+  bool IsHosted(const RepoKey& repo) const;
+
   // The stored repo-info JSON of a resolved commit.
   Result<std::string> RepoInfoJson(const RepoKey& repo, const std::string& commit);
 
@@ -81,6 +88,7 @@ class RepoCatalog {
   Upstream* upstream() const { return upstream_; }
 
  private:
+  Result<Resolution> ResolveHosted(const RepoKey& repo, const std::string& revision);
   Status EnsureCompleteTree(const RepoKey& repo, const std::string& commit);
   // Every entry of `commit` derived from the siblings of its stored repo
   // info, for when its tree was never listed and the upstream cannot be

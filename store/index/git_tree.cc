@@ -38,7 +38,9 @@ struct TreeItem {
 
 }  // namespace
 
-std::vector<EntryRecord> WithGitDirectories(std::vector<EntryRecord> files) {
+std::vector<EntryRecord> WithGitDirectories(std::vector<EntryRecord> files,
+                                           std::string* root_tree) {
+  if (root_tree != nullptr) *root_tree = GitObjectSha1Hex("tree", "");  // no files
   // Folder -> its direct children.
   std::map<std::string, std::vector<TreeItem>> children;
   std::map<std::string, bool> folders;  // every ancestor folder ("" = root)
@@ -72,7 +74,10 @@ std::vector<EntryRecord> WithGitDirectories(std::vector<EntryRecord> files) {
       content += HexToBytes(item.oid);
     }
     const std::string oid = GitObjectSha1Hex("tree", content);
-    if (dir.empty()) continue;  // the root is no entry of its own
+    if (dir.empty()) {  // the root is no entry of its own
+      if (root_tree != nullptr) *root_tree = oid;
+      continue;
+    }
     children[ParentOf(dir)].push_back({BaseName(dir) + "/", "40000", BaseName(dir), oid});
     EntryRecord folder;
     folder.path = dir;

@@ -3,6 +3,7 @@
 // whose tree listing is not, e.g. a mirror that is offline.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "store/index/index.h"
@@ -13,6 +14,9 @@ namespace hubmirror {
 // folder that holds a file, sorted by path. A folder's oid is its git tree id
 // (entries "100644 name" for files, "40000 name" for folders, in git's
 // order), which is the Hub's for repos without executables or symlinks.
-std::vector<EntryRecord> WithGitDirectories(std::vector<EntryRecord> files);
+// `root_tree`, when set, receives the root folder's tree id (git's empty
+// tree for no files): what a commit names.
+std::vector<EntryRecord> WithGitDirectories(std::vector<EntryRecord> files,
+                                           std::string* root_tree = nullptr);
 
 }  // namespace hubmirror

@@ -8,11 +8,12 @@
 #include "store/sqlite_stmt.h"
 
 namespace hubmirror {
-namespace {
+// Row helpers shared with hosted_index.cc (declared in index_rows.h).
+namespace index_rows {
 
 // Bump and append a step to kMigrations to change the schema; a database
 // written by a newer version is refused rather than misread.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kMigrations[] = {
     // 0 -> 1
@@ -65,6 +66,29 @@ CREATE INDEX objects_by_git_sha1 ON objects (git_sha1);
     // objects of older store layouts get it from `hubmirror migrate`).
     R"sql(
 ALTER TABLE objects ADD COLUMN xet_hash TEXT NOT NULL DEFAULT '';
+)sql",
+    // 2 -> 3: repos published on this mirror, their commits, and the kind
+    // of a ref where the mirror itself knows it ("branch"/"tag"; "" for
+    // refs learned upstream).
+    R"sql(
+ALTER TABLE refs ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+CREATE TABLE hosted_repos (
+  repo_id INTEGER PRIMARY KEY REFERENCES repos(id) ON DELETE CASCADE,
+  private INTEGER NOT NULL DEFAULT 0,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE hosted_commits (
+  repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+  commit_sha TEXT NOT NULL,
+  parent_sha TEXT NOT NULL,
+  tree_sha TEXT NOT NULL,
+  author TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (repo_id, commit_sha)
+) WITHOUT ROWID;
 )sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
@@ -237,7 +261,9 @@ Status ImportRepo(sqlite3* db, const RepoSnapshot& snapshot) {
   return Status::Ok();
 }
 
-}  // namespace
+}  // namespace index_rows
+
+using namespace index_rows;  // NOLINT: the helpers are this file's own
 
 Result<std::unique_ptr<Index>> Index::Open(const std::string& path) {
   HM_ASSIGN_OR_RETURN(sqlite::UniqueDb db,

@@ -95,6 +95,33 @@ struct RepoSnapshot {
   std::vector<CommitSnapshot> commits;
 };
 
+// A repo published on this mirror: never asked upstream, its bytes never
+// evicted (store/upkeep/retention.h).
+struct HostedRepoRecord {
+  RepoKey repo;
+  bool is_private = false;
+  std::string created_by;  // the token name that created it
+  int64_t created_at_micros = 0;
+};
+
+// A commit made on this mirror (its id is git's own, over these fields).
+struct HostedCommitRecord {
+  std::string commit;
+  std::string parent;  // "" for a repo's first commit
+  std::string tree;
+  std::string author;  // token name
+  std::string summary;
+  std::string description;
+  int64_t at_micros = 0;
+};
+
+// A branch or tag of a hosted repo.
+struct HostedRef {
+  std::string name;
+  bool is_tag = false;
+  std::string commit;
+};
+
 class Index {
  public:
   // Opens (creating if needed) the database at `path`.
@@ -150,6 +177,32 @@ class Index {
   // Forgets an object row (its bytes were evicted or collected); entries stay,
   // so the file can be pulled again. No-op when absent.
   Status RemoveObject(const std::string& sha256);
+
+  // Hosted repos (hosted_index.cc). Every write is one transaction.
+  // AlreadyExists when the repo has any row (hosted or mirrored).
+  Status CreateHostedRepo(const HostedRepoRecord& record);
+  Result<std::optional<HostedRepoRecord>> GetHostedRepo(const RepoKey& repo);
+  Result<std::vector<HostedRepoRecord>> ListHostedRepos();
+  // NotFound when the repo is not hosted.
+  Status SetHostedRepoPrivate(const RepoKey& repo, bool is_private);
+  // Removes the repo with its refs, commits and entries (objects stay for
+  // gc). NotFound when it is not hosted.
+  Status DeleteHostedRepo(const RepoKey& repo);
+  // Records `commit` (its tree complete: `entries` are every file and
+  // folder) and moves branch `ref` to it, only if the branch still points
+  // at `expected` ("" = the branch must not exist yet): FailedPrecondition
+  // otherwise, and nothing is written. `info_json` is its repo info.
+  Status CommitHosted(const RepoKey& repo, const std::string& ref, const std::string& expected,
+                      const HostedCommitRecord& commit, const std::string& info_json,
+                      const std::vector<EntryRecord>& entries);
+  // Creates (AlreadyExists if the name is taken, unless `overwrite`) or
+  // moves a branch or tag to a known commit of the repo.
+  Status PutHostedRef(const RepoKey& repo, const HostedRef& ref, bool overwrite);
+  // NotFound when there is no such branch (or tag).
+  Status DeleteHostedRef(const RepoKey& repo, const std::string& name, bool is_tag);
+  Result<std::vector<HostedRef>> ListHostedRefs(const RepoKey& repo);
+  Result<std::optional<HostedCommitRecord>> GetHostedCommit(const RepoKey& repo,
+                                                            const std::string& commit);
 
   // Writes a whole snapshot (an imported bundle) in ONE transaction: either
   // every row becomes visible or, on any error, none does.

@@ -29,6 +29,12 @@ Result<uint64_t> RemoveStoredObject(Index* index, ChunkedObjectStore* store,
 
 Result<std::set<std::string>> PinnedObjects(Index* index, RetentionDb* retention) {
   std::set<std::string> pinned;
+  // A published repo's bytes exist nowhere else: every revision is kept.
+  HM_ASSIGN_OR_RETURN(std::vector<HostedRepoRecord> hosted, index->ListHostedRepos());
+  for (const HostedRepoRecord& repo : hosted) {
+    HM_ASSIGN_OR_RETURN(auto files, index->ListRepoFileObjects(repo.repo));
+    AddObjects(files, &pinned);
+  }
   HM_ASSIGN_OR_RETURN(std::vector<Pin> pins, retention->ListPins());
   for (const Pin& pin : pins) {
     if (pin.revision.empty()) {

@@ -58,7 +58,8 @@ struct GcReport {
   CompactionReport compaction;
 };
 
-// Objects the pins protect (see RetentionDb for what a pin covers).
+// Objects the pins protect (see RetentionDb for what a pin covers), and
+// every object of a repo published on the mirror (Index::ListHostedRepos).
 Result<std::set<std::string>> PinnedObjects(Index* index, RetentionDb* retention);
 // Objects any file entry of any commit in the index names.
 Result<std::set<std::string>> ReferencedObjects(Index* index);
