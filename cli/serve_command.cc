@@ -216,12 +216,15 @@ int RunServe(const ServerOptions& options) {
       });
   server.set_api_documents(&documents);
   server.set_metrics(&metrics);
+  const bool publishing = !options.publish.namespaces.empty();
   std::unique_ptr<XetSigner> xet_signer;
   std::unique_ptr<XetRoutes> xet_routes;
-  if (options.xet.serve) {
+  if (options.xet.serve || publishing) {
     Result<std::string> key = LoadOrCreateXetKey(env.get(), options.store_dir + "/xet-token.key");
     if (!key.ok()) return Fail("cannot read the Xet token key", key.status());
     xet_signer = std::make_unique<XetSigner>(std::move(key).value());
+  }
+  if (options.xet.serve) {
     xet_routes = std::make_unique<XetRoutes>(options.xet, env.get(), xet_signer.get(),
                                              index->get(), store->get(), audit.get(), &metrics);
     server.set_xet_routes(xet_routes.get());
@@ -236,20 +239,24 @@ int RunServe(const ServerOptions& options) {
                                    int64_t{options.fetch_stall_timeout_seconds} * 1000);
     }
   }
-  // Publishing: the write API for the namespaces the mirror owns. Upload
-  // URLs are signed with the key of the Xet tokens.
+  // Publishing: the write API for the namespaces the mirror owns, over LFS
+  // and Xet. Upload URLs are signed with the key of the Xet tokens.
   std::unique_ptr<UploadSigner> upload_signer;
   std::unique_ptr<LfsUploads> lfs_uploads;
+  std::unique_ptr<XetUploads> xet_uploads;
   std::unique_ptr<PublishRoutes> publish_routes;
-  if (!options.publish.namespaces.empty()) {
+  if (publishing) {
     Result<std::string> key = LoadOrCreateXetKey(env.get(), options.store_dir + "/xet-token.key");
     if (!key.ok()) return Fail("cannot read the signing key", key.status());
     upload_signer = std::make_unique<UploadSigner>(std::move(key).value());
     lfs_uploads = std::make_unique<LfsUploads>(options.publish, env.get(), index->get(),
                                                store->get(), upload_signer.get(),
                                                options.store_dir + "/uploads", audit.get());
+    xet_uploads = std::make_unique<XetUploads>(options.xet, env.get(), xet_signer.get(),
+                                               index->get(), store->get(), audit.get());
     publish_routes = std::make_unique<PublishRoutes>(
-        options, env.get(), index->get(), &catalog, lfs_uploads.get(), &access, audit.get(),
+        options, env.get(), index->get(), &catalog, lfs_uploads.get(), xet_uploads.get(), &access,
+        audit.get(),
         [&server](const HttpRequest& req) { return server.BaseUrlOf(req); });
     server.set_publish_routes(publish_routes.get());
   }

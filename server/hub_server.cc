@@ -160,8 +160,7 @@ Status HubServer::Run() { return http_.Run(); }
 void HubServer::Stop() { http_.Stop(); }
 
 void HubServer::Route(const HttpRequest& req, HttpResponse& res) {
-  if (publish_ != nullptr && req.method != "GET" && req.method != "HEAD" &&
-      publish_->Handle(req, res)) {
+  if (publish_ != nullptr && req.method != "HEAD" && publish_->Handle(req, res)) {
     if (metrics_ != nullptr) {
       metrics_->requests.With({"publish", req.method, std::to_string(res.status)}).Add();
     }

@@ -185,6 +185,11 @@ class ChunkedObjectStore : public ObjectStore {
                                         const std::vector<UpstreamXorbChunk>& chunks) = 0;
   // The raw bytes of the stored chunk named `hash`; NotFound when none is.
   virtual Result<std::string> ReadChunk(const XetHash& hash) = 0;
+  // The stored xorb holding chunk `hash` and that xorb's whole chunk table
+  // in order (what a Xet client uploading the same bytes dedups against);
+  // NotFound when no stored xorb holds it.
+  virtual Result<std::pair<XetHash, std::vector<XetNode>>> XorbHoldingChunk(
+      const XetHash& hash) = 0;
   // Adds a verified Xet pull to the store's totals (`hubmirror du`).
   virtual Status RecordXetPull(const XetPullFigures& figures) = 0;
   virtual Result<XetPullFigures> XetPullTotals() = 0;

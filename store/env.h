@@ -100,6 +100,8 @@ class Env {
   // Atomically replaces `to` with `from`.
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
+  // Removes an empty directory.
+  virtual Status RemoveDir(const std::string& path) = 0;
   // mkdir -p.
   virtual Status CreateDirs(const std::string& path) = 0;
   // fsyncs a directory so a rename inside it survives a crash.
@@ -144,6 +146,7 @@ class EnvWrapper : public Env {
     return target_->RenameFile(f, t);
   }
   Status RemoveFile(const std::string& p) override { return target_->RemoveFile(p); }
+  Status RemoveDir(const std::string& p) override { return target_->RemoveDir(p); }
   Status CreateDirs(const std::string& p) override { return target_->CreateDirs(p); }
   Status SyncDir(const std::string& p) override { return target_->SyncDir(p); }
   bool FileExists(const std::string& p) override { return target_->FileExists(p); }

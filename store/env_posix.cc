@@ -254,6 +254,11 @@ class PosixEnv final : public Env {
     return Status::Ok();
   }
 
+  Status RemoveDir(const std::string& path) override {
+    if (::rmdir(path.c_str()) != 0) return Status::FromErrno(errno, "remove directory " + path);
+    return Status::Ok();
+  }
+
   Status CreateDirs(const std::string& path) override {
     if (path.empty()) return Status::InvalidArgument("CreateDirs: empty path");
     // Create each prefix in turn; EEXIST is fine as long as it is a directory.

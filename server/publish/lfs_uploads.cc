@@ -364,7 +364,7 @@ void LfsUploads::Complete(const UploadGrant& grant, const HttpRequest& req, Http
     for (uint64_t part = 1; part <= parts; ++part) {
       (void)env_->RemoveFile(dir + "/part-" + std::to_string(part));
     }
-    (void)env_->RemoveFile(dir);
+    (void)env_->RemoveDir(dir);
     res.set_content("{}", "application/json");
   } else {
     WriteError(AsClientError(status), true, &res);

@@ -87,13 +87,14 @@ bool HasNul(const std::string& bytes) { return bytes.find('\0') != std::string::
 }  // namespace
 
 PublishRoutes::PublishRoutes(const ServerOptions& options, Env* env, Index* index,
-                             RepoCatalog* catalog, LfsUploads* lfs, const AccessPolicy* access,
-                             AuditLog* audit, BaseUrl base_url)
+                             RepoCatalog* catalog, LfsUploads* lfs, XetUploads* xet,
+                             const AccessPolicy* access, AuditLog* audit, BaseUrl base_url)
     : options_(options),
       env_(env),
       index_(index),
       catalog_(catalog),
       lfs_(lfs),
+      xet_(xet),
       access_(access),
       audit_(audit),
       base_url_(std::move(base_url)) {}
@@ -164,7 +165,8 @@ std::optional<Result<std::tuple<RepoKey, std::string, std::string>>> ParseWriteT
   const bool write = (action == "settings" && method == "PUT") ||
                      ((action == "preupload" || action == "commit") && method == "POST") ||
                      ((action == "branch" || action == "tag") &&
-                      (method == "POST" || method == "DELETE"));
+                      (method == "POST" || method == "DELETE")) ||
+                     (action == "xet-write-token" && method == "GET");
   if (!write) return std::nullopt;
   Result<std::string> ns = PercentDecode(segs[1], false);
   Result<std::string> name = PercentDecode(segs[2], false);
@@ -232,10 +234,12 @@ std::unique_ptr<RequestBodySink> PublishRoutes::SinkFor(const HttpRequest& head)
       target && target->ok() && std::get<1>(**target) == "commit") {
     return std::make_unique<CommitBodySink>(this);
   }
+  if (XetUploads::IsUploadRoute(head)) return xet_->SinkFor(head);
   return lfs_->SinkFor(head);
 }
 
 bool PublishRoutes::Handle(const HttpRequest& req, HttpResponse& res) {
+  if (xet_->HandleDedupQuery(req, res)) return true;
   if (req.path.rfind("/_hubmirror/lfs/", 0) == 0) {
     if (!lfs_->Handle(req, res)) {
       WriteError(Status::NotFound(req.method + " " + req.path + " is not served"), true, &res);
@@ -285,6 +289,8 @@ bool PublishRoutes::Handle(const HttpRequest& req, HttpResponse& res) {
       Preupload(repo, rest, req, res);
     } else if (action == "commit") {
       Commit(*caller, repo, rest, req, res);
+    } else if (action == "xet-write-token") {
+      XetWriteToken(*caller, repo, req, res);
     } else if (action == "branch") {
       Branch(*caller, repo, rest, req, res);
     } else {
@@ -379,6 +385,19 @@ void PublishRoutes::Settings(const Caller& caller, const RepoKey& repo, const Ht
     res.set_content("{}", "application/json");
   }
   Audit(caller, req, repo, "settings", "", "", res.status);
+}
+
+void PublishRoutes::XetWriteToken(const Caller& caller, const RepoKey& repo,
+                                  const HttpRequest& req, HttpResponse& res) {
+  Result<std::optional<HostedRepoRecord>> hosted = index_->GetHostedRepo(repo);
+  if (!hosted.ok()) return WriteError(hosted.status(), true, &res);
+  if (!*hosted) {
+    return WriteError(Status::NotFound("repository " + repo.DisplayId() +
+                                       " does not exist; create it first")
+                          .WithHubError(HubError::kRepoNotFound, 404),
+                      true, &res);
+  }
+  xet_->AnswerWriteToken(repo, caller, base_url_(req), res);
 }
 
 Result<std::string> PublishRoutes::ResolveCommit(const RepoKey& repo,

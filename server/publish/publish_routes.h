@@ -10,7 +10,9 @@
 //   POST|DELETE /api/{type}s/{repo}/branch/{branch}
 //   POST   /api/{type}s/{repo}/tag/{rev}  and  DELETE /api/{type}s/{repo}/tag/{tag}
 //   POST   /{[datasets/|spaces/]}{repo}.git/info/lfs/objects/batch   (lfs_uploads.h)
-//   and the signed LFS upload URLs under /_hubmirror/lfs/.
+//   and the signed LFS upload URLs under /_hubmirror/lfs/;
+//   GET    /api/{type}s/{repo}/xet-write-token/{rev} and the Xet CAS upload
+//   routes under /xet/ (xet_uploads.h).
 //
 // Every write needs a token whose `write` patterns match the repo (401
 // anonymous, 403 otherwise); a repo outside the owned namespaces is refused
@@ -33,6 +35,7 @@
 #include "server/http/http_message.h"
 #include "server/options.h"
 #include "server/publish/lfs_uploads.h"
+#include "server/publish/xet_uploads.h"
 #include "store/env.h"
 #include "store/index/index.h"
 
@@ -42,10 +45,12 @@ class PublishRoutes {
  public:
   using BaseUrl = std::function<std::string(const HttpRequest&)>;
   PublishRoutes(const ServerOptions& options, Env* env, Index* index, RepoCatalog* catalog,
-                LfsUploads* lfs, const AccessPolicy* access, AuditLog* audit, BaseUrl base_url);
+                LfsUploads* lfs, XetUploads* xet, const AccessPolicy* access, AuditLog* audit,
+                BaseUrl base_url);
 
-  // Answers `req` when it is a write route; false otherwise (the read
-  // routes go on as usual).
+  // Answers `req` when it is a write route (or one of the two GETs of Xet
+  // uploads: the write token and the dedup query); false otherwise (the
+  // read routes go on as usual).
   bool Handle(const HttpRequest& req, HttpResponse& res);
   // For streamed uploads (LFS PUTs) and commit bodies (held up to
   // kMaxCommitBodyBytes, beyond the server's limit for other bodies);
@@ -70,6 +75,8 @@ class PublishRoutes {
               const HttpRequest& req, HttpResponse& res);
   void Tag(const Caller& caller, const RepoKey& repo, const std::string& rev,
            const HttpRequest& req, HttpResponse& res);
+  void XetWriteToken(const Caller& caller, const RepoKey& repo, const HttpRequest& req,
+                     HttpResponse& res);
   // The commit a branch, tag or sha names; RevisionNotFound otherwise.
   Result<std::string> ResolveCommit(const RepoKey& repo, const std::string& revision);
   std::string RepoUrl(const HttpRequest& req, const RepoKey& repo) const;
@@ -82,6 +89,7 @@ class PublishRoutes {
   Index* index_;
   RepoCatalog* catalog_;
   LfsUploads* lfs_;
+  XetUploads* xet_;
   const AccessPolicy* access_;
   AuditLog* audit_;
   BaseUrl base_url_;

@@ -20,16 +20,6 @@ std::string QueryValue(const HubRoute& route, const char* key) {
   return it == route.query.end() ? "" : it->second;
 }
 
-// The Bearer credential of a CAS request, or "".
-std::string BearerToken(const HttpRequest& req) {
-  const std::string header = req.get_header_value("Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
-    return "";
-  }
-  return header.substr(kBearer.size());
-}
-
 // How long a reconstruction of a file being pulled waits for it: under
 // hf_xet's 300 s read timeout; after it, a 503 the client retries.
 constexpr int64_t kColdWaitSeconds = 240;
@@ -44,6 +34,15 @@ std::string ColdKey(const RepoKey& repo, const std::string& commit, const std::s
 }
 
 }  // namespace
+
+std::string XetBearerToken(const HttpRequest& req) {
+  const std::string header = req.get_header_value("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
+    return "";
+  }
+  return header.substr(kBearer.size());
+}
 
 std::string XetCasUrl(const std::string& base_url) { return base_url + "/xet"; }
 
@@ -167,7 +166,7 @@ void XetRoutes::AnswerReadToken(const HubRoute& route, const Caller& caller,
 void XetRoutes::HandleReconstruction(const HubRoute& route, const HttpRequest& req,
                                      const std::string& base_url, HttpResponse* res) {
   const bool has_token = req.has_header("Authorization");
-  Result<XetReadGrant> grant = signer_->CheckReadToken(BearerToken(req), NowSeconds());
+  Result<XetReadGrant> grant = signer_->CheckReadToken(XetBearerToken(req), NowSeconds());
   if (!grant.ok()) return WriteError(grant.status(), has_token, res);
   // The same answer for a file that is not stored and one the token's repo
   // does not list: a token for one repo learns nothing about another.

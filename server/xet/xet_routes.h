@@ -123,4 +123,7 @@ class XetRoutes {
 // slash; the client appends /v1/..., /v2/...).
 std::string XetCasUrl(const std::string& base_url);
 
+// The Bearer credential of a CAS request (a Xet read or write token), or "".
+std::string XetBearerToken(const HttpRequest& req);
+
 }  // namespace hubmirror

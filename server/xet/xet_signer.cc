@@ -76,8 +76,8 @@ std::string XetSigner::Mac(std::string_view message) const {
   return Hex(out, n);
 }
 
-std::string XetSigner::IssueReadToken(const XetReadGrant& grant) const {
-  const std::string payload = std::string("read\n") + RepoTypeName(grant.repo.type) + "\n" +
+std::string XetSigner::IssueToken(std::string_view scope, const XetReadGrant& grant) const {
+  const std::string payload = std::string(scope) + "\n" + RepoTypeName(grant.repo.type) + "\n" +
                               grant.repo.id + "\n" + grant.who + "\n" +
                               std::to_string(grant.expires_at);
   const std::string body =
@@ -85,10 +85,11 @@ std::string XetSigner::IssueReadToken(const XetReadGrant& grant) const {
   return std::string(kTokenPrefix) + body + "." + Mac(payload);
 }
 
-Result<XetReadGrant> XetSigner::CheckReadToken(std::string_view token,
-                                               int64_t now_seconds) const {
+Result<XetReadGrant> XetSigner::CheckToken(std::string_view scope, std::string_view token,
+                                           int64_t now_seconds) const {
   const Status refused = Status::Unauthenticated(
-      "invalid or expired Xet token; ask .../xet-read-token/{revision} for a new one");
+      "invalid or expired Xet token; ask .../xet-" + std::string(scope) +
+      "-token/{revision} for a new one");
   if (!token.starts_with(kTokenPrefix)) return refused;
   token.remove_prefix(kTokenPrefix.size());
   const size_t dot = token.find('.');
@@ -104,7 +105,7 @@ Result<XetReadGrant> XetSigner::CheckReadToken(std::string_view token,
   }
   fields.push_back(rest);
   XetReadGrant grant;
-  if (fields.size() != 5 || fields[0] != "read" || !IsRepoTypeName(fields[1]) ||
+  if (fields.size() != 5 || fields[0] != scope || !IsRepoTypeName(fields[1]) ||
       !ParseNumber(fields[4], &grant.expires_at)) {
     return refused;
   }
@@ -113,6 +114,24 @@ Result<XetReadGrant> XetSigner::CheckReadToken(std::string_view token,
   grant.who = std::string(fields[3]);
   if (grant.expires_at <= now_seconds) return refused;
   return grant;
+}
+
+std::string XetSigner::IssueReadToken(const XetReadGrant& grant) const {
+  return IssueToken("read", grant);
+}
+
+Result<XetReadGrant> XetSigner::CheckReadToken(std::string_view token,
+                                               int64_t now_seconds) const {
+  return CheckToken("read", token, now_seconds);
+}
+
+std::string XetSigner::IssueWriteToken(const XetReadGrant& grant) const {
+  return IssueToken("write", grant);
+}
+
+Result<XetReadGrant> XetSigner::CheckWriteToken(std::string_view token,
+                                                int64_t now_seconds) const {
+  return CheckToken("write", token, now_seconds);
 }
 
 std::string XetSigner::SignRange(std::string_view xorb_hex, uint64_t first, uint64_t last,

@@ -4,6 +4,10 @@
 //   read token   what GET .../xet-read-token/{rev} hands out and the CAS
 //                routes take as "Authorization: Bearer": bound to one repo
 //                and to the caller it was issued to, valid until `exp`.
+//   write token  what GET .../xet-write-token/{rev} hands out to a caller
+//                allowed to write the repo; the CAS upload routes (xorbs,
+//                shards, the dedup query) take it. A read token is never
+//                a write token and the other way round.
 //   range URL    the query of a xorb range URL in a reconstruction
 //                ("range=S-E&exp=..&sig=.."): authorizes exactly those bytes
 //                of that xorb, without a header (hf_xet fetches xorb bytes
@@ -40,6 +44,9 @@ class XetSigner {
   // The grant of a token this key issued; Unauthenticated for anything else
   // or a token expired at `now_seconds`.
   Result<XetReadGrant> CheckReadToken(std::string_view token, int64_t now_seconds) const;
+  // The same for write tokens (the grant then means: may upload for `repo`).
+  std::string IssueWriteToken(const XetReadGrant& grant) const;
+  Result<XetReadGrant> CheckWriteToken(std::string_view token, int64_t now_seconds) const;
 
   // The query string authorizing bytes [first, last] (inclusive) of the
   // xorb `xorb_hex` until `expires_at`.
@@ -54,6 +61,9 @@ class XetSigner {
 
  private:
   std::string Mac(std::string_view message) const;  // hex
+  std::string IssueToken(std::string_view scope, const XetReadGrant& grant) const;
+  Result<XetReadGrant> CheckToken(std::string_view scope, std::string_view token,
+                                  int64_t now_seconds) const;
 
   const std::string key_;
 };

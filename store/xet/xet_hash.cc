@@ -104,6 +104,10 @@ uint64_t XetHash::LastWord() const {
   return w;
 }
 
+XetHash XetHmac(const XetHash& key, const XetHash& message) {
+  return KeyedHash(key.bytes.data(), message.bytes.data(), message.bytes.size());
+}
+
 XetHash XetChunkHash(const void* data, size_t n) { return KeyedHash(kDataKey, data, n); }
 
 struct XetChunkHasher::State {

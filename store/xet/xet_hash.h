@@ -84,6 +84,10 @@ XetHash XetFileHash(std::vector<XetNode> chunks);
 // shard's FileVerificationEntry holds for one term.
 XetHash XetVerificationHash(const XetHash* chunk_hashes, size_t n);
 
+// keyed_hash(key, message): how a CAS hides the chunk hashes of a shard it
+// hands out for dedup (the shard's footer names the key).
+XetHash XetHmac(const XetHash& key, const XetHash& message);
+
 // A SHA-256 digest in the protocol's raw form: each 8-byte group reversed, so
 // that ToHex() prints the usual hex. nullopt unless 64 hex digits.
 std::optional<XetHash> XetHashFromSha256Hex(std::string_view sha256_hex);

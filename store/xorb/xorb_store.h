@@ -64,6 +64,8 @@ class XorbStore final : public ChunkedObjectStore {
   Status RememberUpstreamChunks(const XetHash& xorb,
                                 const std::vector<UpstreamXorbChunk>& chunks) override;
   Result<std::string> ReadChunk(const XetHash& hash) override;
+  Result<std::pair<XetHash, std::vector<XetNode>>> XorbHoldingChunk(
+      const XetHash& hash) override;
   Status RecordXetPull(const XetPullFigures& figures) override {
     return catalog_->AddXetPull(figures);
   }

@@ -223,4 +223,17 @@ Result<std::string> XorbStore::ReadChunk(const XetHash& hash) {
   return raw;
 }
 
+Result<std::pair<XetHash, std::vector<XetNode>>> XorbStore::XorbHoldingChunk(
+    const XetHash& hash) {
+  HM_ASSIGN_OR_RETURN(std::optional<ChunkHit> hit, catalog_->FindChunk(hash));
+  if (!hit) return Status::NotFound("chunk " + hash.ToHex() + " is not stored");
+  HM_ASSIGN_OR_RETURN(std::optional<XorbRow> row, catalog_->GetXorb(hit->xorb_id));
+  if (!row) return Status::NotFound("chunk " + hash.ToHex() + " is not stored");
+  HM_ASSIGN_OR_RETURN(std::shared_ptr<const XorbTable> table, tables_->Get(hit->xorb_id));
+  std::vector<XetNode> chunks;
+  chunks.reserve(table->size());
+  for (const XorbChunk& c : *table) chunks.push_back(XetNode{c.hash, c.raw_size});
+  return std::make_pair(row->hash, std::move(chunks));
+}
+
 }  // namespace hubmirror

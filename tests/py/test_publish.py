@@ -1,11 +1,12 @@
 """Publishing (issue 15): teams push their own repos to the mirror with the
 real clients, and any client reads them back byte for byte.
 
-Uploads here take the LFS path: huggingface_hub >= 1.20 with hf_xet uploads
-only over Xet (no negotiation), which the mirror does not accept yet, so its
-upload subprocesses run with HF_HUB_DISABLE_XET=1; the 0.36 client asks the
-LFS batch API and is answered "basic". Downloads use this venv's client as
-configured (Xet on or off), so both read paths see the pushed repos.
+Uploads take the path this venv's client takes by itself: huggingface_hub >=
+1.20 with hf_xet pushes every LFS-sized file over Xet (write token, dedup
+queries, xorbs, shards, then the commit), with HF_HUB_DISABLE_XET=1 (the
+no-xet lines) over the LFS batch API (basic and multipart); the 0.36 client
+asks the LFS batch API and is answered "basic". Downloads use the same
+client, so both read paths see the pushed repos.
 """
 
 import hashlib
@@ -58,20 +59,20 @@ repos = ["*"]
     m.stop()
 
 
-def pushes_over_xet_only():
-    """Whether this venv's client uploads over Xet without asking (>= 1.20)."""
+def uploads_over_xet():
+    """Whether this venv's client pushes over Xet: >= 1.20 with hf_xet and
+    Xet not disabled (older clients ask the LFS batch API, which answers
+    "basic")."""
     import huggingface_hub
 
     major, minor = (int(x) for x in huggingface_hub.__version__.split(".")[:2])
-    return (major, minor) >= (1, 20)
+    return (major, minor) >= (1, 20) and os.environ.get("HF_HUB_DISABLE_XET") != "1"
 
 
 def client(code, endpoint, home, token=WRITER, timeout=300):
     """Runs `code` with this venv's huggingface_hub as a pushing client
     (`api` is an HfApi for the mirror); returns stdout."""
     env = dict(os.environ, HF_ENDPOINT=endpoint, HF_HOME=str(home), HF_TOKEN=token)
-    if pushes_over_xet_only():
-        env["HF_HUB_DISABLE_XET"] = "1"  # see the module docstring
     prelude = (
         "import os, json\nfrom huggingface_hub import HfApi\n"
         f"api = HfApi(endpoint={endpoint!r}, token={token!r})\n"
@@ -179,10 +180,16 @@ print(json.dumps({{"first": first.oid, "second": second.oid,
     tree = {e["path"]: e for e in json.loads(body)}
     assert tree["notes.md"]["oid"] == hashlib.sha1(b"blob 8\0# notes\n").hexdigest()
     assert tree["model.safetensors"]["lfs"]["oid"] == expected["model.safetensors"]
+    # Completed multipart uploads leave nothing behind.
+    assert list((pub.dir / "store" / "uploads").glob("*")) == []
     # Every write is audited, by token name.
     audit = [json.loads(l) for l in (pub.dir / "audit.jsonl").read_text().splitlines()]
     actions = {a.get("action") for a in audit if a["repo"] == "acme-internal/fine-tune"}
-    assert {"create", "commit", "branch", "tag", "lfs-upload"} <= actions
+    assert {"create", "commit", "branch", "tag"} <= actions
+    if uploads_over_xet():
+        assert {"xet-xorb", "xet-shard"} <= actions
+    else:
+        assert "lfs-upload" in actions
     assert all(a["who"] == "writer" for a in audit if a.get("action"))
 
 
@@ -191,10 +198,8 @@ def test_hf_cli_upload_and_a_dataset(pub, tmp_path):
     expected = make_folder(folder, "cli")
     env_home = tmp_path / "cli-home"
     env_home.mkdir()
-    saved = {k: os.environ.get(k) for k in ("HF_TOKEN", "HF_HUB_DISABLE_XET")}
+    saved = {k: os.environ.get(k) for k in ("HF_TOKEN",)}
     os.environ["HF_TOKEN"] = WRITER
-    if pushes_over_xet_only():
-        os.environ["HF_HUB_DISABLE_XET"] = "1"  # see the module docstring
     try:
         r = run_hf(["upload", "team-vision/cli-model", str(folder), ".", "--commit-message",
                     "from the cli"], pub.url, env_home)

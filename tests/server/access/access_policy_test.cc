@@ -15,8 +15,8 @@ namespace {
 AccessOptions TwoTokens(bool anonymous) {
   AccessOptions options;
   options.anonymous = anonymous;
-  options.tokens = {{"ml-team", Sha256Hex("secret-ml"), {"acme/*", "datasets/acme/*"}},
-                    {"admin", Sha256Hex("secret-admin"), {"*"}}};
+  options.tokens = {{"ml-team", Sha256Hex("secret-ml"), {"acme/*", "datasets/acme/*"}, {}},
+                    {"admin", Sha256Hex("secret-admin"), {"*"}, {}}};
   return options;
 }
 

@@ -244,8 +244,8 @@ TEST_F(WebUiTest, DatasetCommands) {
 TEST_F(WebUiTest, GatedRepoOnlyForAllowedTokens) {
   EXPECT_EQ(Get("repo/models/acme/gated").status, 401);
   EXPECT_EQ(Get("repo/models/acme/unknown-info").status, 401);
-  AccessToken team{"team", std::string(64, '0'), {"acme/*"}};
-  AccessToken other{"other", std::string(64, '1'), {"other/*"}};
+  AccessToken team{"team", std::string(64, '0'), {"acme/*"}, {}};
+  AccessToken other{"other", std::string(64, '1'), {"other/*"}, {}};
   options_.access.tokens = {team, other};
   MakeUi({});
   const Caller team_caller{"team", &options_.access.tokens[0]};
