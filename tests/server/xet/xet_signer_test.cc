@@ -43,6 +43,19 @@ TEST(XetSignerTest, RefusesTokensOfAnotherKeyAndAlteredTokens) {
   }
 }
 
+TEST(XetSignerTest, WriteAndReadTokensAreNotInterchangeable) {
+  XetSigner signer(kKey);
+  const std::string write = signer.IssueWriteToken(Grant(1000));
+  const std::string read = signer.IssueReadToken(Grant(1000));
+  Result<XetReadGrant> grant = signer.CheckWriteToken(write, 999);
+  ASSERT_TRUE(grant.ok()) << grant.status().ToString();
+  EXPECT_EQ(grant->repo.id, "acme/data");
+  EXPECT_EQ(grant->who, "team");
+  EXPECT_FALSE(signer.CheckReadToken(write, 0).ok());
+  EXPECT_FALSE(signer.CheckWriteToken(read, 0).ok());
+  EXPECT_EQ(signer.CheckWriteToken(write, 1000).status().code(), StatusCode::kUnauthenticated);
+}
+
 TEST(XetSignerTest, RangeUrlsAuthorizeExactlyTheirXorbAndBytes) {
   XetSigner signer(kKey);
   const std::string xorb(64, 'a');
