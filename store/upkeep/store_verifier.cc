@@ -1,6 +1,7 @@
 #include "store/upkeep/store_verifier.h"
 
 #include <memory>
+#include <set>
 
 #include "store/hash.h"
 #include "store/xet/xet_chunker.h"
@@ -90,6 +91,20 @@ Result<VerifyReport> VerifyStore(Index* index, ChunkedObjectStore* store) {
       if (!commit) {
         report.problems.push_back(repo.ToString() + "@" + ref.name + " names commit " +
                                   ref.record.commit + ", which the index does not hold");
+      }
+    }
+  }
+  // A published repo's bytes exist only here: every file its commits list
+  // must be an object the index holds (and was checked above).
+  std::set<std::string> indexed;
+  for (const ObjectRecord& object : objects) indexed.insert(object.sha256);
+  HM_ASSIGN_OR_RETURN(std::vector<HostedRepoRecord> hosted, index->ListHostedRepos());
+  for (const HostedRepoRecord& h : hosted) {
+    HM_ASSIGN_OR_RETURN(std::vector<RepoFileObject> files, index->ListRepoFileObjects(h.repo));
+    for (const RepoFileObject& file : files) {
+      if (!file.sha256.empty() && indexed.count(file.sha256) == 0) {
+        report.problems.push_back("published " + h.repo.ToString() + " lists object " +
+                                  file.sha256 + ", which the index does not hold");
       }
     }
   }

@@ -3,7 +3,7 @@
 //
 // Every object the index lists is read back in full and its size, SHA-256,
 // and (when recorded) git blob SHA-1 and Xet hash recomputed; every ref must name a commit the
-// index holds. Problems are collected, not fatal, so one run lists them all.
+// index holds; every file of a published (hosted) repo must be such an object. Problems are collected, not fatal, so one run lists them all.
 // What interrupted writes left (xorbs without catalog rows, pack tails of
 // the older layout) are warnings, not problems: nothing reads them, and the
 // next `serve` start or `hubmirror gc` removes them. Read-only; safe while a
