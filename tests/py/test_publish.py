@@ -291,3 +291,33 @@ print(json.dumps({"results": results, "files": files}))
     assert len(winners) == 1, doc
     assert all(r == 412 for n, r in doc["results"].items() if n not in winners), doc
     assert doc["files"] == [".gitattributes", winners[0] + ".txt"]
+
+
+def test_push_to_hub_of_a_dataset_then_load_dataset(pub, tmp_path):
+    pytest.importorskip("datasets")  # the latest line's venv has it
+    out = client(
+        """
+import datasets
+ds = datasets.Dataset.from_dict({"text": [f"row {i}" for i in range(1000)],
+                                 "label": [i % 3 for i in range(1000)]})
+ds.push_to_hub("team-data/pushed", token=os.environ["HF_TOKEN"])
+ds.push_to_hub("team-data/pushed", config_name="small", split="test",
+               token=os.environ["HF_TOKEN"])
+""",
+        pub.url,
+        tmp_path / "push-home",
+    )
+    # A second client, with its own cache, loads what the first pushed.
+    code = (
+        "import datasets, json\n"
+        "ds = datasets.load_dataset('team-data/pushed', split='train')\n"
+        "small = datasets.load_dataset('team-data/pushed', 'small', split='test')\n"
+        "print(json.dumps({'n': len(ds), 'row': ds[999], 'small': len(small)}))\n"
+    )
+    env = dict(os.environ, HF_ENDPOINT=pub.url, HF_HOME=str(tmp_path / "load-home"),
+               HF_TOKEN=READER)
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(r.stdout.strip().splitlines()[-1])
+    assert doc == {"n": 1000, "row": {"text": "row 999", "label": 0}, "small": 1000}
