@@ -71,6 +71,10 @@ Result<std::string> DecodeBase64(std::string_view text) {
       if (v == std::string_view::npos) return Status::InvalidArgument("invalid base64 character");
       bits = (bits << 6) | static_cast<uint32_t>(v);
     }
+    // The bits under the padding must be zero: one encoding per content.
+    if ((pad == 1 && (bits & 0xff) != 0) || (pad == 2 && (bits & 0xffff) != 0)) {
+      return Status::InvalidArgument("non-canonical base64 (bits set under the padding)");
+    }
     out.push_back(static_cast<char>(bits >> 16));
     if (pad < 2) out.push_back(static_cast<char>((bits >> 8) & 0xff));
     if (pad < 1) out.push_back(static_cast<char>(bits & 0xff));
