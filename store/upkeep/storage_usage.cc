@@ -48,10 +48,34 @@ class UsageAccumulator {
     if (!objects_.insert(sha256).second) return;
     figures_.objects++;
     figures_.unique_file_bytes += fp.size;
-    if (fp.legacy_file) figures_.stored_bytes += fp.size;
-    for (const auto& [id, stored] : fp.chunks) {
-      if (chunks_.insert(id).second) figures_.stored_bytes += stored;
+    if (fp.legacy_file) {
+      figures_.stored_bytes += fp.size;
+      legacy_.emplace_back(sha256, fp.size);
     }
+    for (const auto& [id, stored] : fp.chunks) {
+      if (chunks_.insert(id).second) {
+        figures_.stored_bytes += stored;
+        stored_chunks_.emplace_back(id, stored);
+      }
+    }
+  }
+  // Counts this repo's distinct chunks and legacy objects into `refs`.
+  void CountReferences(std::unordered_map<int64_t, int>* chunk_refs,
+                       std::unordered_map<std::string, int>* legacy_refs) const {
+    for (const auto& [id, stored] : stored_chunks_) ++(*chunk_refs)[id];
+    for (const auto& [sha256, size] : legacy_) ++(*legacy_refs)[sha256];
+  }
+  // Stored bytes no other repo references (counts from CountReferences).
+  uint64_t OwnBytes(const std::unordered_map<int64_t, int>& chunk_refs,
+                    const std::unordered_map<std::string, int>& legacy_refs) const {
+    uint64_t own = 0;
+    for (const auto& [id, stored] : stored_chunks_) {
+      if (chunk_refs.at(id) == 1) own += stored;
+    }
+    for (const auto& [sha256, size] : legacy_) {
+      if (legacy_refs.at(sha256) == 1) own += size;
+    }
+    return own;
   }
   const UsageFigures& figures() const { return figures_; }
 
@@ -59,6 +83,8 @@ class UsageAccumulator {
   UsageFigures figures_;
   std::unordered_set<std::string> objects_;
   std::unordered_set<int64_t> chunks_;
+  std::vector<std::pair<int64_t, uint64_t>> stored_chunks_;   // distinct, with stored size
+  std::vector<std::pair<std::string, uint64_t>> legacy_;      // distinct legacy objects
 };
 
 nlohmann::json FiguresJson(const UsageFigures& f) {
@@ -67,15 +93,16 @@ nlohmann::json FiguresJson(const UsageFigures& f) {
           {"logical_bytes", f.logical_bytes},
           {"unique_file_bytes", f.unique_file_bytes},
           {"stored_bytes", f.stored_bytes},
+          {"own_bytes", f.own_bytes},
           {"saving", f.saving()}};
 }
 
 std::string Row(const std::string& name, const UsageFigures& f) {
   char buf[512];
   std::snprintf(buf, sizeof(buf), "%-48s %8" PRIu64 " %16" PRIu64 " %16" PRIu64 " %16" PRIu64
-                " %6.1f%%\n",
+                " %16" PRIu64 " %6.1f%%\n",
                 name.c_str(), f.files, f.logical_bytes, f.unique_file_bytes, f.stored_bytes,
-                100.0 * f.saving());
+                f.own_bytes, 100.0 * f.saving());
   return buf;
 }
 
@@ -86,6 +113,7 @@ Result<StorageUsage> ComputeStorageUsage(Index* index, ChunkedObjectStore* store
   FootprintCache footprints(store);
   UsageAccumulator total;
   HM_ASSIGN_OR_RETURN(std::vector<RepoKey> repos, index->ListRepos());
+  std::vector<UsageAccumulator> per_repo;
   for (const RepoKey& repo : repos) {
     HM_ASSIGN_OR_RETURN(std::vector<RepoFileObject> files, index->ListRepoFileObjects(repo));
     UsageAccumulator acc;
@@ -96,9 +124,20 @@ Result<StorageUsage> ComputeStorageUsage(Index* index, ChunkedObjectStore* store
       acc.AddFile(file.sha256, *fp);
       total.AddFile(file.sha256, *fp);
     }
-    usage.repos.push_back(RepoUsage{repo, acc.figures()});
+    HM_ASSIGN_OR_RETURN(std::optional<HostedRepoRecord> hosted, index->GetHostedRepo(repo));
+    usage.repos.push_back(RepoUsage{repo, acc.figures(), hosted.has_value()});
+    per_repo.push_back(std::move(acc));
+  }
+  // What each repo alone holds: chunks (and legacy objects) no other repo
+  // references. For a published fine-tune, the bytes it added to the store.
+  std::unordered_map<int64_t, int> chunk_refs;
+  std::unordered_map<std::string, int> legacy_refs;
+  for (const UsageAccumulator& acc : per_repo) acc.CountReferences(&chunk_refs, &legacy_refs);
+  for (size_t i = 0; i < per_repo.size(); ++i) {
+    usage.repos[i].figures.own_bytes = per_repo[i].OwnBytes(chunk_refs, legacy_refs);
   }
   usage.total = total.figures();
+  usage.total.own_bytes = usage.total.stored_bytes;
   HM_ASSIGN_OR_RETURN(usage.xet_pull, store->XetPullTotals());
   return usage;
 }
@@ -109,6 +148,7 @@ std::string StorageUsageJson(const StorageUsage& usage) {
     nlohmann::json j = FiguresJson(r.figures);
     j["type"] = RepoTypeName(r.repo.type);
     j["id"] = r.repo.id;
+    j["published"] = r.published;
     repos.push_back(std::move(j));
   }
   return nlohmann::json{{"repos", std::move(repos)},
@@ -122,11 +162,11 @@ std::string StorageUsageJson(const StorageUsage& usage) {
 
 std::string StorageUsageTable(const StorageUsage& usage) {
   char header[256];
-  std::snprintf(header, sizeof(header), "%-48s %8s %16s %16s %16s %7s\n", "repo", "files",
-                "logical", "file-dedup", "stored", "saving");
+  std::snprintf(header, sizeof(header), "%-48s %8s %16s %16s %16s %16s %7s\n", "repo", "files",
+                "logical", "file-dedup", "stored", "own", "saving");
   std::string out = header;
   for (const RepoUsage& r : usage.repos) {
-    out += Row(r.repo.DisplayId(), r.figures);
+    out += Row(r.repo.DisplayId() + (r.published ? " (published)" : ""), r.figures);
   }
   out += Row("total", usage.total);
   if (usage.xet_pull.files > 0) {

@@ -8,6 +8,10 @@
 //   stored_bytes       sum of the stored (compressed) sizes of the distinct
 //                      chunks those objects reference, plus the size of any
 //                      object still kept as a legacy one-file object
+//   own_bytes          the part of stored_bytes no other repo references:
+//                      what removing the repo would free; for a published
+//                      fine-tune, the new bytes it added next to its base
+//                      (in the total: every stored byte)
 //
 // Per repo, a chunk or object shared with another repo counts in each; the
 // total counts it once. Files whose bytes were never stored are left out.
@@ -31,6 +35,7 @@ struct UsageFigures {
   uint64_t logical_bytes = 0;
   uint64_t unique_file_bytes = 0;
   uint64_t stored_bytes = 0;
+  uint64_t own_bytes = 0;
   // 1 - stored/logical, 0 when nothing is stored.
   double saving() const {
     return logical_bytes == 0 ? 0.0
@@ -41,6 +46,7 @@ struct UsageFigures {
 struct RepoUsage {
   RepoKey repo;
   UsageFigures figures;
+  bool published = false;  // a hosted repo ([publish]), pushed to this mirror
 };
 
 struct StorageUsage {
@@ -52,7 +58,8 @@ struct StorageUsage {
 Result<StorageUsage> ComputeStorageUsage(Index* index, ChunkedObjectStore* store);
 
 // {"repos":[{"type":"model","id":"org/name","files":..,"logical_bytes":..,
-//   "unique_file_bytes":..,"stored_bytes":..,"saving":0.42}],"total":{...},
+//   "unique_file_bytes":..,"stored_bytes":..,"own_bytes":..,"saving":0.42,
+//   "published":false}],"total":{...},
 //  "xet_pull":{"files":..,"fetched_bytes":..,"saved_bytes":..}}
 // (the body of GET /api/admin/storage).
 std::string StorageUsageJson(const StorageUsage& usage);

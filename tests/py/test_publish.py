@@ -115,7 +115,7 @@ def make_folder(root, seed):
     return {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
 
 
-def download(endpoint, home, repo, revision, dest, repo_type=None):
+def download(endpoint, home, repo, revision, dest, repo_type=None, token=None):
     code = (
         "from huggingface_hub import snapshot_download\n"
         f"print(snapshot_download({repo!r}, revision={revision!r}, local_dir={str(dest)!r},"
@@ -123,6 +123,8 @@ def download(endpoint, home, repo, revision, dest, repo_type=None):
     )
     env = dict(os.environ, HF_ENDPOINT=endpoint, HF_HOME=str(home))
     env.pop("HF_TOKEN", None)
+    if token:
+        env["HF_TOKEN"] = token
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr

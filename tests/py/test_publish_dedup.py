@@ -10,11 +10,12 @@ import hashlib
 import json
 import random
 import struct
+import subprocess
 import time
 
 import pytest
 
-from conftest import FakeHub, Mirror
+from conftest import HUBMIRROR, FakeHub, Mirror
 from test_publish import WRITER, client, request, uploads_over_xet
 
 TENSOR_BYTES = 2 * 1024 * 1024
@@ -109,6 +110,17 @@ api.upload_file(path_or_fileobj={str(tuned_file)!r}, path_in_repo="model.safeten
         assert received <= 1.2 * new_bytes
     else:
         assert received == len(dedup.tuned)  # LFS sends whole files
+
+    # du: what was pushed (logical) against what it added (own bytes).
+    r = subprocess.run([HUBMIRROR, "du", "--store", str(dedup.dir / "store"), "--json"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    rows = {row["id"]: row for row in json.loads(r.stdout)["repos"]}
+    tuned = rows["acme-internal/tuned"]
+    assert tuned["published"] and not rows["acme/base-model"]["published"]
+    assert tuned["logical_bytes"] >= len(dedup.tuned)
+    assert tuned["own_bytes"] <= 1.1 * new_bytes
+    assert rows["acme/base-model"]["own_bytes"] <= 1.1 * new_bytes  # the 2 replaced tensors
 
     status, headers, body = request(
         f"{dedup.url}/acme-internal/tuned/resolve/main/model.safetensors", token=WRITER)
