@@ -17,6 +17,8 @@ namespace {
 // Bounds on the work one page view does.
 constexpr size_t kMaxReposListed = 5000;
 constexpr size_t kMaxFileRows = 2000;
+// Commits of a published repo's history shown on its page.
+constexpr size_t kMaxHistoryRows = 10;
 constexpr size_t kMaxFilterLength = 256;
 
 constexpr char kContentSecurityPolicy[] =
@@ -173,6 +175,9 @@ WebUi::Page WebUi::Home(const Caller& caller, const std::string& base_url) const
     row.repo = repo;
     row.refs = state->refs.size();
     row.restricted = restricted;
+    if (Result<std::optional<HostedRepoRecord>> hosted = index_->GetHostedRepo(repo); hosted.ok()) {
+      row.published = hosted->has_value();
+    }
     if (Result<std::vector<RepoFileObject>> files = index_->ListRepoFileObjects(repo); files.ok()) {
       std::set<std::string> seen;
       for (const RepoFileObject& f : *files) {
@@ -237,6 +242,18 @@ WebUi::Page WebUi::Repo(const HubRoute& route, const Caller& caller,
     }
   }
   if (sources_.last_access_micros) view.last_access_micros = sources_.last_access_micros(*repo);
+  if (Result<std::optional<HostedRepoRecord>> hosted = index_->GetHostedRepo(*repo);
+      hosted.ok() && hosted->has_value()) {
+    view.published = true;
+    view.created_by = (*hosted)->created_by;
+    std::string at = view.commit;
+    for (size_t i = 0; i < kMaxHistoryRows && !at.empty(); ++i) {
+      Result<std::optional<HostedCommitRecord>> c = index_->GetHostedCommit(*repo, at);
+      if (!c.ok() || !c->has_value()) break;
+      view.history.push_back(**c);
+      at = (*c)->parent;
+    }
+  }
 
   view.query = QueryValue(route, "q");
   if (view.query.size() > kMaxFilterLength) view.query.resize(kMaxFilterLength);

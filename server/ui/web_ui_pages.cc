@@ -31,6 +31,7 @@ std::string RepoTable(const std::vector<RepoListRow>& rows, int64_t now_micros) 
     out += "<tr><td><a class=\"repo\" href=\"" + Esc(RepoPageHref(row.repo)) + "\">" +
            Esc(row.repo.id) + "</a>";
     if (row.restricted) out += " <span class=\"badge warn\">gated</span>";
+    if (row.published) out += " <span class=\"badge ok\">published</span>";
     out += "</td><td class=\"num\">" + HtmlBytes(row.stored_bytes) + "</td><td class=\"num\">" +
            std::to_string(row.files) + "</td><td class=\"num\">" + std::to_string(row.refs) +
            "</td><td>" +
@@ -115,7 +116,9 @@ std::string RenderRepoPage(const RepoPageView& view) {
   std::string body = "<p class=\"muted\">" + std::string(RepoTypeName(repo.type)) + "</p><h1>" +
                      Esc(repo.id) + "</h1>";
   if (view.restricted) body += "<p><span class=\"badge warn\">gated or private upstream</span></p>";
+  if (view.published) body += "<p><span class=\"badge ok\">published on this mirror</span></p>";
   body += "<dl class=\"facts\">";
+  if (view.published) body += Fact("Created by", Esc(view.created_by));
   body += Fact("Revision", "<code>" + Esc(view.revision) + "</code>");
   body += Fact("Commit", "<code class=\"commit\">" + Esc(view.commit) + "</code>");
   body += Fact("Last modified",
@@ -125,6 +128,16 @@ std::string RenderRepoPage(const RepoPageView& view) {
                                   : Dash());
   body += "</dl>";
 
+  if (view.published && !view.history.empty()) {
+    body += "<h2>History</h2><table><thead><tr><th>Commit</th><th>Pushed by</th>"
+            "<th>Summary</th><th>When</th></tr></thead><tbody>";
+    for (const HostedCommitRecord& c : view.history) {
+      body += "<tr><td><a href=\"" + Esc(RepoPageHref(repo, c.commit)) + "\"><code>" +
+              Esc(c.commit.substr(0, 8)) + "</code></a></td><td>" + Esc(c.author) + "</td><td>" +
+              Esc(c.summary) + "</td><td>" + HtmlTime(c.at_micros, view.now_micros) + "</td></tr>";
+    }
+    body += "</tbody></table>";
+  }
   body += "<h2>Refs</h2><p class=\"refs\">";
   if (view.refs.empty()) body += "<span class=\"muted\">none stored</span>";
   for (const NamedRef& ref : view.refs) {

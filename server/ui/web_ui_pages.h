@@ -24,6 +24,7 @@ struct RepoListRow {
   uint64_t stored_bytes = 0;   // their sizes, each object once
   std::optional<int64_t> last_access_micros;
   bool restricted = false;     // gated or private upstream
+  bool published = false;      // a repo pushed to this mirror ([publish])
 };
 
 struct HomeView {
@@ -58,6 +59,11 @@ struct RepoPageView {
   size_t files_matching = 0;    // files matching the filter
   std::optional<int64_t> last_access_micros;
   int64_t now_micros = 0;
+  // A published repo: who created it, and the latest commits of the
+  // revision shown, newest first (who pushed what).
+  bool published = false;
+  std::string created_by;
+  std::vector<HostedCommitRecord> history;
 };
 
 struct StorageView {

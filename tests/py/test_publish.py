@@ -182,6 +182,10 @@ print(json.dumps({{"first": first.oid, "second": second.oid,
     tree = {e["path"]: e for e in json.loads(body)}
     assert tree["notes.md"]["oid"] == hashlib.sha1(b"blob 8\0# notes\n").hexdigest()
     assert tree["model.safetensors"]["lfs"]["oid"] == expected["model.safetensors"]
+    # The UI shows who pushed what.
+    status, _, page = request(f"{pub.url}/ui/repo/models/acme-internal/fine-tune", token=READER)
+    assert status == 200 and b"published on this mirror" in page
+    assert b"writer</td><td>swap the readme" in page
     # Completed multipart uploads leave nothing behind.
     assert list((pub.dir / "store" / "uploads").glob("*")) == []
     # Every write is audited, by token name.

@@ -213,6 +213,37 @@ TEST_F(WebUiTest, RepoPageListsFilesWithHashesAndEscapesNames) {
   EXPECT_NE(page.html.find("2024-01-02T00:00:00.000Z"), std::string::npos);
 }
 
+TEST_F(WebUiTest, PublishedReposShowWhoPushedWhat) {
+  const RepoKey pub{RepoType::kModel, "acme-internal/ft"};
+  ASSERT_TRUE(index_->CreateHostedRepo(HostedRepoRecord{pub, false, "alice", 1}).ok());
+  HostedCommitRecord first{std::string(40, '1'), "", std::string(40, 't'), "alice",
+                           "initial commit", "", 1'000'000};
+  HostedCommitRecord second{std::string(40, '2'), first.commit, std::string(40, 't'),
+                            "<bob>", "tune <layers>", "", 2'000'000};
+  ASSERT_TRUE(index_->CommitHosted(pub, "main", "", first, R"({"id":"acme-internal/ft"})", {})
+                  .ok());
+  ASSERT_TRUE(index_->CommitHosted(pub, "main", first.commit, second,
+                                   R"({"id":"acme-internal/ft"})", {File("w.bin", 1, kRegularOid)})
+                  .ok());
+  WebUi::Page home = Get("");
+  ASSERT_EQ(home.status, 200);
+  const size_t row = home.html.find("acme-internal/ft</a>");
+  ASSERT_NE(row, std::string::npos);
+  EXPECT_NE(home.html.find("badge ok\">published", row), std::string::npos);
+  WebUi::Page page = Get("repo/models/acme-internal/ft");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.html.find("published on this mirror"), std::string::npos);
+  EXPECT_NE(page.html.find("<dd>alice</dd>"), std::string::npos);  // created by
+  // Newest first, escaped.
+  const size_t bob = page.html.find("&lt;bob&gt;</td><td>tune &lt;layers&gt;");
+  const size_t alice = page.html.find("alice</td><td>initial commit");
+  ASSERT_NE(bob, std::string::npos);
+  ASSERT_NE(alice, std::string::npos);
+  EXPECT_LT(bob, alice);
+  // Mirrored repos carry neither.
+  EXPECT_EQ(Get("repo/models/acme/tiny").html.find("History"), std::string::npos);
+}
+
 TEST_F(WebUiTest, RepoPageFilterAndRevision) {
   WebUi::Page page = Get("repo/models/acme/tiny", {{"q", "CONFIG"}, {"rev", "v1"}});
   ASSERT_EQ(page.status, 200);
