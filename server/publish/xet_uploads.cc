@@ -189,6 +189,24 @@ bool XetUploads::HandleDedupQuery(const HttpRequest& req, HttpResponse& res) {
   return true;
 }
 
+void XetUploads::Audit(const XetReadGrant& grant, const HttpRequest& req,
+                       const std::string& action, const std::string& what, uint64_t bytes,
+                       int status) {
+  if (audit_ == nullptr) return;
+  AuditRecord r;
+  r.who = grant.who;
+  r.remote = req.remote_addr;
+  r.method = req.method;
+  r.repo = grant.repo.id;
+  r.type = RepoTypeName(grant.repo.type);
+  r.file = what;
+  r.bytes = bytes;
+  r.status = status;
+  r.complete = status < 400;
+  r.action = action;
+  audit_->Write(r);
+}
+
 void XetUploads::StoreXorb(const XetReadGrant& grant, const HttpRequest& req, std::string body,
                            HttpResponse& res) {
   const XetHash hash = *HashAfterPrefix(req.path, kXorbsPrefix);  // checked in Open
@@ -200,20 +218,7 @@ void XetUploads::StoreXorb(const XetReadGrant& grant, const HttpRequest& req, st
   } else {
     res.set_content(json{{"was_inserted", *inserted}}.dump(), "application/json");
   }
-  if (audit_ != nullptr) {
-    AuditRecord r;
-    r.who = grant.who;
-    r.remote = req.remote_addr;
-    r.method = req.method;
-    r.repo = grant.repo.id;
-    r.type = RepoTypeName(grant.repo.type);
-    r.file = "xorb " + hash.ToHex();
-    r.bytes = body.size();
-    r.status = res.status;
-    r.complete = res.status < 400;
-    r.action = "xet-xorb";
-    audit_->Write(r);
-  }
+  Audit(grant, req, "xet-xorb", "xorb " + hash.ToHex(), body.size(), res.status);
 }
 
 Status XetUploads::CommitShard(std::string_view body, uint64_t* files, uint64_t* bytes) {
@@ -286,20 +291,8 @@ void XetUploads::RegisterShard(const XetReadGrant& grant, const HttpRequest& req
   } else {
     res.set_content(json{{"result", 1}}.dump(), "application/json");
   }
-  if (audit_ != nullptr) {
-    AuditRecord r;
-    r.who = grant.who;
-    r.remote = req.remote_addr;
-    r.method = req.method;
-    r.repo = grant.repo.id;
-    r.type = RepoTypeName(grant.repo.type);
-    r.file = "shard: " + std::to_string(files) + " new files";
-    r.bytes = bytes;
-    r.status = res.status;
-    r.complete = res.status < 400;
-    r.action = "xet-shard";
-    audit_->Write(r);
-  }
+  Audit(grant, req, "xet-shard", "shard: " + std::to_string(files) + " new files", bytes,
+        res.status);
 }
 
 }  // namespace hubmirror

@@ -78,6 +78,8 @@ class XetUploads {
   void RegisterShard(const XetReadGrant& grant, const HttpRequest& req, std::string body,
                      HttpResponse& res);
   Status CommitShard(std::string_view body, uint64_t* files, uint64_t* bytes);
+  void Audit(const XetReadGrant& grant, const HttpRequest& req, const std::string& action,
+             const std::string& what, uint64_t bytes, int status);
   int64_t NowSeconds() const;
 
   const XetOptions& options_;

@@ -27,31 +27,31 @@ READER = "hm-reader-secret"
 PART = 5 * 1024 * 1024
 
 
+def publish_config(path, upstream, namespaces, write, audit_log=None, part=None, reader=True):
+    """Writes a mirror config at `path`: upstream `upstream`, owning
+    `namespaces`, the writer token allowed `write` (and to read all), the
+    reader token (read only) unless `reader` is False."""
+    lines = [f'[upstream]\nurl = "{upstream}"', "[publish]",
+             "namespaces = " + json.dumps(namespaces)]
+    if part:
+        lines.append(f"lfs_part_bytes = {part}")
+    lines.append("[access]")
+    if audit_log:
+        lines.append(f'audit_log = "{audit_log}"')
+    lines.append(f'[[access.tokens]]\nname = "writer"\ntoken = "{WRITER}"\nrepos = ["*"]\n'
+                 "write = " + json.dumps(write))
+    if reader:
+        lines.append(f'[[access.tokens]]\nname = "reader"\ntoken = "{READER}"\nrepos = ["*"]')
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 @pytest.fixture(scope="module")
 def pub(tmp_path_factory, fakehub):
     d = tmp_path_factory.mktemp("publish")
-    cfg = d / "hubmirror.toml"
-    cfg.write_text(
-        f"""
-[upstream]
-url = "{fakehub.url}"
-[publish]
-namespaces = ["acme-internal", "team-*"]
-lfs_part_bytes = {PART}
-[access]
-anonymous = true
-audit_log = "{d / 'audit.jsonl'}"
-[[access.tokens]]
-name = "writer"
-token = "{WRITER}"
-repos = ["*"]
-write = ["acme-internal/*", "team-*/*", "datasets/team-*/*"]
-[[access.tokens]]
-name = "reader"
-token = "{READER}"
-repos = ["*"]
-"""
-    )
+    cfg = publish_config(d / "hubmirror.toml", fakehub.url, ["acme-internal", "team-*"],
+                         ["acme-internal/*", "team-*/*", "datasets/team-*/*"],
+                         audit_log=d / "audit.jsonl", part=PART)
     m = Mirror(d, d / "store", (), "--config", str(cfg), name="publish-mirror")
     m.dir = d
     yield m

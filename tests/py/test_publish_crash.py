@@ -13,7 +13,7 @@ import sys
 import time
 
 from conftest import HUBMIRROR, Mirror
-from test_publish import WRITER, client, request
+from test_publish import publish_config, WRITER, client, request
 
 PUSH = """
 import sys
@@ -41,23 +41,9 @@ def upload_started(d):
 
 def test_kill_during_a_push_leaves_no_half_commit(tmp_path, fakehub):
     d = tmp_path
-    cfg = d / "hubmirror.toml"
-    cfg.write_text(
-        f"""
-[upstream]
-url = "{fakehub.url}"
-[publish]
-namespaces = ["acme-internal"]
-lfs_part_bytes = 5242880
-[access]
-audit_log = "{d / 'audit.jsonl'}"
-[[access.tokens]]
-name = "writer"
-token = "{WRITER}"
-repos = ["*"]
-write = ["acme-internal/*"]
-"""
-    )
+    cfg = publish_config(d / "hubmirror.toml", fakehub.url, ["acme-internal"],
+                         ["acme-internal/*"], audit_log=d / "audit.jsonl", part=5242880,
+                         reader=False)
     data = random.Random(9).randbytes(96 * 1024 * 1024)
     big = d / "big.bin"
     big.write_bytes(data)

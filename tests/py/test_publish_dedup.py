@@ -16,7 +16,7 @@ import time
 import pytest
 
 from conftest import HUBMIRROR, FakeHub, Mirror
-from test_publish import WRITER, client, request, uploads_over_xet
+from test_publish import publish_config, WRITER, client, request, uploads_over_xet
 
 TENSOR_BYTES = 2 * 1024 * 1024
 TENSORS = 8
@@ -49,22 +49,8 @@ def dedup(tmp_path_factory):
     tuned[5] = rng.randbytes(TENSOR_BYTES)
     hub = FakeHub(d, "--extra-file", f"acme/base-model:model.safetensors:{d / 'base.safetensors'}",
                   name="dedup-fakehub")
-    cfg = d / "hubmirror.toml"
-    cfg.write_text(
-        f"""
-[upstream]
-url = "{hub.url}"
-[publish]
-namespaces = ["acme-internal"]
-[access]
-audit_log = "{d / 'audit.jsonl'}"
-[[access.tokens]]
-name = "writer"
-token = "{WRITER}"
-repos = ["*"]
-write = ["acme-internal/*"]
-"""
-    )
+    cfg = publish_config(d / "hubmirror.toml", hub.url, ["acme-internal"], ["acme-internal/*"],
+                         audit_log=d / "audit.jsonl", reader=False)
     m = Mirror(d, d / "store", (), "--config", str(cfg), name="dedup-mirror")
     m.dir = d
     m.base = base

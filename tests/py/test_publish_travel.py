@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from conftest import HUBMIRROR, Mirror
-from test_publish import READER, WRITER, client, download, request
+from test_publish import publish_config, READER, WRITER, client, download, request
 
 REPO = "acme-internal/travel"
 
@@ -29,24 +29,8 @@ def run(*args, token=None):
 @pytest.fixture(scope="module")
 def source(tmp_path_factory, fakehub):
     d = tmp_path_factory.mktemp("travel")
-    cfg = d / "hubmirror.toml"
-    cfg.write_text(
-        f"""
-[upstream]
-url = "{fakehub.url}"
-[publish]
-namespaces = ["acme-internal"]
-[[access.tokens]]
-name = "writer"
-token = "{WRITER}"
-repos = ["*"]
-write = ["acme-internal/*"]
-[[access.tokens]]
-name = "reader"
-token = "{READER}"
-repos = ["*"]
-"""
-    )
+    cfg = publish_config(d / "hubmirror.toml", fakehub.url, ["acme-internal"],
+                         ["acme-internal/*"])
     m = Mirror(d, d / "store", (), "--config", str(cfg), name="travel-source")
     m.dir = d
     folder = d / "model"

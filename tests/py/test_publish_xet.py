@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from conftest import Mirror
-from test_publish import READER, WRITER, client, request
+from test_publish import publish_config, READER, WRITER, client, request
 
 TAG = bytes([72, 70, 82, 101, 112, 111, 77, 101, 116, 97, 68, 97, 116, 97, 0, 85, 105, 103, 69,
              106, 123, 129, 87, 131, 165, 189, 217, 92, 205, 209, 74, 169])
@@ -53,24 +53,8 @@ def post(url, body, token=None, path="/xet/v1/shards"):
 @pytest.fixture(scope="module")
 def guard(tmp_path_factory, fakehub):
     d = tmp_path_factory.mktemp("xet-guard")
-    cfg = d / "hubmirror.toml"
-    cfg.write_text(
-        f"""
-[upstream]
-url = "{fakehub.url}"
-[publish]
-namespaces = ["acme-internal"]
-[[access.tokens]]
-name = "writer"
-token = "{WRITER}"
-repos = ["*"]
-write = ["acme-internal/*"]
-[[access.tokens]]
-name = "reader"
-token = "{READER}"
-repos = ["*"]
-"""
-    )
+    cfg = publish_config(d / "hubmirror.toml", fakehub.url, ["acme-internal"],
+                         ["acme-internal/*"])
     m = Mirror(d, d / "store", (), "--config", str(cfg), name="xet-guard-mirror")
     yield m
     assert m.alive(), "the mirror exited during the tests" + m.logs()
