@@ -53,7 +53,7 @@ def post(url, body, token=None, path="/xet/v1/shards"):
 @pytest.fixture(scope="module")
 def guard(tmp_path_factory, fakehub):
     d = tmp_path_factory.mktemp("xet-guard")
-    cfg = publish_config(d / "hubmirror.toml", fakehub.url, ["acme-internal"],
+    cfg = publish_config(d / "hubmirror.toml", fakehub.url, ["acme-internal", "team-*"],
                          ["acme-internal/*"])
     m = Mirror(d, d / "store", (), "--config", str(cfg), name="xet-guard-mirror")
     yield m
@@ -75,6 +75,11 @@ def test_write_tokens_and_uploads_are_refused_to_whom_they_must_be(guard, tmp_pa
     status, _, body = request(f"{guard.url}/api/models/acme/tiny-model/xet-write-token/main",
                               token=WRITER)
     assert status == 403 and b"mirrored" in body
+    # A namespace the mirror owns, but not one this token may write.
+    status, _, body = request(f"{guard.url}/api/repos/create", "POST", WRITER,
+                              {"name": "outside", "organization": "team-vision"})
+    assert status == 403 and b"team-vision/outside" in body, body
+    assert request(f"{guard.url}/api/models/team-vision/outside", token=WRITER)[0] == 404
     status, _, body = request(url, token=WRITER)
     doc = json.loads(body)
     assert status == 200 and doc["casUrl"] == guard.url + "/xet" and doc["exp"] > 0
