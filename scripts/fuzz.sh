@@ -15,7 +15,7 @@ if ! command -v clang++ >/dev/null || ! dpkg-query -W libclang-rt-14-dev >/dev/n
     clang libclang-rt-14-dev
 fi
 
-harnesses=(request_head hub_route byte_range repo_key upstream_json link_header xorb xet_plan bundle_manifest)
+harnesses=(request_head hub_route byte_range repo_key upstream_json link_header xorb xet_plan bundle_manifest shard)
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DHUBMIRROR_FUZZ=ON -DBUILD_TESTING=OFF \
   -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "${harnesses[@]/#/fuzz_}"
