@@ -281,12 +281,7 @@ void HubServer::HandleResolve(const HubRoute& route, const Caller& caller,
                               const std::shared_ptr<Exchange>& exchange) {
   std::shared_ptr<DownloadAudit> audit;
   if (audit_ != nullptr && req.method == "GET") {
-    AuditRecord record;
-    record.who = caller.name;
-    record.remote = req.remote_addr;
-    record.method = req.method;
-    record.repo = route.repo.id;
-    record.type = RepoTypeName(route.repo.type);
+    AuditRecord record = AuditRecord::About(caller.name, req.remote_addr, req.method, route.repo);
     record.revision = route.revision;
     record.file = route.path;
     audit = std::make_shared<DownloadAudit>(audit_, std::move(record));

@@ -11,6 +11,17 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Env* e
   return std::unique_ptr<AuditLog>(new AuditLog(std::move(file), env));
 }
 
+AuditRecord AuditRecord::About(std::string who, std::string remote, std::string method,
+                               const RepoKey& repo) {
+  AuditRecord r;
+  r.who = std::move(who);
+  r.remote = std::move(remote);
+  r.method = std::move(method);
+  r.repo = repo.id;
+  r.type = RepoTypeName(repo.type);
+  return r;
+}
+
 void AuditLog::Write(const AuditRecord& r) {
   nlohmann::json line = {{"time", FormatUtcMillis(env_->NowMicros())},
                          {"who", r.who},

@@ -17,6 +17,7 @@
 
 #include "server/ops/json_lines_file.h"
 #include "store/env.h"
+#include "store/repo_key.h"
 #include "store/status.h"
 
 namespace hubmirror {
@@ -34,8 +35,14 @@ struct AuditRecord {
   uint64_t bytes = 0;
   bool complete = false;
   // For writes (publishing): "create", "delete", "settings", "commit",
-  // "branch", "tag", "lfs-upload"; "" for downloads (and not written).
+  // "branch", "tag", "lfs-upload", "xet-xorb", "xet-shard"; "" for
+  // downloads (and not written).
   std::string action;
+
+  // The fields every line carries: who asked, from where, how, about which
+  // repo. The rest is the caller's to fill.
+  static AuditRecord About(std::string who, std::string remote, std::string method,
+                           const RepoKey& repo);
 };
 
 class AuditLog {

@@ -184,12 +184,7 @@ Result<ObjectInfo> LfsUploads::StoreBytes(const std::string& bytes, const std::s
 void LfsUploads::Audit(const UploadGrant& grant, const HttpRequest& req, int status,
                        uint64_t bytes) {
   if (audit_ == nullptr) return;
-  AuditRecord r;
-  r.who = grant.who;
-  r.remote = req.remote_addr;
-  r.method = req.method;
-  r.repo = grant.repo.id;
-  r.type = RepoTypeName(grant.repo.type);
+  AuditRecord r = AuditRecord::About(grant.who, req.remote_addr, req.method, grant.repo);
   r.file = grant.sha256;
   r.status = status;
   r.bytes = bytes;

@@ -123,12 +123,7 @@ void PublishRoutes::Audit(const Caller& caller, const HttpRequest& req, const Re
                           const std::string& action, const std::string& revision,
                           const std::string& commit, int status) {
   if (audit_ == nullptr) return;
-  AuditRecord r;
-  r.who = caller.name;
-  r.remote = req.remote_addr;
-  r.method = req.method;
-  r.repo = repo.id;
-  r.type = RepoTypeName(repo.type);
+  AuditRecord r = AuditRecord::About(caller.name, req.remote_addr, req.method, repo);
   r.revision = revision;
   r.commit = commit;
   r.status = status;

@@ -115,13 +115,7 @@ void XetUploads::AnswerWriteToken(const RepoKey& repo, const Caller& caller,
                                   const std::string& base_url, HttpResponse& res) const {
   const int64_t exp = NowSeconds() + options_.token_ttl_seconds;
   const std::string token = signer_->IssueWriteToken(XetReadGrant{repo, caller.name, exp});
-  const std::string cas = XetCasUrl(base_url);
-  res.set_header("X-Xet-Cas-Url", cas);
-  res.set_header("X-Xet-Access-Token", token);
-  res.set_header("X-Xet-Token-Expiration", std::to_string(exp));
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(json{{"casUrl", cas}, {"accessToken", token}, {"exp", exp}}.dump(),
-                  "application/json");
+  WriteXetTokenAnswer(XetCasUrl(base_url), token, exp, &res);
 }
 
 Result<XetReadGrant> XetUploads::CheckToken(const HttpRequest& req) const {
@@ -193,12 +187,7 @@ void XetUploads::Audit(const XetReadGrant& grant, const HttpRequest& req,
                        const std::string& action, const std::string& what, uint64_t bytes,
                        int status) {
   if (audit_ == nullptr) return;
-  AuditRecord r;
-  r.who = grant.who;
-  r.remote = req.remote_addr;
-  r.method = req.method;
-  r.repo = grant.repo.id;
-  r.type = RepoTypeName(grant.repo.type);
+  AuditRecord r = AuditRecord::About(grant.who, req.remote_addr, req.method, grant.repo);
   r.file = what;
   r.bytes = bytes;
   r.status = status;
@@ -251,9 +240,10 @@ Status XetUploads::CommitShard(std::string_view body, uint64_t* files, uint64_t*
       promise.size += t.unpacked_bytes;
     }
     HM_ASSIGN_OR_RETURN(std::optional<ObjectRecord> known, index_->GetObject(promise.sha256));
-    if (known && store_->Contains(promise.sha256)) continue;  // pushed before, or mirrored
+    const bool stored = store_->Contains(promise.sha256);
+    if (known && stored) continue;  // pushed before, or mirrored
     ObjectRecord record;
-    if (store_->Contains(promise.sha256)) {
+    if (stored) {
       HM_ASSIGN_OR_RETURN(ChunkedObjectRow row, store_->GetObjectRow(promise.sha256));
       record = ObjectRecord{row.sha256, row.git_sha1, row.size, row.xet_hash};
     } else {

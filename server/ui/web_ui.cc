@@ -158,6 +158,11 @@ WebUi::Page WebUi::Home(const Caller& caller, const std::string& base_url) const
   std::unordered_map<std::string, uint64_t> object_sizes;
   for (const ObjectRecord& o : *objects) object_sizes.emplace(o.sha256, o.size);
 
+  std::set<std::string> published;
+  if (Result<std::vector<HostedRepoRecord>> hosted = index_->ListHostedRepos(); hosted.ok()) {
+    for (const HostedRepoRecord& h : *hosted) published.insert(h.repo.ToString());
+  }
+
   HomeView view;
   view.base_url = base_url;
   view.offline = options_.offline;
@@ -175,9 +180,7 @@ WebUi::Page WebUi::Home(const Caller& caller, const std::string& base_url) const
     row.repo = repo;
     row.refs = state->refs.size();
     row.restricted = restricted;
-    if (Result<std::optional<HostedRepoRecord>> hosted = index_->GetHostedRepo(repo); hosted.ok()) {
-      row.published = hosted->has_value();
-    }
+    row.published = published.count(repo.ToString()) != 0;
     if (Result<std::vector<RepoFileObject>> files = index_->ListRepoFileObjects(repo); files.ok()) {
       std::set<std::string> seen;
       for (const RepoFileObject& f : *files) {

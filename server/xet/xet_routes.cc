@@ -153,13 +153,17 @@ void XetRoutes::AnswerReadToken(const HubRoute& route, const Caller& caller,
                                 const std::string& base_url, HttpResponse* res) const {
   const int64_t exp = NowSeconds() + options_.token_ttl_seconds;
   const std::string token = signer_->IssueReadToken(XetReadGrant{route.repo, caller.name, exp});
-  const std::string cas = XetCasUrl(base_url);
+  WriteXetTokenAnswer(XetCasUrl(base_url), token, exp, res);
+}
+
+void WriteXetTokenAnswer(const std::string& cas_url, const std::string& token, int64_t exp,
+                         HttpResponse* res) {
   // Both forms: huggingface_hub reads the headers, hf_xet and JS the body.
-  res->set_header("X-Xet-Cas-Url", cas);
+  res->set_header("X-Xet-Cas-Url", cas_url);
   res->set_header("X-Xet-Access-Token", token);
   res->set_header("X-Xet-Token-Expiration", std::to_string(exp));
   res->set_header("Cache-Control", "no-store");
-  res->set_content(json{{"casUrl", cas}, {"accessToken", token}, {"exp", exp}}.dump(),
+  res->set_content(json{{"casUrl", cas_url}, {"accessToken", token}, {"exp", exp}}.dump(),
                    "application/json");
 }
 
@@ -221,12 +225,7 @@ void XetRoutes::HandleReconstruction(const HubRoute& route, const HttpRequest& r
   }
   if (audit_ != nullptr) {
     // One line per reconstruction asked: the Xet counterpart of a GET.
-    AuditRecord record;
-    record.who = grant->who;
-    record.remote = req.remote_addr;
-    record.method = "XET";
-    record.repo = grant->repo.id;
-    record.type = RepoTypeName(grant->repo.type);
+    AuditRecord record = AuditRecord::About(grant->who, req.remote_addr, "XET", grant->repo);
     record.commit = (*listed)->commit;
     record.file = (*listed)->path;
     record.status = 200;

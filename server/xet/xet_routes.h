@@ -123,6 +123,11 @@ class XetRoutes {
 // slash; the client appends /v1/..., /v2/...).
 std::string XetCasUrl(const std::string& base_url);
 
+// The answer to a Xet token request (read or write): JSON {casUrl,
+// accessToken, exp} and the same in X-Xet-* headers, never cached.
+void WriteXetTokenAnswer(const std::string& cas_url, const std::string& token, int64_t exp,
+                         HttpResponse* res);
+
 // The Bearer credential of a CAS request (a Xet read or write token), or "".
 std::string XetBearerToken(const HttpRequest& req);
 

@@ -53,23 +53,20 @@ class UsageAccumulator {
       legacy_.emplace_back(sha256, fp.size);
     }
     for (const auto& [id, stored] : fp.chunks) {
-      if (chunks_.insert(id).second) {
-        figures_.stored_bytes += stored;
-        stored_chunks_.emplace_back(id, stored);
-      }
+      if (chunks_.emplace(id, stored).second) figures_.stored_bytes += stored;
     }
   }
   // Counts this repo's distinct chunks and legacy objects into `refs`.
   void CountReferences(std::unordered_map<int64_t, int>* chunk_refs,
                        std::unordered_map<std::string, int>* legacy_refs) const {
-    for (const auto& [id, stored] : stored_chunks_) ++(*chunk_refs)[id];
+    for (const auto& [id, stored] : chunks_) ++(*chunk_refs)[id];
     for (const auto& [sha256, size] : legacy_) ++(*legacy_refs)[sha256];
   }
   // Stored bytes no other repo references (counts from CountReferences).
   uint64_t OwnBytes(const std::unordered_map<int64_t, int>& chunk_refs,
                     const std::unordered_map<std::string, int>& legacy_refs) const {
     uint64_t own = 0;
-    for (const auto& [id, stored] : stored_chunks_) {
+    for (const auto& [id, stored] : chunks_) {
       if (chunk_refs.at(id) == 1) own += stored;
     }
     for (const auto& [sha256, size] : legacy_) {
@@ -82,9 +79,8 @@ class UsageAccumulator {
  private:
   UsageFigures figures_;
   std::unordered_set<std::string> objects_;
-  std::unordered_set<int64_t> chunks_;
-  std::vector<std::pair<int64_t, uint64_t>> stored_chunks_;   // distinct, with stored size
-  std::vector<std::pair<std::string, uint64_t>> legacy_;      // distinct legacy objects
+  std::unordered_map<int64_t, uint64_t> chunks_;           // distinct, with stored size
+  std::vector<std::pair<std::string, uint64_t>> legacy_;  // distinct legacy objects, with size
 };
 
 nlohmann::json FiguresJson(const UsageFigures& f) {
@@ -113,6 +109,9 @@ Result<StorageUsage> ComputeStorageUsage(Index* index, ChunkedObjectStore* store
   FootprintCache footprints(store);
   UsageAccumulator total;
   HM_ASSIGN_OR_RETURN(std::vector<RepoKey> repos, index->ListRepos());
+  HM_ASSIGN_OR_RETURN(std::vector<HostedRepoRecord> hosted, index->ListHostedRepos());
+  std::set<std::string> published;
+  for (const HostedRepoRecord& h : hosted) published.insert(h.repo.ToString());
   std::vector<UsageAccumulator> per_repo;
   for (const RepoKey& repo : repos) {
     HM_ASSIGN_OR_RETURN(std::vector<RepoFileObject> files, index->ListRepoFileObjects(repo));
@@ -124,8 +123,7 @@ Result<StorageUsage> ComputeStorageUsage(Index* index, ChunkedObjectStore* store
       acc.AddFile(file.sha256, *fp);
       total.AddFile(file.sha256, *fp);
     }
-    HM_ASSIGN_OR_RETURN(std::optional<HostedRepoRecord> hosted, index->GetHostedRepo(repo));
-    usage.repos.push_back(RepoUsage{repo, acc.figures(), hosted.has_value()});
+    usage.repos.push_back(RepoUsage{repo, acc.figures(), published.count(repo.ToString()) != 0});
     per_repo.push_back(std::move(acc));
   }
   // What each repo alone holds: chunks (and legacy objects) no other repo
