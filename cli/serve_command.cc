@@ -28,6 +28,8 @@
 #include "server/ops/storage_governor.h"
 #include "server/sync/sync_scheduler.h"
 #include "server/ui/web_ui.h"
+#include "cli/store_dir.h"
+#include "store/sql/cluster_locks.h"
 #include "store/xorb/xorb_object_store.h"
 #include "store/env.h"
 #include "store/index/api_document_cache.h"
@@ -136,9 +138,17 @@ int RunServe(const ServerOptions& options) {
   if (Status s = env->CreateDirs(options.store_dir); !s.ok()) {
     return Fail("cannot create store directory " + options.store_dir, s);
   }
-  Result<std::unique_ptr<ChunkedObjectStore>> store =
-      NewXorbObjectStore(env.get(), options.store_dir);
-  if (!store.ok()) return Fail("cannot open store " + options.store_dir, store.status());
+  Result<StoreHandles> handles =
+      OpenStoreDir(env.get(), options.store_dir, /*must_exist=*/false, options.scale_out);
+  if (!handles.ok()) return Fail("cannot open store " + options.store_dir, handles.status());
+  std::unique_ptr<ChunkedObjectStore>* store = &handles->objects;
+  std::unique_ptr<Index>* index = &handles->index;
+  std::unique_ptr<ClusterLocks> leases;
+  if (options.scale_out.enabled()) {
+    Result<std::unique_ptr<ClusterLocks>> opened = OpenPostgresClusterLocks(options.scale_out.postgres);
+    if (!opened.ok()) return Fail("cannot reach PostgreSQL for cluster locks", opened.status());
+    leases = std::move(opened).value();
+  }
   if (Status s = (*store)->CleanTemporaryFiles(); !s.ok()) {
     return Fail("cannot clean temporary files in " + options.store_dir, s);
   }
@@ -154,8 +164,6 @@ int RunServe(const ServerOptions& options) {
     std::fprintf(stderr, "hubmirror: removed %llu bytes left by %zu interrupted write(s)\n",
                  static_cast<unsigned long long>(bytes), leftovers->size());
   }
-  Result<std::unique_ptr<Index>> index = Index::Open(options.store_dir + "/index.sqlite");
-  if (!index.ok()) return Fail("cannot open index in " + options.store_dir, index.status());
 
   MetricsRegistry registry;
   ServerMetrics metrics(&registry);
@@ -175,7 +183,7 @@ int RunServe(const ServerOptions& options) {
     }
     upstream = std::make_unique<MeteredUpstream>(source, &metrics, env.get());
     pull_through = std::make_unique<PullThrough>(options, env.get(), index->get(), store->get(),
-                                                 upstream.get());
+                                                 upstream.get(), leases.get());
   }
   RepoCatalog catalog(options, env.get(), index->get(), upstream.get());
   AccessPolicy access(options.access);
@@ -202,8 +210,9 @@ int RunServe(const ServerOptions& options) {
   }
   HubServer server(options, &catalog, index->get(), store->get(), pull_through.get(), &access,
                    audit.get());
-  Result<std::unique_ptr<RetentionDb>> retention =
-      RetentionDb::Open(options.store_dir + "/retention.sqlite");
+  sql::DbLocation retention_at = SharedDbLocation(options.scale_out);
+  if (retention_at.postgres.empty()) retention_at.sqlite_path = options.store_dir + "/retention.sqlite";
+  Result<std::unique_ptr<RetentionDb>> retention = RetentionDb::Open(retention_at);
   if (!retention.ok()) return Fail("cannot open retention database", retention.status());
   StorageGovernorOptions governor_options;
   governor_options.max_bytes = options.max_store_bytes;
@@ -219,10 +228,16 @@ int RunServe(const ServerOptions& options) {
   const bool publishing = !options.publish.namespaces.empty();
   std::unique_ptr<XetSigner> xet_signer;
   std::unique_ptr<XetRoutes> xet_routes;
+  std::string signing_key;  // of Xet tokens and upload URLs
   if (options.xet.serve || publishing) {
     Result<std::string> key = LoadOrCreateXetKey(env.get(), options.store_dir + "/xet-token.key");
+    if (key.ok() && options.scale_out.enabled()) {
+      // A token one node signs must pass on every other.
+      key = (*index)->SharedSetting("xet-token-key", *key);
+    }
     if (!key.ok()) return Fail("cannot read the Xet token key", key.status());
-    xet_signer = std::make_unique<XetSigner>(std::move(key).value());
+    signing_key = std::move(key).value();
+    xet_signer = std::make_unique<XetSigner>(signing_key);
   }
   if (options.xet.serve) {
     xet_routes = std::make_unique<XetRoutes>(options.xet, env.get(), xet_signer.get(),
@@ -232,9 +247,12 @@ int RunServe(const ServerOptions& options) {
         [&governor](const RepoKey& repo, const std::string& sha256) {
           governor.RecordDownload(repo, sha256);
         });
-    if (options.xet.pull && pull_through) {
+    if (options.xet.pull && pull_through && !options.scale_out.enabled()) {
       // Files not stored yet are offered over Xet too, when the upstream
-      // offers them: their reconstruction pulls them through first.
+      // offers them: their reconstruction pulls them through first. Not in
+      // a cluster: the offer lives in the memory of the node that made it,
+      // and the balancer may send the reconstruction to another (there,
+      // files not stored yet go over HTTP, streaming while they arrive).
       xet_routes->EnableColdOffers(pull_through.get(), upstream.get(),
                                    int64_t{options.fetch_stall_timeout_seconds} * 1000);
     }
@@ -246,9 +264,7 @@ int RunServe(const ServerOptions& options) {
   std::unique_ptr<XetUploads> xet_uploads;
   std::unique_ptr<PublishRoutes> publish_routes;
   if (publishing) {
-    Result<std::string> key = LoadOrCreateXetKey(env.get(), options.store_dir + "/xet-token.key");
-    if (!key.ok()) return Fail("cannot read the signing key", key.status());
-    upload_signer = std::make_unique<UploadSigner>(std::move(key).value());
+    upload_signer = std::make_unique<UploadSigner>(signing_key);
     lfs_uploads = std::make_unique<LfsUploads>(options.publish, env.get(), index->get(),
                                                store->get(), upload_signer.get(),
                                                options.store_dir + "/uploads", audit.get());

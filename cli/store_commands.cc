@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/common_options.h"
 #include "cli/progress_display.h"
 #include "cli/store_dir.h"
 #include "store/chunked_object_store.h"
@@ -26,9 +27,17 @@ int Fail(const char* command, const Status& status) {
   return 1;
 }
 
-int RunDu(const std::string& dir, bool json) {
+// The store of `dir`, or with `config` the store that config names (a
+// cluster node's: PostgreSQL and the bucket).
+Result<StoreHandles> OpenFor(Env* env, const std::string& dir, const std::string& config) {
+  if (config.empty()) return OpenStoreDir(env, dir, /*must_exist=*/true);
+  HM_ASSIGN_OR_RETURN(ServerOptions options, LoadCommonOptions(config, "", {}));
+  return OpenStoreDir(env, options.store_dir, /*must_exist=*/true, options.scale_out);
+}
+
+int RunDu(const std::string& dir, const std::string& config, bool json) {
   std::unique_ptr<Env> env = NewPosixEnv();
-  Result<StoreHandles> store = OpenStoreDir(env.get(), dir, /*must_exist=*/true);
+  Result<StoreHandles> store = OpenFor(env.get(), dir, config);
   if (!store.ok()) return Fail("du", store.status());
   auto usage = ComputeStorageUsage(store->index.get(), store->objects.get());
   if (!usage.ok()) return Fail("du", usage.status());
@@ -71,9 +80,9 @@ int RunMigrate(const std::string& dir) {
   return 0;
 }
 
-int RunVerify(const std::string& dir) {
+int RunVerify(const std::string& dir, const std::string& config) {
   std::unique_ptr<Env> env = NewPosixEnv();
-  Result<StoreHandles> store = OpenStoreDir(env.get(), dir, /*must_exist=*/true);
+  Result<StoreHandles> store = OpenFor(env.get(), dir, config);
   if (!store.ok()) return Fail("verify", store.status());
   auto report = VerifyStore(store->index.get(), store->objects.get());
   if (!report.ok()) return Fail("verify", report.status());
@@ -100,11 +109,17 @@ int RunVerify(const std::string& dir) {
 void AddStoreCommands(CLI::App* app, CommandRegistry* registry) {
   auto dir = std::make_shared<std::string>("./data");
   auto json = std::make_shared<bool>(false);
+  auto config = std::make_shared<std::string>();
+  const char* config_help =
+      "a node's config file: its store, also on PostgreSQL and a bucket (instead of --store)";
   CLI::App* du = app->add_subcommand(
       "du", "Per repo and in total: logical bytes, after file-level dedup, stored, saving");
   du->add_option("--store", *dir, "store directory")->capture_default_str();
+  du->add_option("--config", *config, config_help);
   du->add_flag("--json", *json, "print the JSON document of GET /api/admin/storage");
-  du->callback([registry, dir, json] { registry->selected = [dir, json] { return RunDu(*dir, *json); }; });
+  du->callback([registry, dir, config, json] {
+    registry->selected = [dir, config, json] { return RunDu(*dir, *config, *json); };
+  });
 
   CLI::App* migrate = app->add_subcommand(
       "migrate", "Rewrite a store of an older layout (objects/sha256/ files, chunks/ packs) as Xet chunks in xorbs");
@@ -116,7 +131,10 @@ void AddStoreCommands(CLI::App* app, CommandRegistry* registry) {
       "Re-hash every stored object and check the index; exit 1 on any problem (reclaimable "
       "pack garbage is only a warning)");
   verify->add_option("--store", *dir, "store directory")->capture_default_str();
-  verify->callback([registry, dir] { registry->selected = [dir] { return RunVerify(*dir); }; });
+  verify->add_option("--config", *config, config_help);
+  verify->callback([registry, dir, config] {
+    registry->selected = [dir, config] { return RunVerify(*dir, *config); };
+  });
 }
 
 }  // namespace hubmirror

@@ -1,5 +1,6 @@
 #include "cli/store_dir.h"
 
+#include "store/objstore/s3_storage.h"
 #include "store/xorb/xorb_object_store.h"
 
 namespace hubmirror {
@@ -16,6 +17,40 @@ Result<StoreHandles> OpenStoreDir(Env* env, const std::string& dir, bool must_ex
   StoreHandles store;
   HM_ASSIGN_OR_RETURN(store.objects, NewXorbObjectStore(env, dir));
   HM_ASSIGN_OR_RETURN(store.index, Index::Open(index_path));
+  return store;
+}
+
+sql::DbLocation SharedDbLocation(const ScaleOutOptions& scale_out) {
+  sql::DbLocation where;
+  where.postgres = scale_out.postgres;
+  return where;
+}
+
+Result<StoreHandles> OpenStoreDir(Env* env, const std::string& dir, bool must_exist,
+                                  const ScaleOutOptions& scale_out) {
+  if (!scale_out.enabled() && !scale_out.use_s3) return OpenStoreDir(env, dir, must_exist);
+  HM_RETURN_IF_ERROR(env->CreateDirs(dir));
+  StoreHandles store;
+  XorbStoreOptions options;
+  options.cache_bytes = scale_out.cache_max_bytes;
+  if (scale_out.use_s3) {
+    HM_ASSIGN_OR_RETURN(std::unique_ptr<S3Storage> bucket,
+                        S3Storage::Open(env, scale_out.s3));
+    HM_RETURN_IF_ERROR(bucket->CheckBucket(scale_out.create_bucket));
+    store.bucket = std::move(bucket);
+    options.bucket = store.bucket.get();
+  }
+  if (scale_out.enabled()) {
+    options.catalog = SharedDbLocation(scale_out);
+    HM_ASSIGN_OR_RETURN(store.objects, NewXorbObjectStore(env, dir, options));
+    HM_ASSIGN_OR_RETURN(store.index, Index::Open(SharedDbLocation(scale_out)));
+  } else {
+    if (must_exist && !env->FileExists(StoreIndexPath(dir))) {
+      return Status::NotFound("store " + dir + " has no index (" + StoreIndexPath(dir) + ")");
+    }
+    HM_ASSIGN_OR_RETURN(store.objects, NewXorbObjectStore(env, dir, options));
+    HM_ASSIGN_OR_RETURN(store.index, Index::Open(StoreIndexPath(dir)));
+  }
   return store;
 }
 

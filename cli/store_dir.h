@@ -9,11 +9,14 @@
 
 #include "store/chunked_object_store.h"
 #include "store/env.h"
+#include "server/options.h"
 #include "store/index/index.h"
+#include "store/objstore/object_storage.h"
 
 namespace hubmirror {
 
 struct StoreHandles {
+  std::unique_ptr<ObjectStorage> bucket;  // scale-out only; outlives `objects`
   std::unique_ptr<ChunkedObjectStore> objects;
   std::unique_ptr<Index> index;
 };
@@ -26,5 +29,14 @@ std::string StoreIndexPath(const std::string& dir);
 // naming the likely mistake (commands that read a store); without it the
 // directory and an empty store are created (import).
 Result<StoreHandles> OpenStoreDir(Env* env, const std::string& dir, bool must_exist);
+
+// The same for a node of a cluster (`scale_out.enabled()`): the index and
+// catalog on PostgreSQL, xorbs in the bucket, `dir` this node's cache. With
+// scale-out off, OpenStoreDir.
+Result<StoreHandles> OpenStoreDir(Env* env, const std::string& dir, bool must_exist,
+                                  const ScaleOutOptions& scale_out);
+
+// Where the index, the catalog and retention live for these options.
+sql::DbLocation SharedDbLocation(const ScaleOutOptions& scale_out);
 
 }  // namespace hubmirror

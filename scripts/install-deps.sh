@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake make pkg-config git curl jq ca-certificates
-  libcurl4-openssl-dev libcpp-httplib-dev libssl-dev libsqlite3-dev
+  libcurl4-openssl-dev libcpp-httplib-dev libssl-dev libsqlite3-dev libpq-dev
   libxxhash-dev libzstd-dev liblz4-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
   # BLAKE3: the official C sources (built by store/CMakeLists.txt); b3sum for tests.
   librust-blake3-dev b3sum
@@ -15,6 +15,9 @@ packages=(
   prometheus systemd chromium
   # The Python client tests make venvs (tests/py/setup_venvs.sh).
   python3 python3-venv
+  # Scale-out tests: a PostgreSQL server and nginx as the nodes' balancer
+  # (moto, the S3-compatible server, comes from PyPI into tests/py/.venv-s3).
+  postgresql nginx
 )
 # The JS client test needs node and npm; keep an installed node (>= 20) as is.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -24,7 +24,14 @@ constexpr std::string_view kServerKeys[] = {
     "fetch_stall_timeout_seconds", "public_url", "min_free_bytes", "access_log",
     "request_head_timeout_seconds", "max_request_head_bytes", "max_request_headers",
     "max_connections", "max_connections_per_client"};
-constexpr std::string_view kStoreKeys[] = {"dir", "max_bytes", "low_water_percent"};
+constexpr std::string_view kStoreKeys[] = {"dir", "max_bytes", "low_water_percent", "postgres",
+                                           "cache_max_bytes"};
+// Keys of [store] plus its sub-table [store.s3].
+constexpr std::string_view kStoreKeysAndTables[] = {
+    "dir", "max_bytes", "low_water_percent", "postgres", "cache_max_bytes", "s3"};
+constexpr std::string_view kStoreS3Keys[] = {"endpoint",      "bucket",           "region",
+                                             "prefix",        "addressing",       "access_key_id",
+                                             "secret_access_key", "create_bucket"};
 constexpr std::string_view kUpstreamKeys[] = {
     "url", "token", "connect_timeout_ms", "low_speed_bytes_per_sec", "low_speed_time_sec",
     "metadata_timeout_ms", "max_attempts", "backoff_initial_ms", "backoff_max_ms",
@@ -61,6 +68,28 @@ Status CheckKnownKeys(const toml::table& table, const std::string& prefix,
     }
   }
   return Status::Ok();
+}
+
+// A byte count, as an integer or as text ("500G", "1.5T"), when present.
+Status ReadByteSize(const toml::table& table, const std::string& prefix, const char* key,
+                    uint64_t* out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return Status::Ok();
+  if (std::optional<int64_t> n = node->value<int64_t>()) {
+    if (*n < 0) return Status::InvalidArgument("config key '" + prefix + key + "' must be >= 0");
+    *out = static_cast<uint64_t>(*n);
+    return Status::Ok();
+  }
+  if (std::optional<std::string> text = node->value<std::string>()) {
+    Result<uint64_t> parsed = ParseByteSize(*text);
+    if (!parsed.ok()) {
+      return Status::InvalidArgument("config key '" + prefix + key + "': " +
+                                     parsed.status().message());
+    }
+    *out = *parsed;
+    return Status::Ok();
+  }
+  return Status::InvalidArgument("config key '" + prefix + key + "' has the wrong type");
 }
 
 // Copies an array of strings at `table[key]` into `*out` when present.
@@ -255,25 +284,41 @@ Status LoadConfigFile(const std::string& path, ServerOptions* options) {
                             &options->max_connections_per_client));
   }
   if (const toml::table* store = root["store"].as_table()) {
-    HM_RETURN_IF_ERROR(CheckKnownKeys(*store, "store.", kStoreKeys));
+    HM_RETURN_IF_ERROR(CheckKnownKeys(*store, "store.", kStoreKeysAndTables));
     HM_RETURN_IF_ERROR(Read(*store, "store.", "dir", &options->store_dir));
-    if (const toml::node* max_bytes = store->get("max_bytes")) {
-      if (std::optional<int64_t> n = max_bytes->value<int64_t>()) {
-        if (*n < 0) return Status::InvalidArgument("config key 'store.max_bytes' must be >= 0");
-        options->max_store_bytes = static_cast<uint64_t>(*n);
-      } else if (std::optional<std::string> text = max_bytes->value<std::string>()) {
-        Result<uint64_t> parsed = ParseByteSize(*text);
-        if (!parsed.ok()) {
-          return Status::InvalidArgument("config key 'store.max_bytes': " +
-                                         parsed.status().message());
-        }
-        options->max_store_bytes = *parsed;
-      } else {
-        return Status::InvalidArgument("config key 'store.max_bytes' has the wrong type");
-      }
-    }
+    HM_RETURN_IF_ERROR(ReadByteSize(*store, "store.", "max_bytes", &options->max_store_bytes));
     HM_RETURN_IF_ERROR(
         Read(*store, "store.", "low_water_percent", &options->store_low_water_percent));
+    HM_RETURN_IF_ERROR(Read(*store, "store.", "postgres", &options->scale_out.postgres));
+    HM_RETURN_IF_ERROR(
+        ReadByteSize(*store, "store.", "cache_max_bytes", &options->scale_out.cache_max_bytes));
+    if (const toml::node* s3 = store->get("s3")) {
+      const toml::table* table = s3->as_table();
+      if (table == nullptr) return Status::InvalidArgument("config key 'store.s3' must be a table");
+      HM_RETURN_IF_ERROR(CheckKnownKeys(*table, "store.s3.", kStoreS3Keys));
+      S3Options& o = options->scale_out.s3;
+      HM_RETURN_IF_ERROR(Read(*table, "store.s3.", "endpoint", &o.endpoint));
+      HM_RETURN_IF_ERROR(Read(*table, "store.s3.", "bucket", &o.bucket));
+      HM_RETURN_IF_ERROR(Read(*table, "store.s3.", "region", &o.region));
+      HM_RETURN_IF_ERROR(Read(*table, "store.s3.", "prefix", &o.prefix));
+      HM_RETURN_IF_ERROR(Read(*table, "store.s3.", "access_key_id", &o.credentials.access_key_id));
+      HM_RETURN_IF_ERROR(Read(*table, "store.s3.", "secret_access_key",
+                              &o.credentials.secret_access_key));
+      HM_RETURN_IF_ERROR(
+          Read(*table, "store.s3.", "create_bucket", &options->scale_out.create_bucket));
+      std::string addressing = "path";
+      HM_RETURN_IF_ERROR(Read(*table, "store.s3.", "addressing", &addressing));
+      if (addressing != "path" && addressing != "virtual") {
+        return Status::InvalidArgument("config key 'store.s3.addressing' must be \"path\" "
+                                       "(endpoint/bucket/key) or \"virtual\" "
+                                       "(bucket.endpoint/key), not '" + addressing + "'");
+      }
+      o.path_style = addressing == "path";
+      if (o.bucket.empty()) {
+        return Status::InvalidArgument("config key 'store.s3.bucket' is required in [store.s3]");
+      }
+      options->scale_out.use_s3 = true;
+    }
   }
   if (root.contains("upstream") && root.contains("upstreams")) {
     return Status::InvalidArgument(
@@ -348,6 +393,7 @@ std::vector<std::string> ConfigKeys() {
   };
   add("server.", kServerKeys);
   add("store.", kStoreKeys);
+  add("store.s3.", kStoreS3Keys);
   add("upstream.", kUpstreamKeys);
   keys.push_back("upstreams");
   add("upstreams[].", kUpstreamKeys);
@@ -419,6 +465,10 @@ Status ValidateOptions(const ServerOptions& options) {
   if (options.store_dir.empty()) return bad("store directory must not be empty");
   if (options.store_low_water_percent < 1 || options.store_low_water_percent > 100) {
     return bad("store.low_water_percent must be in 1..100");
+  }
+  if (options.scale_out.enabled() && !options.scale_out.use_s3) {
+    return bad("store.postgres is set but [store.s3] is not: nodes sharing one index must "
+               "share their xorbs too (docs/deployment.md)");
   }
   if (options.upstreams.empty()) return bad("at least one upstream is needed");
   for (const UpstreamOptions& up : options.upstreams) {

@@ -11,6 +11,7 @@
 #include "fetcher/sync_list.h"
 #include "fetcher/upstream.h"
 #include "server/access/access_policy.h"
+#include "store/objstore/s3_storage.h"
 #include "store/status.h"
 
 namespace hubmirror {
@@ -52,6 +53,19 @@ struct PublishOptions {
   int64_t upload_url_ttl_seconds = 24 * 3600;
 };
 
+// Several nodes serving one store (docs/deployment.md): the index, catalog
+// and retention data in PostgreSQL, sealed xorbs in an S3-compatible bucket
+// with store_dir as this node's bounded cache. Empty = one node, everything
+// under store_dir (the default).
+struct ScaleOutOptions {
+  std::string postgres;  // libpq connection string or URI
+  bool use_s3 = false;
+  S3Options s3;
+  bool create_bucket = false;  // create the bucket at start when absent
+  uint64_t cache_max_bytes = uint64_t{64} << 30;
+  bool enabled() const { return !postgres.empty(); }
+};
+
 struct ServerOptions {
   // Address to listen on; port 0 picks a free port (printed at start-up).
   std::string listen_host = "127.0.0.1";
@@ -63,6 +77,7 @@ struct ServerOptions {
   // low_water_percent of it (retention.h).
   uint64_t max_store_bytes = 0;
   int store_low_water_percent = 90;
+  ScaleOutOptions scale_out;
   // Never contact the upstream; serve only what is stored.
   bool offline = false;
   // How long a branch or tag resolution is trusted before asking upstream again.

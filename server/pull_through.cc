@@ -136,8 +136,13 @@ void ObjectFetch::Finish(Status status) {
 }
 
 PullThrough::PullThrough(const ServerOptions& options, Env* env, Index* index, ObjectStore* store,
-                         Upstream* upstream)
-    : options_(options), env_(env), index_(index), store_(store), upstream_(upstream) {
+                         Upstream* upstream, ClusterLocks* leases)
+    : options_(options),
+      env_(env),
+      index_(index),
+      store_(store),
+      upstream_(upstream),
+      leases_(leases) {
   int threads = options.max_concurrent_fetches > 0 ? options.max_concurrent_fetches : 1;
   for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
@@ -170,19 +175,59 @@ uint64_t PullThrough::fetches_started() const {
   return fetches_started_;
 }
 
-Result<std::shared_ptr<ObjectFetch>> PullThrough::StartOrJoin(const RepoKey& repo,
-                                                              const std::string& commit,
-                                                              const EntryRecord& entry) {
-  const std::string key = KeyOf(entry);
-  std::lock_guard<std::mutex> lock(mu_);
+Result<std::shared_ptr<ObjectFetch>> PullThrough::FindLocked(const EntryRecord& entry) {
   if (stopping_) return Status::Unavailable("server shutting down");
-  auto it = running_.find(key);
+  auto it = running_.find(KeyOf(entry));
   if (it != running_.end()) return it->second;
   // A fetch may have committed the object and left running_ since the caller
   // looked in the store: starting another would fetch the file twice.
   HM_ASSIGN_OR_RETURN(std::optional<std::string> stored, FindStoredObject(index_, store_, entry));
   if (stored) return Status::AlreadyExists("object " + *stored + " is stored now");
+  return std::shared_ptr<ObjectFetch>();
+}
 
+Result<std::shared_ptr<ObjectFetch>> PullThrough::StartOrJoin(const RepoKey& repo,
+                                                              const std::string& commit,
+                                                              const EntryRecord& entry) {
+  if (leases_ == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    HM_ASSIGN_OR_RETURN(std::shared_ptr<ObjectFetch> found, FindLocked(entry));
+    if (found) return found;
+    return StartLocked(repo, commit, entry, nullptr);
+  }
+  // Bounded: a holder that neither commits nor dies within this long is
+  // reported, and the client may ask again.
+  constexpr int64_t kMaxLeaseWaitMicros = int64_t{30} * 60 * 1'000'000;
+  constexpr int64_t kPollMicros = 100'000;
+  const int64_t deadline = env_->MonotonicMicros() + kMaxLeaseWaitMicros;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      HM_ASSIGN_OR_RETURN(std::shared_ptr<ObjectFetch> found, FindLocked(entry));
+      if (found) return found;
+    }
+    HM_ASSIGN_OR_RETURN(std::unique_ptr<ClusterLease> lease, leases_->TryAcquire(KeyOf(entry)));
+    if (lease) {
+      std::lock_guard<std::mutex> lock(mu_);
+      // Another thread here may have started meanwhile, or the last holder
+      // committed just before letting go.
+      HM_ASSIGN_OR_RETURN(std::shared_ptr<ObjectFetch> found, FindLocked(entry));
+      if (found) return found;
+      return StartLocked(repo, commit, entry, std::move(lease));
+    }
+    if (env_->MonotonicMicros() >= deadline) {
+      return Status::Unavailable("another node has been fetching " + entry.path + " of " +
+                                 repo.ToString() + " for 30 minutes; try again later");
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(kPollMicros));
+  }
+}
+
+Result<std::shared_ptr<ObjectFetch>> PullThrough::StartLocked(const RepoKey& repo,
+                                                              const std::string& commit,
+                                                              const EntryRecord& entry,
+                                                              std::unique_ptr<ClusterLease> lease) {
+  const std::string key = KeyOf(entry);
   // Bytes are written once, as chunks: an object needs its size (less what
   // deduplicates, which is not known before it arrives); transfers already
   // running still need their share too.
@@ -206,6 +251,7 @@ Result<std::shared_ptr<ObjectFetch>> PullThrough::StartOrJoin(const RepoKey& rep
     HM_ASSIGN_OR_RETURN(writer, store_->NewWriter(PromiseForEntry(entry)));
   }
   auto fetch = std::make_shared<ObjectFetch>(repo, commit, entry, std::move(writer));
+  fetch->lease_ = std::move(lease);
   running_[key] = fetch;
   queue_.push_back(fetch);
   ++fetches_started_;
@@ -273,6 +319,8 @@ void PullThrough::Run(const std::shared_ptr<ObjectFetch>& fetch) {
       parked_[key] = std::move(leftover);
     }
   }
+  // Committed (or failed): other nodes may look, or take over.
+  fetch->lease_.reset();
   if (!status.ok()) {
     status = Status(status.code(), "fetching " + entry.path + " of " + fetch->repo_.ToString() +
                                        " at " + fetch->commit_ + ": " + status.message());

@@ -14,6 +14,13 @@
 // whose bytes arrived but could not be stored (Append or Commit failed) is
 // dropped: the next request starts from byte 0 with a new writer.
 //
+// In a cluster (`leases` set, cluster_locks.h) a node fetches an object only
+// while it holds the object's lease: a node that finds the lease taken
+// waits, without a byte to its clients, until the holder committed the
+// object (then serves it from the shared store) or the lease came free
+// (the holder failed or died: then it fetches the object itself). So one
+// upstream transfer serves every node.
+//
 // Thread-safe. The destructor stops the pool: running fetches are cancelled
 // and their readers fail.
 #pragma once
@@ -33,6 +40,7 @@
 #include "fetcher/upstream.h"
 #include "server/options.h"
 #include "store/index/index.h"
+#include "store/sql/cluster_locks.h"
 #include "store/object_store.h"
 
 namespace hubmirror {
@@ -94,6 +102,9 @@ class ObjectFetch {
   const uint64_t resume_offset_;
   // Appended by the fetch thread without mu_; taken and read under mu_.
   std::unique_ptr<ObjectWriter> writer_;
+  // This node's right to fetch the object, in a cluster; released by the
+  // fetch thread once the object is committed or the fetch failed.
+  std::unique_ptr<ClusterLease> lease_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -109,7 +120,7 @@ class PullThrough {
   // Pointers must outlive the PullThrough; `upstream` must not be null.
   // `env` tells the free space of the store's filesystem.
   PullThrough(const ServerOptions& options, Env* env, Index* index, ObjectStore* store,
-              Upstream* upstream);
+              Upstream* upstream, ClusterLocks* leases = nullptr);
   ~PullThrough();
   PullThrough(const PullThrough&) = delete;
   PullThrough& operator=(const PullThrough&) = delete;
@@ -129,6 +140,11 @@ class PullThrough {
 
  private:
   static std::string KeyOf(const EntryRecord& entry);
+  // The running fetch, AlreadyExists when stored, or null: none runs here.
+  Result<std::shared_ptr<ObjectFetch>> FindLocked(const EntryRecord& entry);
+  Result<std::shared_ptr<ObjectFetch>> StartLocked(const RepoKey& repo, const std::string& commit,
+                                                   const EntryRecord& entry,
+                                                   std::unique_ptr<ClusterLease> lease);
   void WorkerLoop();
   void Run(const std::shared_ptr<ObjectFetch>& fetch);
 
@@ -137,6 +153,7 @@ class PullThrough {
   Index* index_;
   ObjectStore* store_;
   Upstream* upstream_;
+  ClusterLocks* leases_;  // null on a single node
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;

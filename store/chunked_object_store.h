@@ -145,6 +145,11 @@ class ChunkedObjectStore : public ObjectStore {
   // What interrupted writes left that no live writer (of any process) holds.
   // With `trim` (`serve` at start-up, `gc`) it is also removed.
   virtual Result<std::vector<StoreLeftover>> Leftovers(bool trim) = 0;
+  // Where the store shares its xorbs (a bucket, scale-out): one problem per
+  // catalogued xorb that is not there whole. Empty for a local store.
+  virtual Result<std::vector<std::string>> CheckSharedXorbs() {
+    return std::vector<std::string>();
+  }
 
   // Xet: the store's contents in the Hub's own units (bundles; serving and
   // accepting Xet).

@@ -1,5 +1,4 @@
 // The Index's rows for repos published on this mirror (see index.h).
-#include <sqlite3.h>
 
 #include "store/index/index.h"
 #include "store/index/index_rows.h"
@@ -8,15 +7,15 @@ namespace hubmirror {
 
 using index_rows::EnsureRepoId;
 using index_rows::LookupRepoId;
-using sqlite::Stmt;
-using sqlite::Transaction;
+using sql::Stmt;
+using sql::Transaction;
 
 namespace {
 
-Result<std::optional<int64_t>> HostedRepoId(sqlite3* db, const RepoKey& repo) {
+Result<std::optional<int64_t>> HostedRepoId(sql::Db* db, const RepoKey& repo) {
   HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, LookupRepoId(db, repo));
   if (!id) return id;
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, "SELECT 1 FROM hosted_repos WHERE repo_id = ?1"));
+  HM_ASSIGN_OR_RETURN(Stmt st, db->Prepare("SELECT 1 FROM hosted_repos WHERE repo_id = ?1"));
   st.Bind(1, *id);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<int64_t>();
@@ -29,18 +28,16 @@ Status NotHosted(const RepoKey& repo) {
 }
 
 // The commit a ref of the repo names, or "" when there is no such ref.
-Result<std::string> RefCommit(sqlite3* db, int64_t repo_id, const std::string& ref) {
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db,
-                                             "SELECT commit_sha FROM refs WHERE repo_id = ?1 "
+Result<std::string> RefCommit(sql::Db* db, int64_t repo_id, const std::string& ref) {
+  HM_ASSIGN_OR_RETURN(Stmt st, db->Prepare("SELECT commit_sha FROM refs WHERE repo_id = ?1 "
                                              "AND ref = ?2"));
   st.Bind(1, repo_id).Bind(2, ref);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? st.Text(0) : std::string();
 }
 
-Status WriteRef(sqlite3* db, int64_t repo_id, const HostedRef& ref, int64_t now) {
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db,
-                                             "INSERT INTO refs (repo_id, ref, commit_sha, "
+Status WriteRef(sql::Db* db, int64_t repo_id, const HostedRef& ref, int64_t now) {
+  HM_ASSIGN_OR_RETURN(Stmt st, db->Prepare("INSERT INTO refs (repo_id, ref, commit_sha, "
                                              "resolved_at, kind) VALUES (?1, ?2, ?3, ?4, ?5) "
                                              "ON CONFLICT (repo_id, ref) DO UPDATE SET "
                                              "commit_sha = excluded.commit_sha, "
@@ -69,15 +66,14 @@ constexpr const char* kHostedRepoSelect =
 
 Status Index::CreateHostedRepo(const HostedRepoRecord& record) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
-  HM_ASSIGN_OR_RETURN(std::optional<int64_t> existing, LookupRepoId(db_, record.repo));
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> existing, LookupRepoId(db_.get(), record.repo));
   if (existing) {
     return Status::AlreadyExists("repo " + record.repo.ToString() + " already exists");
   }
-  HM_ASSIGN_OR_RETURN(int64_t repo_id, EnsureRepoId(db_, record.repo));
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "INSERT INTO hosted_repos (repo_id, private, "
+  HM_ASSIGN_OR_RETURN(int64_t repo_id, EnsureRepoId(db_.get(), record.repo));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("INSERT INTO hosted_repos (repo_id, private, "
                                              "created_by, created_at) VALUES (?1, ?2, ?3, ?4)"));
   st.Bind(1, repo_id)
       .Bind(2, int64_t{record.is_private})
@@ -89,7 +85,7 @@ Status Index::CreateHostedRepo(const HostedRepoRecord& record) {
 
 Result<std::optional<HostedRepoRecord>> Index::GetHostedRepo(const RepoKey& repo) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string(kHostedRepoSelect) +
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(std::string(kHostedRepoSelect) +
                                                       " WHERE p.type = ?1 AND p.name = ?2"));
   st.Bind(1, RepoTypeName(repo.type)).Bind(2, repo.id);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -100,7 +96,7 @@ Result<std::optional<HostedRepoRecord>> Index::GetHostedRepo(const RepoKey& repo
 Result<std::vector<HostedRepoRecord>> Index::ListHostedRepos() {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(Stmt st,
-                      Stmt::Prepare(db_, std::string(kHostedRepoSelect) + " ORDER BY p.type, p.name"));
+                      db_->Prepare(std::string(kHostedRepoSelect) + " ORDER BY p.type, p.name"));
   std::vector<HostedRepoRecord> out;
   while (true) {
     HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -112,22 +108,22 @@ Result<std::vector<HostedRepoRecord>> Index::ListHostedRepos() {
 
 Status Index::SetHostedRepoPrivate(const RepoKey& repo, bool is_private) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, HostedRepoId(db_, repo));
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, HostedRepoId(db_.get(), repo));
   if (!id) return NotHosted(repo);
   HM_ASSIGN_OR_RETURN(Stmt st,
-                      Stmt::Prepare(db_, "UPDATE hosted_repos SET private = ?2 WHERE repo_id = ?1"));
+                      db_->Prepare("UPDATE hosted_repos SET private = ?2 WHERE repo_id = ?1"));
   st.Bind(1, *id).Bind(2, int64_t{is_private});
   return st.Run();
 }
 
 Status Index::DeleteHostedRepo(const RepoKey& repo) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
-  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, HostedRepoId(db_, repo));
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, HostedRepoId(db_.get(), repo));
   if (!id) return NotHosted(repo);
   // Every table keys on repos(id) with ON DELETE CASCADE.
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "DELETE FROM repos WHERE id = ?1"));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("DELETE FROM repos WHERE id = ?1"));
   st.Bind(1, *id);
   HM_RETURN_IF_ERROR(st.Run());
   return txn.Commit();
@@ -137,11 +133,11 @@ Status Index::CommitHosted(const RepoKey& repo, const std::string& ref,
                            const std::string& expected, const HostedCommitRecord& commit,
                            const std::string& info_json, const std::vector<EntryRecord>& entries) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
-  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, HostedRepoId(db_, repo));
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, HostedRepoId(db_.get(), repo));
   if (!id) return NotHosted(repo);
-  HM_ASSIGN_OR_RETURN(std::string current, RefCommit(db_, *id, ref));
+  HM_ASSIGN_OR_RETURN(std::string current, RefCommit(db_.get(), *id, ref));
   if (current != expected) {
     return Status::FailedPrecondition(
         "branch '" + ref + "' of " + repo.ToString() + " moved to " +
@@ -149,18 +145,16 @@ Status Index::CommitHosted(const RepoKey& repo, const std::string& ref,
         (expected.empty() ? std::string("an empty branch") : expected));
   }
   {
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                               "INSERT INTO commits (repo_id, commit_sha, "
+    HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("INSERT INTO commits (repo_id, commit_sha, "
                                                "info_json, tree_complete, fetched_at) VALUES "
                                                "(?1, ?2, ?3, 1, ?4) ON CONFLICT (repo_id, "
                                                "commit_sha) DO NOTHING"));
     st.Bind(1, *id).Bind(2, commit.commit).Bind(3, info_json).Bind(4, commit.at_micros);
     HM_RETURN_IF_ERROR(st.Run());
   }
-  HM_RETURN_IF_ERROR(index_rows::UpsertEntries(db_, *id, commit.commit, entries));
+  HM_RETURN_IF_ERROR(index_rows::UpsertEntries(db_.get(), *id, commit.commit, entries));
   {
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                               "INSERT INTO hosted_commits (repo_id, commit_sha, "
+    HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("INSERT INTO hosted_commits (repo_id, commit_sha, "
                                                "parent_sha, tree_sha, author, summary, "
                                                "description, created_at) VALUES (?1, ?2, ?3, "
                                                "?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING"));
@@ -174,19 +168,18 @@ Status Index::CommitHosted(const RepoKey& repo, const std::string& ref,
         .Bind(8, commit.at_micros);
     HM_RETURN_IF_ERROR(st.Run());
   }
-  HM_RETURN_IF_ERROR(WriteRef(db_, *id, HostedRef{ref, false, commit.commit}, commit.at_micros));
+  HM_RETURN_IF_ERROR(WriteRef(db_.get(), *id, HostedRef{ref, false, commit.commit}, commit.at_micros));
   return txn.Commit();
 }
 
 Status Index::PutHostedRef(const RepoKey& repo, const HostedRef& ref, bool overwrite) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
-  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, HostedRepoId(db_, repo));
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, HostedRepoId(db_.get(), repo));
   if (!id) return NotHosted(repo);
   {
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                               "SELECT 1 FROM hosted_commits WHERE repo_id = ?1 "
+    HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT 1 FROM hosted_commits WHERE repo_id = ?1 "
                                                "AND commit_sha = ?2"));
     st.Bind(1, *id).Bind(2, ref.commit);
     HM_ASSIGN_OR_RETURN(bool known, st.Step());
@@ -195,24 +188,23 @@ Status Index::PutHostedRef(const RepoKey& repo, const HostedRef& ref, bool overw
           .WithHubError(HubError::kRevisionNotFound, 404);
     }
   }
-  HM_ASSIGN_OR_RETURN(std::string current, RefCommit(db_, *id, ref.name));
+  HM_ASSIGN_OR_RETURN(std::string current, RefCommit(db_.get(), *id, ref.name));
   if (!current.empty() && !overwrite) {
     return Status::AlreadyExists("'" + ref.name + "' already exists in " + repo.ToString());
   }
-  HM_RETURN_IF_ERROR(WriteRef(db_, *id, ref, 0));
+  HM_RETURN_IF_ERROR(WriteRef(db_.get(), *id, ref, 0));
   return txn.Commit();
 }
 
 Status Index::DeleteHostedRef(const RepoKey& repo, const std::string& name, bool is_tag) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, HostedRepoId(db_, repo));
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, HostedRepoId(db_.get(), repo));
   if (!id) return NotHosted(repo);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "DELETE FROM refs WHERE repo_id = ?1 AND ref = ?2 "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("DELETE FROM refs WHERE repo_id = ?1 AND ref = ?2 "
                                              "AND kind = ?3"));
   st.Bind(1, *id).Bind(2, name).Bind(3, std::string_view(is_tag ? "tag" : "branch"));
   HM_RETURN_IF_ERROR(st.Run());
-  if (sqlite3_changes(db_) == 0) {
+  if (db_->Changes() == 0) {
     return Status::NotFound(std::string(is_tag ? "tag" : "branch") + " '" + name +
                             "' does not exist in " + repo.ToString())
         .WithHubError(HubError::kRevisionNotFound, 404);
@@ -222,11 +214,10 @@ Status Index::DeleteHostedRef(const RepoKey& repo, const std::string& name, bool
 
 Result<std::vector<HostedRef>> Index::ListHostedRefs(const RepoKey& repo) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, HostedRepoId(db_, repo));
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, HostedRepoId(db_.get(), repo));
   std::vector<HostedRef> out;
   if (!id) return out;
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "SELECT ref, kind, commit_sha FROM refs WHERE "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT ref, kind, commit_sha FROM refs WHERE "
                                              "repo_id = ?1 ORDER BY ref"));
   st.Bind(1, *id);
   while (true) {
@@ -240,10 +231,9 @@ Result<std::vector<HostedRef>> Index::ListHostedRefs(const RepoKey& repo) {
 Result<std::optional<HostedCommitRecord>> Index::GetHostedCommit(const RepoKey& repo,
                                                                  const std::string& commit) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, LookupRepoId(db_, repo));
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, LookupRepoId(db_.get(), repo));
   if (!id) return std::optional<HostedCommitRecord>();
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "SELECT parent_sha, tree_sha, author, summary, "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT parent_sha, tree_sha, author, summary, "
                                              "description, created_at FROM hosted_commits "
                                              "WHERE repo_id = ?1 AND commit_sha = ?2"));
   st.Bind(1, *id).Bind(2, commit);

@@ -1,107 +1,21 @@
 #include "store/index/index.h"
 
-#include <sqlite3.h>
 
 #include <string_view>
 #include <utility>
 
-#include "store/sqlite_stmt.h"
+#include "store/index/index_schema.h"
+#include "store/sql/open_db.h"
 
 namespace hubmirror {
 // Row helpers shared with hosted_index.cc (declared in index_rows.h).
 namespace index_rows {
 
-// Bump and append a step to kMigrations to change the schema; a database
-// written by a newer version is refused rather than misread.
-constexpr int kSchemaVersion = 3;
-
-constexpr const char* kMigrations[] = {
-    // 0 -> 1
-    R"sql(
-CREATE TABLE repos (
-  id INTEGER PRIMARY KEY,
-  type TEXT NOT NULL,
-  name TEXT NOT NULL,
-  UNIQUE (type, name)
-);
-CREATE TABLE refs (
-  repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
-  ref TEXT NOT NULL,
-  commit_sha TEXT NOT NULL,
-  resolved_at INTEGER NOT NULL,
-  PRIMARY KEY (repo_id, ref)
-) WITHOUT ROWID;
-CREATE TABLE commits (
-  repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
-  commit_sha TEXT NOT NULL,
-  info_json TEXT NOT NULL DEFAULT '',
-  tree_complete INTEGER NOT NULL DEFAULT 0,
-  fetched_at INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (repo_id, commit_sha)
-) WITHOUT ROWID;
-CREATE TABLE entries (
-  repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
-  commit_sha TEXT NOT NULL,
-  path TEXT NOT NULL,
-  parent TEXT NOT NULL,
-  is_dir INTEGER NOT NULL,
-  size INTEGER NOT NULL,
-  oid TEXT NOT NULL,
-  is_lfs INTEGER NOT NULL,
-  lfs_sha256 TEXT NOT NULL,
-  lfs_pointer_size INTEGER NOT NULL,
-  last_commit_json TEXT NOT NULL,
-  PRIMARY KEY (repo_id, commit_sha, path)
-) WITHOUT ROWID;
-CREATE INDEX entries_by_parent ON entries (repo_id, commit_sha, parent, path);
-CREATE TABLE objects (
-  sha256 TEXT PRIMARY KEY,
-  git_sha1 TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  stored_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX objects_by_git_sha1 ON objects (git_sha1);
-)sql",
-    // 1 -> 2: the Xet file hash of each stored object ("" until known:
-    // objects of older store layouts get it from `hubmirror migrate`).
-    R"sql(
-ALTER TABLE objects ADD COLUMN xet_hash TEXT NOT NULL DEFAULT '';
-)sql",
-    // 2 -> 3: repos published on this mirror, their commits, and the kind
-    // of a ref where the mirror itself knows it ("branch"/"tag"; "" for
-    // refs learned upstream).
-    R"sql(
-ALTER TABLE refs ADD COLUMN kind TEXT NOT NULL DEFAULT '';
-CREATE TABLE hosted_repos (
-  repo_id INTEGER PRIMARY KEY REFERENCES repos(id) ON DELETE CASCADE,
-  private INTEGER NOT NULL DEFAULT 0,
-  created_by TEXT NOT NULL,
-  created_at INTEGER NOT NULL
-);
-CREATE TABLE hosted_commits (
-  repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
-  commit_sha TEXT NOT NULL,
-  parent_sha TEXT NOT NULL,
-  tree_sha TEXT NOT NULL,
-  author TEXT NOT NULL,
-  summary TEXT NOT NULL,
-  description TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (repo_id, commit_sha)
-) WITHOUT ROWID;
-)sql",
-};
-static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
-
-// Informational timestamps (fetched_at, stored_at) come from SQLite's clock:
-// nothing decides on them, so they need not go through the Env.
-constexpr const char* kNowMicrosSql =
-    "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
-
-using sqlite::Exec;
-using sqlite::SqliteError;
-using sqlite::Stmt;
-using sqlite::Transaction;
+// Informational timestamps (fetched_at, stored_at) come from the database's
+// clock: nothing decides on them, so they need not go through the Env.
+constexpr const char* kNowMicrosSql = sql::kNowMicros;
+using sql::Stmt;
+using sql::Transaction;
 
 
 std::string ParentOf(std::string_view path) {
@@ -136,19 +50,18 @@ ObjectRecord ReadObject(const Stmt& st) {
 }
 
 // Repo ids live in their own table so that the big tables key on an integer.
-Result<std::optional<int64_t>> LookupRepoId(sqlite3* db, const RepoKey& repo) {
+Result<std::optional<int64_t>> LookupRepoId(sql::Db* db, const RepoKey& repo) {
   HM_ASSIGN_OR_RETURN(Stmt st,
-                      Stmt::Prepare(db, "SELECT id FROM repos WHERE type = ?1 AND name = ?2"));
+                      db->Prepare("SELECT id FROM repos WHERE type = ?1 AND name = ?2"));
   st.Bind(1, RepoTypeName(repo.type)).Bind(2, repo.id);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<int64_t>();
   return std::optional<int64_t>(st.Int(0));
 }
 
-Result<int64_t> EnsureRepoId(sqlite3* db, const RepoKey& repo) {
+Result<int64_t> EnsureRepoId(sql::Db* db, const RepoKey& repo) {
   {
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db,
-                                               "INSERT INTO repos (type, name) VALUES (?1, ?2) "
+    HM_ASSIGN_OR_RETURN(Stmt st, db->Prepare("INSERT INTO repos (type, name) VALUES (?1, ?2) "
                                                "ON CONFLICT (type, name) DO NOTHING"));
     st.Bind(1, RepoTypeName(repo.type)).Bind(2, repo.id);
     HM_RETURN_IF_ERROR(st.Run());
@@ -159,13 +72,12 @@ Result<int64_t> EnsureRepoId(sqlite3* db, const RepoKey& repo) {
 }
 
 // Inserts or updates entries of one commit; the caller holds a transaction.
-Status UpsertEntries(sqlite3* db, int64_t repo_id, const std::string& commit,
+Status UpsertEntries(sql::Db* db, int64_t repo_id, const std::string& commit,
                      const std::vector<EntryRecord>& entries) {
   // A listing without lastCommit must not erase one learned earlier.
   HM_ASSIGN_OR_RETURN(
       Stmt st,
-      Stmt::Prepare(db,
-                    "INSERT INTO entries (repo_id, commit_sha, path, parent, is_dir, size, oid, "
+      db->Prepare("INSERT INTO entries (repo_id, commit_sha, path, parent, is_dir, size, oid, "
                     "is_lfs, lfs_sha256, lfs_pointer_size, last_commit_json) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
                     "ON CONFLICT (repo_id, commit_sha, path) DO UPDATE SET "
@@ -195,10 +107,9 @@ Status UpsertEntries(sqlite3* db, int64_t repo_id, const std::string& commit,
 
 // Marks a commit's tree as fully listed, creating the commit row if needed
 // (a tree can be listed before the repo info); the caller holds a transaction.
-Status MarkTreeComplete(sqlite3* db, int64_t repo_id, const std::string& commit) {
+Status MarkTreeComplete(sql::Db* db, int64_t repo_id, const std::string& commit) {
   HM_ASSIGN_OR_RETURN(Stmt st,
-                      Stmt::Prepare(db,
-                                    "INSERT INTO commits (repo_id, commit_sha, tree_complete) "
+                      db->Prepare("INSERT INTO commits (repo_id, commit_sha, tree_complete) "
                                     "VALUES (?1, ?2, 1) ON CONFLICT (repo_id, commit_sha) "
                                     "DO UPDATE SET tree_complete = 1"));
   st.Bind(1, repo_id).Bind(2, commit);
@@ -207,7 +118,7 @@ Status MarkTreeComplete(sqlite3* db, int64_t repo_id, const std::string& commit)
 
 // Inserts or updates an object row; a known git sha1 or xet hash is never
 // erased.
-Status UpsertObject(sqlite3* db, const ObjectRecord& object) {
+Status UpsertObject(sql::Db* db, const ObjectRecord& object) {
   std::string sql =
       "INSERT INTO objects (sha256, git_sha1, size, xet_hash, stored_at) VALUES (?1, ?2, ?3, ?4, " +
       std::string(kNowMicrosSql) +
@@ -216,7 +127,7 @@ Status UpsertObject(sqlite3* db, const ObjectRecord& object) {
       "ELSE excluded.git_sha1 END, "
       "xet_hash = CASE WHEN excluded.xet_hash = '' THEN objects.xet_hash "
       "ELSE excluded.xet_hash END";
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, sql));
+  HM_ASSIGN_OR_RETURN(Stmt st, db->Prepare(sql));
   st.Bind(1, object.sha256)
       .Bind(2, object.git_sha1)
       .Bind(3, static_cast<int64_t>(object.size))
@@ -225,7 +136,7 @@ Status UpsertObject(sqlite3* db, const ObjectRecord& object) {
 }
 
 // Writes one repo of a snapshot; the caller holds a transaction.
-Status ImportRepo(sqlite3* db, const RepoSnapshot& snapshot) {
+Status ImportRepo(sql::Db* db, const RepoSnapshot& snapshot) {
   HM_ASSIGN_OR_RETURN(int64_t repo_id, EnsureRepoId(db, snapshot.repo));
   for (const CommitSnapshot& c : snapshot.commits) {
     std::string sql =
@@ -235,8 +146,9 @@ Status ImportRepo(sqlite3* db, const RepoSnapshot& snapshot) {
         ") ON CONFLICT (repo_id, commit_sha) DO UPDATE SET "
         "info_json = CASE WHEN excluded.info_json = '' THEN commits.info_json "
         "ELSE excluded.info_json END, "
-        "tree_complete = max(commits.tree_complete, excluded.tree_complete)";
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db, sql));
+        "tree_complete = CASE WHEN excluded.tree_complete > commits.tree_complete "
+        "THEN excluded.tree_complete ELSE commits.tree_complete END";
+    HM_ASSIGN_OR_RETURN(Stmt st, db->Prepare(sql));
     st.Bind(1, repo_id)
         .Bind(2, c.commit)
         .Bind(3, c.record.info_json)
@@ -245,8 +157,7 @@ Status ImportRepo(sqlite3* db, const RepoSnapshot& snapshot) {
     HM_RETURN_IF_ERROR(UpsertEntries(db, repo_id, c.commit, c.entries));
   }
   for (const NamedRef& ref : snapshot.refs) {
-    HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db,
-                                               "INSERT INTO refs (repo_id, ref, commit_sha, "
+    HM_ASSIGN_OR_RETURN(Stmt st, db->Prepare("INSERT INTO refs (repo_id, ref, commit_sha, "
                                                "resolved_at) VALUES (?1, ?2, ?3, ?4) "
                                                "ON CONFLICT (repo_id, ref) DO UPDATE SET "
                                                "commit_sha = excluded.commit_sha, "
@@ -266,24 +177,42 @@ Status ImportRepo(sqlite3* db, const RepoSnapshot& snapshot) {
 using namespace index_rows;  // NOLINT: the helpers are this file's own
 
 Result<std::unique_ptr<Index>> Index::Open(const std::string& path) {
-  HM_ASSIGN_OR_RETURN(sqlite::UniqueDb db,
-                      sqlite::OpenWalDatabase(path,
-                                              {"PRAGMA synchronous = NORMAL",
-                                               "PRAGMA foreign_keys = ON"},
-                                              kMigrations, kSchemaVersion, "index"));
-  return std::unique_ptr<Index>(new Index(db.release()));
+  sql::DbLocation where;
+  where.sqlite_path = path;
+  return Open(where);
 }
 
-Index::Index(sqlite3* db) : db_(db) {}
+Result<std::unique_ptr<Index>> Index::Open(sql::DbLocation where) {
+  where.sqlite_pragmas = {"PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"};
+  if (where.postgres_schema.empty()) where.postgres_schema = "hubmirror_index";
+  HM_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db, sql::OpenDb(where, IndexSchema()));
+  return std::unique_ptr<Index>(new Index(std::move(db)));
+}
 
-Index::~Index() { sqlite3_close_v2(db_); }
+Index::Index(std::unique_ptr<sql::Db> db) : db_(std::move(db)) {}
+
+Index::~Index() = default;
+
+Result<std::string> Index::SharedSetting(const std::string& name, const std::string& candidate) {
+  std::lock_guard<std::mutex> lock(mu_);
+  {
+    HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("INSERT INTO settings (name, value) VALUES (?1, ?2) "
+                                              "ON CONFLICT DO NOTHING"));
+    st.Bind(1, name).BindBlob(2, candidate.data(), candidate.size());
+    HM_RETURN_IF_ERROR(st.Run());
+  }
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT value FROM settings WHERE name = ?1"));
+  st.Bind(1, name);
+  HM_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return Status::Internal("index: setting " + name + " vanished");
+  return st.Text(0);
+}
 
 Status Index::PutRef(const RepoKey& repo, const std::string& ref, const std::string& commit,
                      int64_t resolved_at_micros) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(int64_t repo_id, EnsureRepoId(db_, repo));
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "INSERT INTO refs (repo_id, ref, commit_sha, "
+  HM_ASSIGN_OR_RETURN(int64_t repo_id, EnsureRepoId(db_.get(), repo));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("INSERT INTO refs (repo_id, ref, commit_sha, "
                                              "resolved_at) VALUES (?1, ?2, ?3, ?4) "
                                              "ON CONFLICT (repo_id, ref) DO UPDATE SET "
                                              "commit_sha = excluded.commit_sha, "
@@ -294,8 +223,7 @@ Status Index::PutRef(const RepoKey& repo, const std::string& ref, const std::str
 
 Result<std::optional<RefRecord>> Index::GetRef(const RepoKey& repo, const std::string& ref) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "SELECT r.commit_sha, r.resolved_at FROM refs r "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT r.commit_sha, r.resolved_at FROM refs r "
                                              "JOIN repos p ON p.id = r.repo_id "
                                              "WHERE p.type = ?1 AND p.name = ?2 AND r.ref = ?3"));
   st.Bind(1, RepoTypeName(repo.type)).Bind(2, repo.id).Bind(3, ref);
@@ -309,20 +237,20 @@ Result<std::optional<RefRecord>> Index::GetRef(const RepoKey& repo, const std::s
 
 Result<bool> Index::HasRepo(const RepoKey& repo) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, LookupRepoId(db_, repo));
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> id, LookupRepoId(db_.get(), repo));
   return id.has_value();
 }
 
 Result<std::optional<RepoFileRef>> Index::FindRepoFileOf(const RepoKey& repo,
                                                         const std::string& sha256) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(std::optional<int64_t> repo_id, LookupRepoId(db_, repo));
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> repo_id, LookupRepoId(db_.get(), repo));
   if (!repo_id) return std::optional<RepoFileRef>();
   HM_ASSIGN_OR_RETURN(
-      Stmt st, Stmt::Prepare(db_,
-                             "SELECT e.commit_sha, e.path FROM entries e WHERE e.repo_id = ?1 AND e.is_dir = 0 AND "
-                             "((e.is_lfs AND e.lfs_sha256 = ?2) OR (NOT e.is_lfs AND e.oid IN "
-                             "(SELECT git_sha1 FROM objects WHERE sha256 = ?2))) LIMIT 1"));
+      Stmt st, db_->Prepare("SELECT e.commit_sha, e.path FROM entries e WHERE e.repo_id = ?1 "
+                            "AND e.is_dir = 0 AND ((e.is_lfs <> 0 AND e.lfs_sha256 = ?2) OR "
+                            "(e.is_lfs = 0 AND e.oid IN (SELECT git_sha1 FROM objects WHERE "
+                            "sha256 = ?2))) LIMIT 1"));
   st.Bind(1, *repo_id).Bind(2, sha256);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<RepoFileRef>();
@@ -332,14 +260,14 @@ Result<std::optional<RepoFileRef>> Index::FindRepoFileOf(const RepoKey& repo,
 Status Index::PutCommit(const RepoKey& repo, const std::string& commit,
                         const std::string& info_json) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(int64_t repo_id, EnsureRepoId(db_, repo));
+  HM_ASSIGN_OR_RETURN(int64_t repo_id, EnsureRepoId(db_.get(), repo));
   std::string sql =
       "INSERT INTO commits (repo_id, commit_sha, info_json, tree_complete, fetched_at) "
       "VALUES (?1, ?2, ?3, 0, " +
       std::string(kNowMicrosSql) +
       ") ON CONFLICT (repo_id, commit_sha) DO UPDATE SET "
       "info_json = excluded.info_json, fetched_at = excluded.fetched_at";
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, sql));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(sql));
   st.Bind(1, repo_id).Bind(2, commit).Bind(3, info_json);
   return st.Run();
 }
@@ -347,8 +275,7 @@ Status Index::PutCommit(const RepoKey& repo, const std::string& commit,
 Result<std::optional<CommitRecord>> Index::GetCommit(const RepoKey& repo,
                                                      const std::string& commit) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "SELECT c.info_json, c.tree_complete FROM commits c "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT c.info_json, c.tree_complete FROM commits c "
                                              "JOIN repos p ON p.id = c.repo_id "
                                              "WHERE p.type = ?1 AND p.name = ?2 "
                                              "AND c.commit_sha = ?3"));
@@ -364,20 +291,20 @@ Result<std::optional<CommitRecord>> Index::GetCommit(const RepoKey& repo,
 Status Index::PutEntries(const RepoKey& repo, const std::string& commit,
                          const std::vector<EntryRecord>& entries, bool tree_complete) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
-  HM_ASSIGN_OR_RETURN(int64_t repo_id, EnsureRepoId(db_, repo));
-  HM_RETURN_IF_ERROR(UpsertEntries(db_, repo_id, commit, entries));
-  if (tree_complete) HM_RETURN_IF_ERROR(MarkTreeComplete(db_, repo_id, commit));
+  HM_ASSIGN_OR_RETURN(int64_t repo_id, EnsureRepoId(db_.get(), repo));
+  HM_RETURN_IF_ERROR(UpsertEntries(db_.get(), repo_id, commit, entries));
+  if (tree_complete) HM_RETURN_IF_ERROR(MarkTreeComplete(db_.get(), repo_id, commit));
   return txn.Commit();
 }
 
 Result<std::optional<EntryRecord>> Index::GetEntry(const RepoKey& repo, const std::string& commit,
                                                    const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(std::optional<int64_t> repo_id, LookupRepoId(db_, repo));
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> repo_id, LookupRepoId(db_.get(), repo));
   if (!repo_id) return std::optional<EntryRecord>();
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, std::string("SELECT ") + kEntryColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(std::string("SELECT ") + kEntryColumns +
                                                       " FROM entries WHERE repo_id = ?1 AND "
                                                       "commit_sha = ?2 AND path = ?3"));
   st.Bind(1, *repo_id).Bind(2, commit).Bind(3, path);
@@ -390,7 +317,7 @@ Result<std::vector<EntryRecord>> Index::ListEntries(const RepoKey& repo, const s
                                                     const std::string& dir, bool recursive) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<EntryRecord> out;
-  HM_ASSIGN_OR_RETURN(std::optional<int64_t> repo_id, LookupRepoId(db_, repo));
+  HM_ASSIGN_OR_RETURN(std::optional<int64_t> repo_id, LookupRepoId(db_.get(), repo));
   if (!repo_id) return out;
   std::string sql = std::string("SELECT ") + kEntryColumns +
                     " FROM entries WHERE repo_id = ?1 AND commit_sha = ?2";
@@ -402,7 +329,7 @@ Result<std::vector<EntryRecord>> Index::ListEntries(const RepoKey& repo, const s
     sql += " AND path > ?3 AND path < ?4";
   }
   sql += " ORDER BY path";
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, sql));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(sql));
   st.Bind(1, *repo_id).Bind(2, commit);
   if (!recursive) {
     st.Bind(3, dir);
@@ -419,13 +346,13 @@ Result<std::vector<EntryRecord>> Index::ListEntries(const RepoKey& repo, const s
 
 Status Index::PutObject(const ObjectRecord& object) {
   std::lock_guard<std::mutex> lock(mu_);
-  return UpsertObject(db_, object);
+  return UpsertObject(db_.get(), object);
 }
 
 Result<std::optional<ObjectRecord>> Index::GetObject(const std::string& sha256) {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(
-      Stmt st, Stmt::Prepare(db_, "SELECT sha256, git_sha1, size, xet_hash FROM objects WHERE sha256 = ?1"));
+      Stmt st, db_->Prepare("SELECT sha256, git_sha1, size, xet_hash FROM objects WHERE sha256 = ?1"));
   st.Bind(1, sha256);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<ObjectRecord>();
@@ -436,8 +363,7 @@ Result<std::optional<ObjectRecord>> Index::FindObjectByGitSha1(const std::string
   std::lock_guard<std::mutex> lock(mu_);
   // Objects stored without a known git id have git_sha1 = ''; never match them.
   if (git_sha1.empty()) return std::optional<ObjectRecord>();
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "SELECT sha256, git_sha1, size, xet_hash FROM objects "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT sha256, git_sha1, size, xet_hash FROM objects "
                                              "WHERE git_sha1 = ?1 LIMIT 1"));
   st.Bind(1, git_sha1);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -448,7 +374,7 @@ Result<std::optional<ObjectRecord>> Index::FindObjectByGitSha1(const std::string
 Result<std::pair<uint64_t, uint64_t>> Index::ObjectTotals() {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(Stmt st,
-                      Stmt::Prepare(db_, "SELECT count(*), coalesce(sum(size), 0) FROM objects"));
+                      db_->Prepare("SELECT count(*), coalesce(sum(size), 0) FROM objects"));
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::pair<uint64_t, uint64_t>(0, 0);
   return std::pair<uint64_t, uint64_t>(static_cast<uint64_t>(st.Int(0)),
@@ -458,7 +384,7 @@ Result<std::pair<uint64_t, uint64_t>> Index::ObjectTotals() {
 Result<std::vector<ObjectRecord>> Index::ListObjects() {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(
-      Stmt st, Stmt::Prepare(db_, "SELECT sha256, git_sha1, size, xet_hash FROM objects ORDER BY sha256"));
+      Stmt st, db_->Prepare("SELECT sha256, git_sha1, size, xet_hash FROM objects ORDER BY sha256"));
   std::vector<ObjectRecord> out;
   while (true) {
     HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -471,7 +397,7 @@ Result<std::vector<ObjectRecord>> Index::ListObjects() {
 Result<std::vector<RepoKey>> Index::ListRepos() {
   std::lock_guard<std::mutex> lock(mu_);
   // 'dataset' < 'model': datasets sort first, then by id.
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "SELECT type, name FROM repos ORDER BY type, name"));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT type, name FROM repos ORDER BY type, name"));
   std::vector<RepoKey> out;
   while (true) {
     HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -484,8 +410,7 @@ Result<std::vector<RepoKey>> Index::ListRepos() {
 
 Result<std::vector<NamedRef>> Index::ListRefs(const RepoKey& repo) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "SELECT r.ref, r.commit_sha, r.resolved_at "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT r.ref, r.commit_sha, r.resolved_at "
                                              "FROM refs r JOIN repos p ON p.id = r.repo_id "
                                              "WHERE p.type = ?1 AND p.name = ?2 ORDER BY r.ref"));
   st.Bind(1, RepoTypeName(repo.type)).Bind(2, repo.id);
@@ -515,12 +440,12 @@ Result<std::vector<RepoFileObject>> Index::ListFileObjects(const RepoKey& repo,
   // Two statements rather than "?3 = '' OR ...", which would keep SQLite
   // from using the (repo, commit) index.
   std::string sql =
-      "SELECT e.size, CASE WHEN e.is_lfs THEN e.lfs_sha256 "
+      "SELECT e.size, CASE WHEN e.is_lfs <> 0 THEN e.lfs_sha256 "
       "ELSE COALESCE((SELECT o.sha256 FROM objects o WHERE o.git_sha1 = e.oid LIMIT 1), '') END "
       "FROM entries e JOIN repos p ON p.id = e.repo_id "
       "WHERE p.type = ?1 AND p.name = ?2 AND e.is_dir = 0";
   if (!commit.empty()) sql += " AND e.commit_sha = ?3";
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, sql));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(sql));
   st.Bind(1, RepoTypeName(repo.type)).Bind(2, repo.id);
   if (!commit.empty()) st.Bind(3, commit);
   std::vector<RepoFileObject> out;
@@ -534,7 +459,7 @@ Result<std::vector<RepoFileObject>> Index::ListFileObjects(const RepoKey& repo,
 
 Status Index::RemoveObject(const std::string& sha256) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "DELETE FROM objects WHERE sha256 = ?1"));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("DELETE FROM objects WHERE sha256 = ?1"));
   st.Bind(1, sha256);
   return st.Run();
 }
@@ -542,10 +467,10 @@ Status Index::RemoveObject(const std::string& sha256) {
 Status Index::ImportSnapshot(const std::vector<RepoSnapshot>& repos,
                              const std::vector<ObjectRecord>& objects) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
-  for (const ObjectRecord& object : objects) HM_RETURN_IF_ERROR(UpsertObject(db_, object));
-  for (const RepoSnapshot& repo : repos) HM_RETURN_IF_ERROR(ImportRepo(db_, repo));
+  for (const ObjectRecord& object : objects) HM_RETURN_IF_ERROR(UpsertObject(db_.get(), object));
+  for (const RepoSnapshot& repo : repos) HM_RETURN_IF_ERROR(ImportRepo(db_.get(), repo));
   return txn.Commit();
 }
 

@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "store/repo_key.h"
+#include "store/sql/open_db.h"
 #include "store/status.h"
 
-struct sqlite3;
 
 namespace hubmirror {
 
@@ -126,6 +126,9 @@ class Index {
  public:
   // Opens (creating if needed) the database at `path`.
   static Result<std::unique_ptr<Index>> Open(const std::string& path);
+  // Opens the index where `where` says (a SQLite file, or a PostgreSQL
+  // schema shared by the nodes of a cluster; "hubmirror_index" by default).
+  static Result<std::unique_ptr<Index>> Open(sql::DbLocation where);
   ~Index();
   Index(const Index&) = delete;
   Index& operator=(const Index&) = delete;
@@ -152,6 +155,10 @@ class Index {
                                                const std::string& dir, bool recursive);
 
   Status PutObject(const ObjectRecord& object);
+  // The value stored under `name`; when there is none yet, `candidate` is
+  // stored and returned. Every node of a cluster gets the same value (the
+  // first writer's), e.g. the key tokens are signed with.
+  Result<std::string> SharedSetting(const std::string& name, const std::string& candidate);
   Result<std::optional<ObjectRecord>> GetObject(const std::string& sha256);
   Result<std::optional<ObjectRecord>> FindObjectByGitSha1(const std::string& git_sha1);
   // Number and total size of distinct stored objects.
@@ -220,9 +227,9 @@ class Index {
   // Both of the above; commit "" = every commit.
   Result<std::vector<RepoFileObject>> ListFileObjects(const RepoKey& repo,
                                                       const std::string& commit);
-  explicit Index(sqlite3* db);
+  explicit Index(std::unique_ptr<sql::Db> db);
   std::mutex mu_;
-  sqlite3* db_;  // owned; guarded by mu_
+  std::unique_ptr<sql::Db> db_;  // guarded by mu_
 };
 
 }  // namespace hubmirror

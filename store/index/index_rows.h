@@ -12,17 +12,17 @@
 #include <vector>
 
 #include "store/index/index.h"
-#include "store/sqlite_stmt.h"
+#include "store/sql/open_db.h"
 
 namespace hubmirror::index_rows {
 
 std::string ParentOf(std::string_view path);
-Result<std::optional<int64_t>> LookupRepoId(sqlite3* db, const RepoKey& repo);
-Result<int64_t> EnsureRepoId(sqlite3* db, const RepoKey& repo);
+Result<std::optional<int64_t>> LookupRepoId(sql::Db* db, const RepoKey& repo);
+Result<int64_t> EnsureRepoId(sql::Db* db, const RepoKey& repo);
 // Inserts or updates entries of one commit; the caller holds a transaction.
-Status UpsertEntries(sqlite3* db, int64_t repo_id, const std::string& commit,
+Status UpsertEntries(sql::Db* db, int64_t repo_id, const std::string& commit,
                      const std::vector<EntryRecord>& entries);
 // Marks a commit's tree as fully listed, creating the commit row if needed.
-Status MarkTreeComplete(sqlite3* db, int64_t repo_id, const std::string& commit);
+Status MarkTreeComplete(sql::Db* db, int64_t repo_id, const std::string& commit);
 
 }  // namespace hubmirror::index_rows

@@ -1,17 +1,16 @@
 #include "store/index/retention_db.h"
 
-#include <sqlite3.h>
 
-#include "store/sqlite_stmt.h"
+#include "store/sql/open_db.h"
 
 namespace hubmirror {
 namespace {
 
-using sqlite::Stmt;
-using sqlite::Transaction;
+using sql::Stmt;
+using sql::Transaction;
 
 constexpr int kSchemaVersion = 1;
-constexpr const char* kMigrations[] = {
+constexpr const char* kSqliteMigrations[] = {
     // 0 -> 1
     R"sql(
 CREATE TABLE pins (
@@ -32,43 +31,70 @@ CREATE TABLE repo_access (
 ) WITHOUT ROWID;
 )sql",
 };
-static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
+static_assert(sizeof(kSqliteMigrations) / sizeof(kSqliteMigrations[0]) == kSchemaVersion);
+
+constexpr const char* kPostgresMigrations[] = {
+    R"sql(
+CREATE TABLE pins (
+  type TEXT COLLATE "C" NOT NULL,
+  name TEXT COLLATE "C" NOT NULL,
+  revision TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (type, name, revision)
+);
+CREATE TABLE object_access (
+  sha256 TEXT COLLATE "C" PRIMARY KEY,
+  last_access BIGINT NOT NULL
+);
+CREATE TABLE repo_access (
+  type TEXT COLLATE "C" NOT NULL,
+  name TEXT COLLATE "C" NOT NULL,
+  last_access BIGINT NOT NULL,
+  PRIMARY KEY (type, name)
+);
+)sql",
+};
 
 
 }  // namespace
 
 Result<std::unique_ptr<RetentionDb>> RetentionDb::Open(const std::string& path) {
-  HM_ASSIGN_OR_RETURN(sqlite::UniqueDb db,
-                      sqlite::OpenWalDatabase(path, {"PRAGMA synchronous = NORMAL"}, kMigrations,
-                                              kSchemaVersion, "retention database"));
-  return std::unique_ptr<RetentionDb>(new RetentionDb(db.release()));
+  sql::DbLocation where;
+  where.sqlite_path = path;
+  return Open(where);
 }
 
-RetentionDb::~RetentionDb() { sqlite3_close_v2(db_); }
+Result<std::unique_ptr<RetentionDb>> RetentionDb::Open(sql::DbLocation where) {
+  where.sqlite_pragmas = {"PRAGMA synchronous = NORMAL"};
+  if (where.postgres_schema.empty()) where.postgres_schema = "hubmirror_retention";
+  static constexpr sql::Schema kSchema{
+      "retention database", kSqliteMigrations, kSchemaVersion, kPostgresMigrations,
+      sizeof(kPostgresMigrations) / sizeof(kPostgresMigrations[0])};
+  HM_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db, sql::OpenDb(where, kSchema));
+  return std::unique_ptr<RetentionDb>(new RetentionDb(std::move(db)));
+}
+
+RetentionDb::~RetentionDb() = default;
 
 Status RetentionDb::AddPin(const Pin& pin) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "INSERT OR IGNORE INTO pins (type, name, revision) "
-                                             "VALUES (?1, ?2, ?3)"));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("INSERT INTO pins (type, name, revision) VALUES "
+                                             "(?1, ?2, ?3) ON CONFLICT DO NOTHING"));
   st.Bind(1, RepoTypeName(pin.repo.type)).Bind(2, pin.repo.id).Bind(3, pin.revision);
   return st.Run();
 }
 
 Result<bool> RetentionDb::RemovePin(const Pin& pin) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "DELETE FROM pins WHERE type = ?1 AND name = ?2 AND "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("DELETE FROM pins WHERE type = ?1 AND name = ?2 AND "
                                              "revision = ?3"));
   st.Bind(1, RepoTypeName(pin.repo.type)).Bind(2, pin.repo.id).Bind(3, pin.revision);
   HM_RETURN_IF_ERROR(st.Run());
-  return sqlite3_changes(db_) > 0;
+  return db_->Changes() > 0;
 }
 
 Result<std::vector<Pin>> RetentionDb::ListPins() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_,
-                                             "SELECT type, name, revision FROM pins ORDER BY "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT type, name, revision FROM pins ORDER BY "
                                              "type DESC, name, revision"));
   std::vector<Pin> out;
   while (true) {
@@ -86,18 +112,20 @@ Result<std::vector<Pin>> RetentionDb::ListPins() {
 Status RetentionDb::RecordAccess(const std::vector<AccessEvent>& events) {
   if (events.empty()) return Status::Ok();
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
   HM_ASSIGN_OR_RETURN(Stmt object,
-                      Stmt::Prepare(db_,
-                                    "INSERT INTO object_access (sha256, last_access) VALUES (?1, "
+                      db_->Prepare("INSERT INTO object_access (sha256, last_access) VALUES (?1, "
                                     "?2) ON CONFLICT (sha256) DO UPDATE SET last_access = "
-                                    "MAX(last_access, excluded.last_access)"));
+                                    "CASE WHEN excluded.last_access > "
+                                    "object_access.last_access THEN excluded.last_access "
+                                    "ELSE object_access.last_access END"));
   HM_ASSIGN_OR_RETURN(Stmt repo,
-                      Stmt::Prepare(db_,
-                                    "INSERT INTO repo_access (type, name, last_access) VALUES "
+                      db_->Prepare("INSERT INTO repo_access (type, name, last_access) VALUES "
                                     "(?1, ?2, ?3) ON CONFLICT (type, name) DO UPDATE SET "
-                                    "last_access = MAX(last_access, excluded.last_access)"));
+                                    "last_access = CASE WHEN excluded.last_access > "
+                                    "repo_access.last_access THEN excluded.last_access ELSE "
+                                    "repo_access.last_access END"));
   for (const AccessEvent& e : events) {
     if (!e.sha256.empty()) {
       object.Reset();
@@ -115,7 +143,7 @@ Status RetentionDb::RecordAccess(const std::vector<AccessEvent>& events) {
 
 Result<std::map<std::string, int64_t>> RetentionDb::ObjectLastAccess() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "SELECT sha256, last_access FROM object_access"));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT sha256, last_access FROM object_access"));
   std::map<std::string, int64_t> out;
   while (true) {
     HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -128,7 +156,7 @@ Result<std::map<std::string, int64_t>> RetentionDb::ObjectLastAccess() {
 Result<std::map<std::string, int64_t>> RetentionDb::RepoLastAccess() {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(Stmt st,
-                      Stmt::Prepare(db_, "SELECT type, name, last_access FROM repo_access"));
+                      db_->Prepare("SELECT type, name, last_access FROM repo_access"));
   std::map<std::string, int64_t> out;
   while (true) {
     HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -143,7 +171,7 @@ Result<std::map<std::string, int64_t>> RetentionDb::RepoLastAccess() {
 
 Status RetentionDb::ForgetObject(const std::string& sha256) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, Stmt::Prepare(db_, "DELETE FROM object_access WHERE sha256 = ?1"));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("DELETE FROM object_access WHERE sha256 = ?1"));
   st.Bind(1, sha256);
   return st.Run();
 }

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "store/repo_key.h"
+#include "store/sql/open_db.h"
 #include "store/status.h"
 
-struct sqlite3;
 
 namespace hubmirror {
 
@@ -42,6 +42,8 @@ struct AccessEvent {
 class RetentionDb {
  public:
   static Result<std::unique_ptr<RetentionDb>> Open(const std::string& path);
+  // On a PostgreSQL schema ("hubmirror_retention" by default) or a SQLite file.
+  static Result<std::unique_ptr<RetentionDb>> Open(sql::DbLocation where);
   ~RetentionDb();
   RetentionDb(const RetentionDb&) = delete;
   RetentionDb& operator=(const RetentionDb&) = delete;
@@ -61,9 +63,9 @@ class RetentionDb {
   Status ForgetObject(const std::string& sha256);
 
  private:
-  explicit RetentionDb(sqlite3* db) : db_(db) {}
+  explicit RetentionDb(std::unique_ptr<sql::Db> db) : db_(std::move(db)) {}
   std::mutex mu_;
-  sqlite3* db_;  // owned; guarded by mu_
+  std::unique_ptr<sql::Db> db_;  // guarded by mu_
 };
 
 }  // namespace hubmirror

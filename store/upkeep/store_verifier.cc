@@ -108,6 +108,10 @@ Result<VerifyReport> VerifyStore(Index* index, ChunkedObjectStore* store) {
       }
     }
   }
+  // Scale-out: every catalogued xorb must be in the bucket, whole (reads
+  // above may have been answered by this node's cache).
+  HM_ASSIGN_OR_RETURN(std::vector<std::string> shared, store->CheckSharedXorbs());
+  for (std::string& problem : shared) report.problems.push_back(std::move(problem));
   Result<std::vector<StoreLeftover>> leftovers = store->Leftovers(/*trim=*/false);
   if (!leftovers.ok()) {
     report.warnings.push_back("cannot look for leftovers: " + leftovers.status().ToString());

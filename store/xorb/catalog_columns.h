@@ -6,13 +6,13 @@
 #include <cstring>
 #include <string_view>
 
-#include "store/sqlite_stmt.h"
+#include "store/sql/open_db.h"
 #include "store/xet/xet_hash.h"
 
 namespace hubmirror::xorb_catalog {
 
 // A 32-byte hash column; all zeros when the column holds anything else.
-inline XetHash HashColumn(const sqlite::Stmt& st, int col) {
+inline XetHash HashColumn(const sql::Stmt& st, int col) {
   XetHash h;
   std::string_view b = st.Blob(col);
   if (b.size() == h.bytes.size()) std::memcpy(h.bytes.data(), b.data(), b.size());

@@ -1,12 +1,11 @@
 #include "store/xorb/xorb_catalog.h"
 
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cstring>
 #include <map>
 
-#include "store/sqlite_stmt.h"
+#include "store/sql/open_db.h"
 #include "store/xorb/catalog_columns.h"
 #include "store/xorb/file_row_cache.h"
 
@@ -18,12 +17,12 @@ namespace {
 constexpr size_t kCachedFiles = 4096;
 constexpr int64_t kCachedFileMs = 1000;
 
-using sqlite::Stmt;
-using sqlite::Transaction;
+using sql::Stmt;
+using sql::Transaction;
 
 // Bump and append a step to change the schema; a newer database is refused.
 constexpr int kSchemaVersion = 3;
-constexpr const char* kMigrations[] = {
+constexpr const char* kSqliteMigrations[] = {
     // 0 -> 1
     R"sql(
 CREATE TABLE counters (
@@ -89,10 +88,70 @@ CREATE TABLE upstream_chunks (
 ) WITHOUT ROWID;
 )sql",
 };
-static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
+static_assert(sizeof(kSqliteMigrations) / sizeof(kSqliteMigrations[0]) == kSchemaVersion);
 
-constexpr const char* kNowMicros =
-    "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
+// The same schema on PostgreSQL, shared by the nodes of a cluster.
+constexpr const char* kPostgresMigrations[] = {
+    R"sql(
+CREATE TABLE counters (
+  name TEXT COLLATE "C" PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+INSERT INTO counters (name, value) VALUES ('xorb_id', 0);
+CREATE TABLE xorbs (
+  id BIGINT PRIMARY KEY,
+  hash BYTEA NOT NULL,
+  num_chunks BIGINT NOT NULL,
+  raw_bytes BIGINT NOT NULL,
+  records_bytes BIGINT NOT NULL,
+  file_bytes BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX xorbs_by_hash ON xorbs (hash);
+CREATE TABLE xorb_chunks (
+  xorb_id BIGINT NOT NULL,
+  idx BIGINT NOT NULL,
+  hash BYTEA NOT NULL,
+  raw_offset BIGINT NOT NULL,
+  raw_size BIGINT NOT NULL,
+  record_offset BIGINT NOT NULL,
+  stored_size BIGINT NOT NULL,
+  scheme BIGINT NOT NULL,
+  PRIMARY KEY (xorb_id, idx)
+);
+CREATE INDEX xorb_chunks_by_hash ON xorb_chunks (hash);
+CREATE TABLE files (
+  sha256 TEXT COLLATE "C" PRIMARY KEY,
+  size BIGINT NOT NULL,
+  git_sha1 TEXT COLLATE "C" NOT NULL,
+  xet_hash TEXT COLLATE "C" NOT NULL,
+  committed_at BIGINT NOT NULL
+);
+CREATE INDEX files_by_xet_hash ON files (xet_hash);
+CREATE TABLE file_terms (
+  file TEXT COLLATE "C" NOT NULL,
+  seq BIGINT NOT NULL,
+  xorb_id BIGINT NOT NULL,
+  chunk_start BIGINT NOT NULL,
+  chunk_end BIGINT NOT NULL,
+  raw_size BIGINT NOT NULL,
+  file_offset BIGINT NOT NULL,
+  PRIMARY KEY (file, seq)
+);
+CREATE INDEX file_terms_by_xorb ON file_terms (xorb_id);
+CREATE TABLE upstream_chunks (
+  xorb BYTEA NOT NULL,
+  idx BIGINT NOT NULL,
+  hash BYTEA NOT NULL,
+  raw_size BIGINT NOT NULL,
+  record_offset BIGINT NOT NULL,
+  record_size BIGINT NOT NULL,
+  PRIMARY KEY (xorb, idx)
+);
+)sql",
+};
+
+using sql::kNowMicros;
 
 using xorb_catalog::AsInt;
 using xorb_catalog::HashColumn;
@@ -127,31 +186,37 @@ ChunkedObjectRow ReadFile(const Stmt& st) {
 }  // namespace
 
 Result<std::unique_ptr<XorbCatalog>> XorbCatalog::Open(const std::string& path) {
-  // FULL: a committed file row must survive a power loss like the xorbs it
-  // names, which are fsynced before the commit.
-  HM_ASSIGN_OR_RETURN(sqlite::UniqueDb db,
-                      sqlite::OpenWalDatabase(path, {"PRAGMA synchronous = FULL"}, kMigrations,
-                                              kSchemaVersion, "xorb catalog"));
-  return std::unique_ptr<XorbCatalog>(new XorbCatalog(db.release()));
+  sql::DbLocation where;
+  where.sqlite_path = path;
+  return Open(where);
 }
 
-XorbCatalog::XorbCatalog(sqlite3* db)
-    : db_(db),
-      stmts_(std::make_unique<sqlite::StmtCache>()),
+Result<std::unique_ptr<XorbCatalog>> XorbCatalog::Open(sql::DbLocation where) {
+  // FULL: a committed file row must survive a power loss like the xorbs it
+  // names, which are fsynced before the commit.
+  where.sqlite_pragmas = {"PRAGMA synchronous = FULL"};
+  if (where.postgres_schema.empty()) where.postgres_schema = "hubmirror_catalog";
+  static constexpr sql::Schema kSchema{
+      "xorb catalog", kSqliteMigrations, kSchemaVersion, kPostgresMigrations,
+      sizeof(kPostgresMigrations) / sizeof(kPostgresMigrations[0])};
+  HM_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db, sql::OpenDb(where, kSchema));
+  return std::unique_ptr<XorbCatalog>(new XorbCatalog(std::move(db)));
+}
+
+XorbCatalog::XorbCatalog(std::unique_ptr<sql::Db> db)
+    : db_(std::move(db)),
       file_cache_(std::make_unique<FileRowCache>(kCachedFiles, kCachedFileMs)) {}
 
 XorbCatalog::~XorbCatalog() {
-  find_chunk_.reset();  // finalized before the connection closes
-  stmts_.reset();
-  sqlite3_close_v2(db_);
+  find_chunk_.reset();  // handed back before the connection closes
 }
 
 Result<int64_t> XorbCatalog::AllocateXorbIds(int64_t n) {
   if (n <= 0) return Status::InvalidArgument("xorb ids: asked for " + std::to_string(n));
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, "UPDATE counters SET value = value + ?1 WHERE "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("UPDATE counters SET value = value + ?1 WHERE "
                                                   "name = 'xorb_id' RETURNING value"));
   st.Bind(1, n);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -166,7 +231,7 @@ Result<int64_t> XorbCatalog::AllocateXorbIds(int64_t n) {
 Result<int64_t> XorbCatalog::LastAllocatedXorbId() {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(Stmt st,
-                      stmts_->Prepare(db_, "SELECT value FROM counters WHERE name = 'xorb_id'"));
+                      db_->Prepare("SELECT value FROM counters WHERE name = 'xorb_id'"));
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? st.Int(0) : int64_t{0};
 }
@@ -174,7 +239,7 @@ Result<int64_t> XorbCatalog::LastAllocatedXorbId() {
 Result<std::optional<ChunkHit>> XorbCatalog::FindChunk(const XetHash& hash) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!find_chunk_) {
-    HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, "SELECT xorb_id, idx, raw_size FROM "
+    HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT xorb_id, idx, raw_size FROM "
                                                     "xorb_chunks WHERE hash = ?1 ORDER BY "
                                                     "xorb_id LIMIT 1"));
     find_chunk_ = std::make_unique<Stmt>(std::move(st));
@@ -193,7 +258,7 @@ Result<std::optional<ChunkHit>> XorbCatalog::FindChunk(const XetHash& hash) {
 
 Result<std::optional<XorbRow>> XorbCatalog::GetXorb(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, std::string("SELECT ") + kXorbColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(std::string("SELECT ") + kXorbColumns +
                                                       " FROM xorbs WHERE id = ?1"));
   st.Bind(1, id);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -203,7 +268,7 @@ Result<std::optional<XorbRow>> XorbCatalog::GetXorb(int64_t id) {
 
 Result<std::optional<XorbRow>> XorbCatalog::FindXorbByHash(const XetHash& hash) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, std::string("SELECT ") + kXorbColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(std::string("SELECT ") + kXorbColumns +
                                                       " FROM xorbs WHERE hash = ?1 ORDER BY id "
                                                       "LIMIT 1"));
   st.BindBlob(1, hash.bytes.data(), hash.bytes.size());
@@ -214,7 +279,7 @@ Result<std::optional<XorbRow>> XorbCatalog::FindXorbByHash(const XetHash& hash) 
 
 Status XorbCatalog::InsertXorb(const NewXorb& xorb) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
   HM_RETURN_IF_ERROR(InsertXorbLocked(xorb));
   return txn.Commit();
@@ -222,8 +287,7 @@ Status XorbCatalog::InsertXorb(const NewXorb& xorb) {
 
 Result<std::vector<XorbChunk>> XorbCatalog::XorbChunks(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
-                                             "SELECT idx, hash, raw_offset, raw_size, "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT idx, hash, raw_offset, raw_size, "
                                              "record_offset, stored_size, scheme FROM xorb_chunks "
                                              "WHERE xorb_id = ?1 ORDER BY idx"));
   st.Bind(1, id);
@@ -250,7 +314,7 @@ Result<std::vector<XorbChunk>> XorbCatalog::XorbChunks(int64_t id) {
 Result<std::optional<ChunkedObjectRow>> XorbCatalog::GetFile(const std::string& sha256) {
   if (std::optional<ChunkedObjectRow> cached = file_cache_->Row(sha256)) return cached;
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, std::string("SELECT ") + kFileColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(std::string("SELECT ") + kFileColumns +
                                                       " FROM files WHERE sha256 = ?1"));
   st.Bind(1, sha256);
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -263,7 +327,7 @@ Result<std::optional<ChunkedObjectRow>> XorbCatalog::GetFile(const std::string& 
 Result<std::optional<ChunkedObjectRow>> XorbCatalog::FindFileByXetHash(
     const std::string& xet_hash) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, std::string("SELECT ") + kFileColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(std::string("SELECT ") + kFileColumns +
                                                       " FROM files WHERE xet_hash = ?1 "
                                                       "ORDER BY sha256 LIMIT 1"));
   st.Bind(1, xet_hash);
@@ -277,8 +341,7 @@ Result<std::vector<FileTerm>> XorbCatalog::FileTerms(const std::string& sha256, 
     if (std::optional<std::vector<FileTerm>> cached = file_cache_->Terms(sha256)) return *cached;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
-                                             "SELECT xorb_id, chunk_start, chunk_end, raw_size, "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT xorb_id, chunk_start, chunk_end, raw_size, "
                                              "file_offset FROM file_terms WHERE file = ?1 ORDER "
                                              "BY seq"));
   st.Bind(1, sha256);
@@ -296,7 +359,7 @@ Result<std::vector<FileTerm>> XorbCatalog::FileTerms(const std::string& sha256, 
 
 Result<std::vector<ChunkedObjectRow>> XorbCatalog::ListFiles() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, std::string("SELECT ") + kFileColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(std::string("SELECT ") + kFileColumns +
                                                       " FROM files ORDER BY sha256"));
   std::vector<ChunkedObjectRow> out;
   while (true) {
@@ -309,7 +372,7 @@ Result<std::vector<ChunkedObjectRow>> XorbCatalog::ListFiles() {
 
 Result<std::vector<XorbRow>> XorbCatalog::ListXorbs() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, std::string("SELECT ") + kXorbColumns +
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(std::string("SELECT ") + kXorbColumns +
                                                       " FROM xorbs ORDER BY id"));
   std::vector<XorbRow> out;
   while (true) {
@@ -322,7 +385,7 @@ Result<std::vector<XorbRow>> XorbCatalog::ListXorbs() {
 
 Result<uint64_t> XorbCatalog::FileCount() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, "SELECT COUNT(*) FROM files"));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT COUNT(*) FROM files"));
   HM_ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? static_cast<uint64_t>(st.Int(0)) : uint64_t{0};
 }
@@ -330,7 +393,7 @@ Result<uint64_t> XorbCatalog::FileCount() {
 Status XorbCatalog::InsertXorbLocked(const NewXorb& xorb) {
   {
     HM_ASSIGN_OR_RETURN(
-        Stmt st, stmts_->Prepare(db_, std::string("INSERT INTO xorbs (") + kXorbColumns +
+        Stmt st, db_->Prepare(std::string("INSERT INTO xorbs (") + kXorbColumns +
                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, " + kNowMicros + ")"));
     st.Bind(1, xorb.row.id)
         .BindBlob(2, xorb.row.hash.bytes.data(), xorb.row.hash.bytes.size())
@@ -340,8 +403,7 @@ Status XorbCatalog::InsertXorbLocked(const NewXorb& xorb) {
         .Bind(6, AsInt(xorb.row.file_bytes));
     HM_RETURN_IF_ERROR(st.Run());
   }
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
-                                             "INSERT INTO xorb_chunks (xorb_id, idx, hash, "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("INSERT INTO xorb_chunks (xorb_id, idx, hash, "
                                              "raw_offset, raw_size, record_offset, stored_size, "
                                              "scheme) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
   int64_t idx = 0;
@@ -365,10 +427,10 @@ Result<bool> XorbCatalog::CommitFile(const ChunkedObjectRow& file,
                                      const std::vector<FileTerm>& terms) {
   std::lock_guard<std::mutex> lock(mu_);
   file_cache_->Drop(file.sha256);
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
   {
-    HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, "SELECT 1 FROM files WHERE sha256 = ?1"));
+    HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT 1 FROM files WHERE sha256 = ?1"));
     st.Bind(1, file.sha256);
     HM_ASSIGN_OR_RETURN(bool present, st.Step());
     if (present) return false;  // the Transaction rolls back (nothing written)
@@ -379,7 +441,7 @@ Result<bool> XorbCatalog::CommitFile(const ChunkedObjectRow& file,
   std::map<int64_t, uint32_t> chunk_counts;
   for (const NewXorb& x : xorbs) chunk_counts[x.row.id] = static_cast<uint32_t>(x.chunks.size());
   {
-    HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, "SELECT num_chunks FROM xorbs WHERE id = ?1"));
+    HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT num_chunks FROM xorbs WHERE id = ?1"));
     for (const FileTerm& t : terms) {
       auto known = chunk_counts.find(t.xorb_id);
       if (known == chunk_counts.end()) {
@@ -400,15 +462,14 @@ Result<bool> XorbCatalog::CommitFile(const ChunkedObjectRow& file,
   for (const NewXorb& x : xorbs) HM_RETURN_IF_ERROR(InsertXorbLocked(x));
   {
     HM_ASSIGN_OR_RETURN(
-        Stmt st, stmts_->Prepare(db_, std::string("INSERT INTO files (sha256, size, git_sha1, "
+        Stmt st, db_->Prepare(std::string("INSERT INTO files (sha256, size, git_sha1, "
                                                 "xet_hash, committed_at) VALUES (?1, ?2, ?3, ?4, ") +
                                         kNowMicros + ")"));
     st.Bind(1, file.sha256).Bind(2, AsInt(file.size)).Bind(3, file.git_sha1).Bind(4, file.xet_hash);
     HM_RETURN_IF_ERROR(st.Run());
   }
   {
-    HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
-                                               "INSERT INTO file_terms (file, seq, xorb_id, "
+    HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("INSERT INTO file_terms (file, seq, xorb_id, "
                                                "chunk_start, chunk_end, raw_size, file_offset) "
                                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
     int64_t seq = 0;
@@ -431,18 +492,18 @@ Result<bool> XorbCatalog::CommitFile(const ChunkedObjectRow& file,
 Result<std::vector<int64_t>> XorbCatalog::RemoveFile(const std::string& sha256) {
   std::lock_guard<std::mutex> lock(mu_);
   file_cache_->Drop(sha256);
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
   {
-    HM_ASSIGN_OR_RETURN(Stmt del, stmts_->Prepare(db_, "DELETE FROM files WHERE sha256 = ?1"));
+    HM_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM files WHERE sha256 = ?1"));
     del.Bind(1, sha256);
     HM_RETURN_IF_ERROR(del.Run());
-    if (sqlite3_changes(db_) == 0) return Status::NotFound("object " + sha256 + " not stored");
+    if (db_->Changes() == 0) return Status::NotFound("object " + sha256 + " not stored");
   }
   std::vector<int64_t> named;
   {
     HM_ASSIGN_OR_RETURN(
-        Stmt st, stmts_->Prepare(db_, "SELECT DISTINCT xorb_id FROM file_terms WHERE file = ?1"));
+        Stmt st, db_->Prepare("SELECT DISTINCT xorb_id FROM file_terms WHERE file = ?1"));
     st.Bind(1, sha256);
     while (true) {
       HM_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -451,13 +512,13 @@ Result<std::vector<int64_t>> XorbCatalog::RemoveFile(const std::string& sha256) 
     }
   }
   {
-    HM_ASSIGN_OR_RETURN(Stmt del, stmts_->Prepare(db_, "DELETE FROM file_terms WHERE file = ?1"));
+    HM_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM file_terms WHERE file = ?1"));
     del.Bind(1, sha256);
     HM_RETURN_IF_ERROR(del.Run());
   }
   std::vector<int64_t> orphans;
   HM_ASSIGN_OR_RETURN(Stmt used,
-                      stmts_->Prepare(db_, "SELECT 1 FROM file_terms WHERE xorb_id = ?1 LIMIT 1"));
+                      db_->Prepare("SELECT 1 FROM file_terms WHERE xorb_id = ?1 LIMIT 1"));
   for (int64_t id : named) {
     used.Reset();
     used.Bind(1, id);
@@ -470,20 +531,20 @@ Result<std::vector<int64_t>> XorbCatalog::RemoveFile(const std::string& sha256) 
 
 Result<bool> XorbCatalog::DeleteXorbIfUnreferenced(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
   {
     HM_ASSIGN_OR_RETURN(Stmt used,
-                        stmts_->Prepare(db_, "SELECT 1 FROM file_terms WHERE xorb_id = ?1 LIMIT 1"));
+                        db_->Prepare("SELECT 1 FROM file_terms WHERE xorb_id = ?1 LIMIT 1"));
     used.Bind(1, id);
     HM_ASSIGN_OR_RETURN(bool still_used, used.Step());
     if (still_used) return false;
   }
-  HM_ASSIGN_OR_RETURN(Stmt del, stmts_->Prepare(db_, "DELETE FROM xorbs WHERE id = ?1"));
+  HM_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM xorbs WHERE id = ?1"));
   del.Bind(1, id);
   HM_RETURN_IF_ERROR(del.Run());
-  const bool existed = sqlite3_changes(db_) > 0;
-  HM_ASSIGN_OR_RETURN(Stmt chunks, stmts_->Prepare(db_, "DELETE FROM xorb_chunks WHERE xorb_id = ?1"));
+  const bool existed = db_->Changes() > 0;
+  HM_ASSIGN_OR_RETURN(Stmt chunks, db_->Prepare("DELETE FROM xorb_chunks WHERE xorb_id = ?1"));
   chunks.Bind(1, id);
   HM_RETURN_IF_ERROR(chunks.Run());
   HM_RETURN_IF_ERROR(txn.Commit());
@@ -492,8 +553,7 @@ Result<bool> XorbCatalog::DeleteXorbIfUnreferenced(int64_t id) {
 
 Result<std::vector<int64_t>> XorbCatalog::UnreferencedXorbs() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
-                                             "SELECT id FROM xorbs x WHERE NOT EXISTS (SELECT 1 "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT id FROM xorbs x WHERE NOT EXISTS (SELECT 1 "
                                              "FROM file_terms t WHERE t.xorb_id = x.id) ORDER "
                                              "BY id"));
   std::vector<int64_t> out;
@@ -507,8 +567,7 @@ Result<std::vector<int64_t>> XorbCatalog::UnreferencedXorbs() {
 
 Result<std::vector<XorbReference>> XorbCatalog::ReferencesTo(int64_t xorb_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
-                                             "SELECT file, seq, chunk_start, chunk_end FROM "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT file, seq, chunk_start, chunk_end FROM "
                                              "file_terms WHERE xorb_id = ?1"));
   st.Bind(1, xorb_id);
   std::vector<XorbReference> out;
@@ -524,8 +583,7 @@ Result<std::vector<XorbReference>> XorbCatalog::ReferencesTo(int64_t xorb_id) {
 Result<std::vector<std::pair<int64_t, std::vector<std::pair<uint32_t, uint32_t>>>>>
 XorbCatalog::LiveRanges() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
-                                             "SELECT xorb_id, chunk_start, chunk_end FROM "
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT xorb_id, chunk_start, chunk_end FROM "
                                              "file_terms ORDER BY xorb_id, chunk_start"));
   std::vector<std::pair<int64_t, std::vector<std::pair<uint32_t, uint32_t>>>> out;
   while (true) {
@@ -549,12 +607,11 @@ Status XorbCatalog::ReplaceXorb(int64_t old_id, const NewXorb& replacement,
                                 const std::vector<int64_t>& remap) {
   std::lock_guard<std::mutex> lock(mu_);
   file_cache_->DropAll();  // terms of files that used the old xorb move
-  Transaction txn(db_);
+  Transaction txn(db_.get());
   HM_RETURN_IF_ERROR(txn.Begin());
   std::vector<XorbReference> refs;
   {
-    HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
-                                               "SELECT file, seq, chunk_start, chunk_end FROM "
+    HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT file, seq, chunk_start, chunk_end FROM "
                                                "file_terms WHERE xorb_id = ?1"));
     st.Bind(1, old_id);
     while (true) {
@@ -565,8 +622,7 @@ Status XorbCatalog::ReplaceXorb(int64_t old_id, const NewXorb& replacement,
     }
   }
   if (!refs.empty()) HM_RETURN_IF_ERROR(InsertXorbLocked(replacement));
-  HM_ASSIGN_OR_RETURN(Stmt update, stmts_->Prepare(db_,
-                                                 "UPDATE file_terms SET xorb_id = ?1, chunk_start "
+  HM_ASSIGN_OR_RETURN(Stmt update, db_->Prepare("UPDATE file_terms SET xorb_id = ?1, chunk_start "
                                                  "= ?2, chunk_end = ?3 WHERE file = ?4 AND seq = "
                                                  "?5"));
   for (const XorbReference& ref : refs) {
@@ -585,11 +641,11 @@ Status XorbCatalog::ReplaceXorb(int64_t old_id, const NewXorb& replacement,
     HM_RETURN_IF_ERROR(update.Run());
   }
   {
-    HM_ASSIGN_OR_RETURN(Stmt del, stmts_->Prepare(db_, "DELETE FROM xorbs WHERE id = ?1"));
+    HM_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM xorbs WHERE id = ?1"));
     del.Bind(1, old_id);
     HM_RETURN_IF_ERROR(del.Run());
     HM_ASSIGN_OR_RETURN(Stmt chunks,
-                        stmts_->Prepare(db_, "DELETE FROM xorb_chunks WHERE xorb_id = ?1"));
+                        db_->Prepare("DELETE FROM xorb_chunks WHERE xorb_id = ?1"));
     chunks.Bind(1, old_id);
     HM_RETURN_IF_ERROR(chunks.Run());
   }

@@ -35,17 +35,12 @@
 #include <vector>
 
 #include "store/chunked_object_store.h"
+#include "store/sql/open_db.h"
 #include "store/status.h"
 #include "store/xet/xet_hash.h"
 #include "store/xet/xorb_format.h"
 
-struct sqlite3;
-
 namespace hubmirror {
-namespace sqlite {
-class Stmt;
-class StmtCache;
-}
 class FileRowCache;
 
 struct XorbRow {
@@ -92,6 +87,8 @@ struct XorbReference {
 class XorbCatalog {
  public:
   static Result<std::unique_ptr<XorbCatalog>> Open(const std::string& path);
+  // On a PostgreSQL schema ("hubmirror_catalog" by default) or a SQLite file.
+  static Result<std::unique_ptr<XorbCatalog>> Open(sql::DbLocation where);
   ~XorbCatalog();
   XorbCatalog(const XorbCatalog&) = delete;
   XorbCatalog& operator=(const XorbCatalog&) = delete;
@@ -166,14 +163,13 @@ class XorbCatalog {
   Status ReplaceXorb(int64_t old_id, const NewXorb& replacement, const std::vector<int64_t>& remap);
 
  private:
-  explicit XorbCatalog(sqlite3* db);
+  explicit XorbCatalog(std::unique_ptr<sql::Db> db);
   Status InsertXorbLocked(const NewXorb& xorb);
 
   std::mutex mu_;
-  sqlite3* db_;                          // owned; guarded by mu_
-  // Prepared once: the ingest hot path (one lookup per chunk).
-  std::unique_ptr<sqlite::Stmt> find_chunk_;  // guarded by mu_
-  std::unique_ptr<sqlite::StmtCache> stmts_;  // guarded by mu_
+  std::unique_ptr<sql::Db> db_;  // guarded by mu_
+  // Held once: the ingest hot path (one lookup per chunk).
+  std::unique_ptr<sql::Stmt> find_chunk_;  // guarded by mu_
   // Files' rows and terms; filled and dropped under mu_, read without it.
   std::unique_ptr<FileRowCache> file_cache_;
 };

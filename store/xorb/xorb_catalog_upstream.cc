@@ -1,17 +1,16 @@
 // XorbCatalog, what pulls over Xet record: the upstream_chunks table (which
 // chunks of an upstream's xorbs this store holds) and the running totals of
 // Xet pulls (counters). See xorb_catalog.h.
-#include <sqlite3.h>
 
-#include "store/sqlite_stmt.h"
+#include "store/sql/open_db.h"
 #include "store/xorb/catalog_columns.h"
 #include "store/xorb/xorb_catalog.h"
 
 namespace hubmirror {
 namespace {
 
-using sqlite::Stmt;
-using sqlite::Transaction;
+using sql::Stmt;
+using sql::Transaction;
 
 using xorb_catalog::AsInt;
 using xorb_catalog::HashColumn;
@@ -26,8 +25,7 @@ Result<std::vector<UpstreamXorbChunk>> XorbCatalog::KnownUpstreamChunks(const Xe
                                                                          uint32_t end) {
   std::lock_guard<std::mutex> lock(mu_);
   HM_ASSIGN_OR_RETURN(
-      Stmt st, stmts_->Prepare(db_,
-                             "SELECT u.idx, u.hash, u.raw_size, u.record_offset, u.record_size "
+      Stmt st, db_->Prepare("SELECT u.idx, u.hash, u.raw_size, u.record_offset, u.record_size "
                              "FROM upstream_chunks u WHERE u.xorb = ?1 AND u.idx >= ?2 AND "
                              "u.idx < ?3 AND EXISTS (SELECT 1 FROM xorb_chunks c WHERE c.hash = "
                              "u.hash) ORDER BY u.idx"));
@@ -52,12 +50,15 @@ Result<std::vector<UpstreamXorbChunk>> XorbCatalog::KnownUpstreamChunks(const Xe
 Status XorbCatalog::RememberUpstreamChunks(const XetHash& xorb,
                                            const std::vector<UpstreamXorbChunk>& chunks) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_);
+  Transaction tx(db_.get());
   HM_RETURN_IF_ERROR(tx.Begin());
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
-                                             "INSERT OR REPLACE INTO upstream_chunks (xorb, idx, "
-                                             "hash, raw_size, record_offset, record_size) VALUES "
-                                             "(?1, ?2, ?3, ?4, ?5, ?6)"));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("INSERT INTO upstream_chunks (xorb, idx, hash, "
+                                             "raw_size, record_offset, record_size) VALUES "
+                                             "(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (xorb, idx) "
+                                             "DO UPDATE SET hash = excluded.hash, raw_size = "
+                                             "excluded.raw_size, record_offset = "
+                                             "excluded.record_offset, record_size = "
+                                             "excluded.record_size"));
   for (const UpstreamXorbChunk& c : chunks) {
     st.Reset();
     st.BindBlob(1, xorb.bytes.data(), xorb.bytes.size())
@@ -73,11 +74,11 @@ Status XorbCatalog::RememberUpstreamChunks(const XetHash& xorb,
 
 Status XorbCatalog::AddXetPull(const XetPullFigures& figures) {
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_);
+  Transaction tx(db_.get());
   HM_RETURN_IF_ERROR(tx.Begin());
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_,
-                                             "INSERT INTO counters (name, value) VALUES (?1, ?2) "
-                                             "ON CONFLICT (name) DO UPDATE SET value = value + ?2"));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("INSERT INTO counters (name, value) VALUES (?1, ?2) "
+                                             "ON CONFLICT (name) DO UPDATE SET value = "
+                                             "counters.value + excluded.value"));
   const uint64_t values[] = {figures.files, figures.fetched_bytes, figures.saved_bytes};
   for (size_t i = 0; i < 3; ++i) {
     st.Reset();
@@ -89,7 +90,7 @@ Status XorbCatalog::AddXetPull(const XetPullFigures& figures) {
 
 Result<XetPullFigures> XorbCatalog::XetPullTotals() {
   std::lock_guard<std::mutex> lock(mu_);
-  HM_ASSIGN_OR_RETURN(Stmt st, stmts_->Prepare(db_, "SELECT value FROM counters WHERE name = ?1"));
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT value FROM counters WHERE name = ?1"));
   uint64_t values[3] = {0, 0, 0};
   for (size_t i = 0; i < 3; ++i) {
     st.Reset();

@@ -38,6 +38,7 @@ Result<bool> Rewrite(const XorbSpace& space, const XorbRow& row, const XorbTable
   HM_RETURN_IF_ERROR(builder->Seal());
   HM_RETURN_IF_ERROR(builder->Sync());
   HM_RETURN_IF_ERROR(builder->Publish(space.files->PathOf(id)));
+  HM_RETURN_IF_ERROR(space.files->Share(id));
   const NewXorb replacement = builder->Describe();
   Status replaced = space.catalog->ReplaceXorb(row.id, replacement, remap);
   if (replaced.code() == StatusCode::kUnavailable) return false;  // the builder removes its file

@@ -53,6 +53,7 @@ int64_t XorbFiles::IdOfName(const std::string& name) {
 }
 
 Result<std::shared_ptr<RandomAccessFile>> XorbFiles::OpenForRead(int64_t id) {
+  HM_RETURN_IF_ERROR(EnsureCached(id));
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = by_id_.find(id);
@@ -103,6 +104,7 @@ void XorbFiles::Forget(int64_t id) {
 Result<std::unique_ptr<XorbPin>> XorbFiles::TryPin(int64_t id) {
   // A descriptor of its own: a lock taken through the shared read handle
   // would be released by the next pin's close of the same description.
+  HM_RETURN_IF_ERROR(EnsureCached(id));
   HM_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
                       env_->NewRandomAccessFile(PathOf(id)));
   if (!TryLockShared(file->fd())) {
@@ -119,11 +121,21 @@ Result<bool> XorbFiles::RemoveIfUnlocked(int64_t id,
   if (file.ok() && !TryLockExclusive((*file)->fd())) return false;
   HM_ASSIGN_OR_RETURN(bool deleted, delete_rows());
   if (!deleted) return false;
+  // The rows are gone: no reader can be sent to the object any more.
+  if (bucket_ != nullptr) HM_RETURN_IF_ERROR(bucket_->Delete(KeyOf(id)));
   if (file.ok()) {
     Status removed = env_->RemoveFile(path);
     if (!removed.ok() && !removed.IsNotFound()) return removed;
   }
   Forget(id);
+  if (bucket_ != nullptr) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (auto it = cached_by_id_.find(id); it != cached_by_id_.end()) {
+      stats_.cached_bytes -= it->second->second;
+      cached_.erase(it->second);
+      cached_by_id_.erase(it);
+    }
+  }
   return true;  // the lock goes with the descriptor
 }
 
@@ -141,6 +153,139 @@ Result<std::vector<int64_t>> XorbFiles::ListIds() {
   }
   std::sort(ids.begin(), ids.end());
   return ids;
+}
+
+XorbFiles::XorbFiles(Env* env, std::string dir, ObjectStorage* bucket, uint64_t cache_bytes)
+    : env_(env), dir_(std::move(dir)), max_idle_handles_(256), bucket_(bucket),
+      cache_bytes_(cache_bytes) {}
+
+std::string XorbFiles::KeyOf(int64_t id) {
+  char fan[8];
+  std::snprintf(fan, sizeof(fan), "%02x", static_cast<unsigned>(id & 0xff));
+  return std::string("xorbs/") + fan + "/" + std::to_string(id) + ".xorb";
+}
+
+Status XorbFiles::Share(int64_t id) {
+  if (bucket_ == nullptr) return Status::Ok();
+  const std::string path = PathOf(id);
+  HM_RETURN_IF_ERROR(bucket_->PutFile(KeyOf(id), path));
+  HM_ASSIGN_OR_RETURN(uint64_t size, env_->FileSize(path));
+  NoteCached(id, size);
+  TrimCache();
+  return Status::Ok();
+}
+
+void XorbFiles::NoteCached(int64_t id, uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (!cache_scanned_) return;  // the first scan counts it
+  if (auto it = cached_by_id_.find(id); it != cached_by_id_.end()) {
+    cached_.splice(cached_.begin(), cached_, it->second);
+    return;
+  }
+  cached_.emplace_front(id, bytes);
+  cached_by_id_[id] = cached_.begin();
+  stats_.cached_bytes += bytes;
+}
+
+Status XorbFiles::EnsureCached(int64_t id) {
+  if (bucket_ == nullptr) return Status::Ok();
+  std::shared_ptr<std::mutex> fetch_mu;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (!cache_scanned_) {
+      // What earlier runs left in the cache counts against its size.
+      cache_scanned_ = true;
+      Result<std::vector<int64_t>> ids = ListIds();
+      if (ids.ok()) {
+        for (int64_t cached : *ids) {
+          Result<uint64_t> size = env_->FileSize(PathOf(cached));
+          if (!size.ok()) continue;
+          cached_.emplace_back(cached, *size);
+          cached_by_id_[cached] = std::prev(cached_.end());
+          stats_.cached_bytes += *size;
+        }
+      }
+    }
+    if (auto it = cached_by_id_.find(id); it != cached_by_id_.end()) {
+      cached_.splice(cached_.begin(), cached_, it->second);
+      if (env_->FileExists(PathOf(id))) return Status::Ok();
+    }
+    auto& slot = fetching_[id];
+    if (!slot) slot = std::make_shared<std::mutex>();
+    fetch_mu = slot;
+  }
+  std::lock_guard<std::mutex> one_fetch(*fetch_mu);
+  const std::string path = PathOf(id);
+  if (!env_->FileExists(path)) {
+    HM_ASSIGN_OR_RETURN(std::optional<uint64_t> size, bucket_->Size(KeyOf(id)));
+    if (!size) {
+      return Status::NotFound("xorb " + std::to_string(id) + " is not in " + bucket_->where());
+    }
+    HM_RETURN_IF_ERROR(env_->CreateDirs(FanDirOf(id)));
+    // Fetched under a name no sweep or reader takes for a xorb, renamed whole.
+    const std::string partial = path + ".fetching";
+    HM_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, env_->NewWritableFile(partial));
+    constexpr uint64_t kPiece = uint64_t{8} << 20;
+    std::string piece;
+    for (uint64_t off = 0; off < *size; off += kPiece) {
+      Status got = bucket_->GetRange(KeyOf(id), off, std::min(kPiece, *size - off), &piece);
+      if (got.ok() && piece.size() != std::min(kPiece, *size - off)) {
+        got = Status::DataLoss("xorb " + std::to_string(id) + " in " + bucket_->where() +
+                               " ended early");
+      }
+      if (got.ok()) got = out->Append(piece.data(), piece.size());
+      if (!got.ok()) {
+        (void)out->Close();
+        (void)env_->RemoveFile(partial);
+        return got;
+      }
+    }
+    HM_RETURN_IF_ERROR(out->Close());
+    HM_RETURN_IF_ERROR(env_->RenameFile(partial, path));
+    {
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      ++stats_.fetches;
+      stats_.fetched_bytes += *size;
+    }
+    NoteCached(id, *size);
+    TrimCache();
+  }
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  fetching_.erase(id);
+  return Status::Ok();
+}
+
+void XorbFiles::TrimCache() {
+  std::vector<int64_t> victims;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    uint64_t total = stats_.cached_bytes;
+    for (auto it = cached_.rbegin(); it != cached_.rend() && total > cache_bytes_; ++it) {
+      victims.push_back(it->first);
+      total -= std::min(total, it->second);
+    }
+  }
+  for (int64_t id : victims) {
+    const std::string path = PathOf(id);
+    Result<std::unique_ptr<RandomAccessFile>> file = env_->NewRandomAccessFile(path);
+    // Pinned by a writer or being published: stays. Readers keep their
+    // descriptors; the next reader fetches it again.
+    if (file.ok() && !TryLockExclusive((*file)->fd())) continue;
+    if (file.ok()) (void)env_->RemoveFile(path);
+    Forget(id);
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (auto it = cached_by_id_.find(id); it != cached_by_id_.end()) {
+      stats_.cached_bytes -= std::min(stats_.cached_bytes, it->second->second);
+      cached_.erase(it->second);
+      cached_by_id_.erase(it);
+      ++stats_.evictions;
+    }
+  }
+}
+
+XorbFiles::CacheStats XorbFiles::cache_stats() {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  return stats_;
 }
 
 }  // namespace hubmirror

@@ -15,6 +15,16 @@
 //
 // Readers do not lock: a deleted file stays readable through descriptors
 // already open. Read handles are cached (bounded); thread-safe.
+//
+// With a bucket (several nodes sharing one store, object_storage.h) the
+// bucket holds every sealed xorb, at xorbs/NN/<id>.xorb, and the directory
+// is this node's cache of them: Share() uploads a sealed xorb before any
+// catalog row may name it, a read of a xorb not cached fetches it (ranged
+// GETs into a temporary file, renamed when complete), and the cache is
+// trimmed to `cache_bytes`, least recently used first, sparing xorbs pinned
+// or being published. Rows are deleted before the bucket object, so a row
+// never names a missing object; the catalog's transactions keep writers of
+// other nodes from naming a xorb being deleted (XorbCatalog::CommitFile).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +37,7 @@
 #include <vector>
 
 #include "store/env.h"
+#include "store/objstore/object_storage.h"
 #include "store/status.h"
 
 namespace hubmirror {
@@ -48,6 +59,8 @@ class XorbFiles {
  public:
   XorbFiles(Env* env, std::string dir, size_t max_idle_handles = 256)
       : env_(env), dir_(std::move(dir)), max_idle_handles_(max_idle_handles) {}
+  // Bucket mode; `bucket` must outlive this.
+  XorbFiles(Env* env, std::string dir, ObjectStorage* bucket, uint64_t cache_bytes);
   XorbFiles(const XorbFiles&) = delete;
   XorbFiles& operator=(const XorbFiles&) = delete;
 
@@ -79,6 +92,23 @@ class XorbFiles {
   // Ids of every xorb file on disk, ascending.
   Result<std::vector<int64_t>> ListIds();
 
+  // Makes a sealed, durable xorb readable by every node (uploads it to the
+  // bucket); nothing to do without one. Must succeed before a catalog row
+  // names the xorb.
+  Status Share(int64_t id);
+  // The bucket and the key of a xorb in it (null / "" without a bucket).
+  ObjectStorage* bucket() const { return bucket_; }
+  static std::string KeyOf(int64_t id);
+
+  // Cache figures (bucket mode).
+  struct CacheStats {
+    uint64_t cached_bytes = 0;
+    uint64_t fetches = 0;        // xorbs fetched from the bucket
+    uint64_t fetched_bytes = 0;
+    uint64_t evictions = 0;
+  };
+  CacheStats cache_stats();
+
  private:
   Env* const env_;
   const std::string dir_;
@@ -87,6 +117,20 @@ class XorbFiles {
   // Cached read handles, most recently used at the front.
   std::list<std::pair<int64_t, std::shared_ptr<RandomAccessFile>>> lru_;  // guarded by mu_
   std::map<int64_t, decltype(lru_)::iterator> by_id_;                     // guarded by mu_
+
+  // Bucket mode.
+  // Brings a xorb the bucket holds into the cache (one fetch per id at once).
+  Status EnsureCached(int64_t id);
+  void NoteCached(int64_t id, uint64_t bytes);
+  void TrimCache();
+  ObjectStorage* const bucket_ = nullptr;
+  const uint64_t cache_bytes_ = 0;
+  std::mutex cache_mu_;
+  bool cache_scanned_ = false;                      // guarded by cache_mu_
+  std::list<std::pair<int64_t, uint64_t>> cached_;  // most recent first; guarded by cache_mu_
+  std::map<int64_t, decltype(cached_)::iterator> cached_by_id_;  // guarded by cache_mu_
+  std::map<int64_t, std::shared_ptr<std::mutex>> fetching_;      // guarded by cache_mu_
+  CacheStats stats_;                                             // guarded by cache_mu_
 };
 
 // flock(2) helpers; true when taken (or when there is no descriptor: test

@@ -28,8 +28,15 @@ XorbStore::XorbStore(Env* env, std::string root, XorbStoreOptions options)
 Status XorbStore::Init() {
   HM_RETURN_IF_ERROR(env_->CreateDirs(root_ + "/xet/xorbs"));
   HM_RETURN_IF_ERROR(env_->CreateDirs(tmp_dir_));
-  HM_ASSIGN_OR_RETURN(catalog_, XorbCatalog::Open(root_ + "/xet/catalog.sqlite"));
-  files_ = std::make_unique<XorbFiles>(env_, root_ + "/xet/xorbs");
+  sql::DbLocation catalog_at = options_.catalog;
+  if (catalog_at.postgres.empty()) catalog_at.sqlite_path = root_ + "/xet/catalog.sqlite";
+  HM_ASSIGN_OR_RETURN(catalog_, XorbCatalog::Open(catalog_at));
+  if (options_.bucket != nullptr) {
+    files_ = std::make_unique<XorbFiles>(env_, root_ + "/xet/xorbs", options_.bucket,
+                                         options_.cache_bytes);
+  } else {
+    files_ = std::make_unique<XorbFiles>(env_, root_ + "/xet/xorbs");
+  }
   XorbCatalog* catalog = catalog_.get();
   tables_ = std::make_unique<XorbTableCache>(
       [catalog](int64_t id) { return catalog->XorbChunks(id); }, options_.cached_table_chunks);
@@ -185,6 +192,25 @@ Result<CompactionReport> XorbStore::CompactPacks(double min_dead_fraction) {
 void XorbStore::DropIdleReadHandles() {
   files_->DropIdleReadHandles();
   if (legacy_) legacy_->DropIdleReadHandles();
+}
+
+Result<std::vector<std::string>> XorbStore::CheckSharedXorbs() {
+  std::vector<std::string> problems;
+  ObjectStorage* bucket = files_->bucket();
+  if (bucket == nullptr) return problems;
+  HM_ASSIGN_OR_RETURN(std::vector<XorbRow> xorbs, catalog_->ListXorbs());
+  for (const XorbRow& x : xorbs) {
+    HM_ASSIGN_OR_RETURN(std::optional<uint64_t> size, bucket->Size(XorbFiles::KeyOf(x.id)));
+    if (!size) {
+      problems.push_back("xorb " + std::to_string(x.id) + " (" + x.hash.ToHex() +
+                         ") is catalogued but missing from " + bucket->where());
+    } else if (*size != x.file_bytes) {
+      problems.push_back("xorb " + std::to_string(x.id) + " in " + bucket->where() + " has " +
+                         std::to_string(*size) + " bytes, the catalog says " +
+                         std::to_string(x.file_bytes));
+    }
+  }
+  return problems;
 }
 
 Result<std::vector<StoreLeftover>> XorbStore::Leftovers(bool trim) {

@@ -20,6 +20,10 @@
 // tables. Removal deletes xorbs no file needs at once, compaction
 // (xorb_compaction.h) rewrites those with dead chunks.
 //
+// With `bucket` set, xet/xorbs/ is a bounded cache of the bucket
+// (xorb_files.h); with `catalog.postgres`, xet/catalog.sqlite is unused and
+// several nodes share one store.
+//
 // Processes may share a store (`serve` beside `sync` or `gc`): flock()s on
 // xorb files keep removal away from xorbs being written or deduplicated
 // against, and leftover sweeps away from files of live writers.
@@ -33,6 +37,8 @@
 
 #include "store/chunked_object_store.h"
 #include "store/env.h"
+#include "store/objstore/object_storage.h"
+#include "store/sql/open_db.h"
 
 namespace hubmirror {
 
@@ -44,6 +50,13 @@ struct XorbStoreOptions {
   // Xorbs no file names yet are spared by sweeps this long (an import or an
   // upload may be about to commit a file naming them).
   int64_t unreferenced_xorb_grace_micros = kUnreferencedXorbGraceMicros;
+  // Scale-out (docs/deployment.md): the catalog on PostgreSQL instead of
+  // xet/catalog.sqlite (`catalog.postgres` set), and sealed xorbs in a
+  // bucket with xet/xorbs/ as this node's cache of `cache_bytes` at most.
+  // `bucket` must outlive the store.
+  sql::DbLocation catalog;
+  ObjectStorage* bucket = nullptr;
+  uint64_t cache_bytes = uint64_t{64} << 30;
 };
 
 // `env` must outlive the store.

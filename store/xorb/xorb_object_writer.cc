@@ -377,6 +377,7 @@ Result<ObjectInfo> XorbObjectWriter::Commit() {
   }
   for (const auto& b : builders) {
     if (Status s = b->Publish(target_.files->PathOf(b->id())); !s.ok()) return Abort(std::move(s));
+    if (Status s = target_.files->Share(b->id()); !s.ok()) return Abort(std::move(s));
     xorbs.push_back(b->Describe());
   }
   ChunkedObjectRow row;

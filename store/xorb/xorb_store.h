@@ -47,6 +47,7 @@ class XorbStore final : public ChunkedObjectStore {
   Result<CompactionReport> CompactPacks(double min_dead_fraction) override;
   void DropIdleReadHandles() override;
   Result<std::vector<StoreLeftover>> Leftovers(bool trim) override;
+  Result<std::vector<std::string>> CheckSharedXorbs() override;
   Result<std::vector<std::string>> ListLegacyObjects() override;
 
   // Xet units (xorb_store_xet.cc).

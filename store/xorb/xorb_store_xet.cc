@@ -114,6 +114,7 @@ Result<bool> XorbStore::PutXorb(const XetHash& hash, std::string_view bytes) {
   HM_RETURN_IF_ERROR(builder->Seal());
   HM_RETURN_IF_ERROR(builder->Sync());
   HM_RETURN_IF_ERROR(builder->Publish(files_->PathOf(id)));
+  HM_RETURN_IF_ERROR(files_->Share(id));
   NewXorb described = builder->Describe();
   if (described.row.hash != hash) return Status::Internal("xorb rewritten under another hash");
   HM_RETURN_IF_ERROR(catalog_->InsertXorb(described));

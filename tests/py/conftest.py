@@ -115,8 +115,8 @@ class Mirror(Server):
     of a --config in `args`), or `offline`."""
 
     def __init__(self, workdir, store, upstreams=(), *args, name="mirror", offline=False,
-                 env=None):
-        argv = [HUBMIRROR, "serve", "--listen", "127.0.0.1:0", "--store", str(store)]
+                 env=None, listen="127.0.0.1:0"):
+        argv = [HUBMIRROR, "serve", "--listen", listen, "--store", str(store)]
         for url in upstreams:
             argv += ["--upstream", url]
         if offline:
@@ -244,8 +244,38 @@ def manifest(fakehub):
 
 
 @pytest.fixture(scope="session")
-def mirror(workdir, fakehub):
-    m = Mirror(workdir, workdir / "store", [fakehub.url])
+def scale_out(workdir):
+    """With HUBMIRROR_TEST_SCALE_OUT=1 (CTest py_client_scale_out): a
+    PostgreSQL server and an S3-compatible bucket for the session mirror to
+    keep its store in (docs/deployment.md); otherwise None."""
+    if os.environ.get("HUBMIRROR_TEST_SCALE_OUT") != "1":
+        yield None
+        return
+    import cluster_services  # noqa: PLC0415 - only this mode needs the services
+    missing = cluster_services.available()
+    if missing:
+        raise RuntimeError("scale-out client tests cannot run: " + missing)
+    pg = cluster_services.Postgres(str(workdir)).start()
+    s3 = cluster_services.S3Server(str(workdir)).start()
+    yield pg, s3
+    s3.stop()
+    pg.stop()
+
+
+@pytest.fixture(scope="session")
+def mirror(workdir, fakehub, scale_out):
+    if scale_out is None:
+        m = Mirror(workdir, workdir / "store", [fakehub.url])
+    else:
+        pg, s3 = scale_out
+        config = workdir / "scale-out.toml"
+        config.write_text(
+            f'[store]\ndir = "{workdir / "store"}"\npostgres = "{pg.conninfo()}"\n'
+            f'cache_max_bytes = "8M"\n'
+            f'[store.s3]\nendpoint = "{s3.endpoint()}"\nbucket = "client-tests"\n'
+            f'access_key_id = "k"\nsecret_access_key = "s"\ncreate_bucket = true\n'
+            f'[upstream]\nurl = "{fakehub.url}"\n')
+        m = Mirror(workdir, workdir / "store", (), "--config", str(config))
     yield m
     assert m.alive(), "the mirror exited during the tests" + m.logs()
     m.stop()

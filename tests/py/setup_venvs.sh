@@ -2,6 +2,7 @@
 # Makes the Python client environments the pytest suite runs in, from PyPI:
 #   tests/py/.venv-latest  requirements-latest.txt (newest huggingface_hub + hf_xet)
 #   tests/py/.venv-0.36    requirements-0.36.txt   (huggingface_hub 0.36.x)
+#   tests/py/.venv-s3      requirements-s3.txt     (moto's S3 server, scale-out tests)
 # Idempotent: a venv whose installed requirements equal the file is kept.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,7 +13,7 @@ if ! "$python" -m venv --help >/dev/null 2>&1; then
   exit 1
 fi
 
-for line in latest 0.36; do
+for line in latest 0.36 s3; do
   venv=.venv-$line
   requirements=requirements-$line.txt
   if [[ -x $venv/bin/python ]] && cmp -s "$requirements" "$venv/installed-requirements.txt"; then

@@ -5,6 +5,7 @@
 
 #include "store/index/index.h"
 #include "tests/store/store_test_util.h"
+#include "tests/store/shared_store_util.h"
 
 namespace hubmirror {
 namespace {
@@ -34,7 +35,7 @@ class HostedIndexTest : public testing::TempDirTest {
  protected:
   void SetUp() override {
     TempDirTest::SetUp();
-    auto index = Index::Open(dir_ + "/index.db");
+    auto index = Index::Open(testing::TestDb(dir_ + "/index.db"));
     ASSERT_OK(index.status());
     index_ = std::move(index).value();
     ASSERT_OK(index_->CreateHostedRepo(HostedRepoRecord{kRepo, false, "writer", 1}));

@@ -25,10 +25,10 @@ class RetentionTest : public testing::XorbStoreTestBase {
   void SetUp() override {
     XorbStoreTestBase::SetUp();
     ASSERT_NE(store_, nullptr);
-    auto index = Index::Open(dir_ + "/index.sqlite");
+    auto index = Index::Open(testing::TestDb(dir_ + "/index.sqlite"));
     ASSERT_OK(index.status());
     index_ = std::move(index).value();
-    auto retention = RetentionDb::Open(dir_ + "/retention.sqlite");
+    auto retention = RetentionDb::Open(testing::TestDb(dir_ + "/retention.sqlite"));
     ASSERT_OK(retention.status());
     retention_ = std::move(retention).value();
   }

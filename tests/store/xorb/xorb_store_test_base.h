@@ -10,6 +10,7 @@
 #include "store/hash.h"
 #include "store/xorb/xorb_object_store.h"
 #include "tests/store/store_test_util.h"
+#include "tests/store/shared_store_util.h"
 
 namespace hubmirror::testing {
 
@@ -18,10 +19,18 @@ class XorbStoreTestBase : public TempDirTest {
   void SetUp() override {
     TempDirTest::SetUp();
     env_ = NewPosixEnv();
+    if (TestOnBucket()) bucket_ = std::make_unique<MemoryObjectStorage>(env_.get());
     store_ = OpenStore();
   }
   // Another instance on the same directory: what a second process sees.
+  // On the scale-out backends (shared_store_util.h) its catalog is in
+  // PostgreSQL and its xorbs in a bucket, cached in the directory.
   std::unique_ptr<ChunkedObjectStore> OpenStore(XorbStoreOptions options = {}) {
+    if (TestOnPostgres()) options.catalog = TestDb(dir_ + "/xet/catalog.sqlite");
+    if (bucket_ != nullptr) {
+      options.bucket = bucket_.get();
+      options.cache_bytes = uint64_t{1} << 20;
+    }
     auto store = NewXorbObjectStore(env_.get(), dir_, options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
@@ -63,6 +72,7 @@ class XorbStoreTestBase : public TempDirTest {
   }
 
   std::unique_ptr<Env> env_;
+  std::unique_ptr<MemoryObjectStorage> bucket_;  // outlives the stores
   std::unique_ptr<ChunkedObjectStore> store_;
 };
 
