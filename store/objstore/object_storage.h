@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "store/status.h"
 
@@ -32,8 +31,6 @@ class ObjectStorage {
   virtual Result<std::optional<uint64_t>> Size(const std::string& key) = 0;
   // Removes the object; an absent one counts as removed.
   virtual Status Delete(const std::string& key) = 0;
-  // Keys under `prefix`, sorted.
-  virtual Result<std::vector<std::string>> List(const std::string& prefix) = 0;
   // "s3://bucket/prefix at http://host:port", for messages.
   virtual const std::string& where() const = 0;
 };

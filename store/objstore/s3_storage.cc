@@ -43,22 +43,15 @@ std::string EnvOr(const char* name, const std::string& fallback) {
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
 }
 
-// The text of the first <tag>...</tag> at or after `from`; npos-safe.
-std::string XmlText(const std::string& xml, const std::string& tag, size_t* from = nullptr) {
+// The text of the first <tag>...</tag> of an S3 answer; "" when absent.
+std::string XmlText(const std::string& xml, const std::string& tag) {
   const std::string open = "<" + tag + ">";
   const std::string close = "</" + tag + ">";
-  size_t a = xml.find(open, from != nullptr ? *from : 0);
-  if (a == std::string::npos) {
-    if (from != nullptr) *from = std::string::npos;
-    return "";
-  }
+  size_t a = xml.find(open);
+  if (a == std::string::npos) return "";
   a += open.size();
   size_t b = xml.find(close, a);
-  if (b == std::string::npos) {
-    if (from != nullptr) *from = std::string::npos;
-    return "";
-  }
-  if (from != nullptr) *from = b + close.size();
+  if (b == std::string::npos) return "";
   std::string text = xml.substr(a, b - a);
   // The five XML entities S3 escapes keys with.
   std::string out;
@@ -377,28 +370,6 @@ Status S3Storage::Delete(const std::string& key) {
   HM_ASSIGN_OR_RETURN(Response r, Send(req));
   if (r.status != 204 && r.status != 200 && r.status != 404) return ErrorOf(req, r);
   return Status::Ok();
-}
-
-Result<std::vector<std::string>> S3Storage::List(const std::string& prefix) {
-  std::vector<std::string> keys;
-  std::string token;
-  for (int page = 0; page < 1'000'000; ++page) {
-    Request req{"GET", "", {{"list-type", "2"}, {"prefix", options_.prefix + prefix}}, {}, nullptr};
-    if (!token.empty()) req.query.emplace_back("continuation-token", token);
-    HM_ASSIGN_OR_RETURN(Response r, Send(req));
-    if (r.status != 200) return ErrorOf(req, r);
-    size_t pos = 0;
-    while (true) {
-      std::string key = XmlText(r.body, "Key", &pos);
-      if (pos == std::string::npos) break;
-      if (key.rfind(options_.prefix, 0) == 0) keys.push_back(key.substr(options_.prefix.size()));
-    }
-    if (XmlText(r.body, "IsTruncated") != "true") break;
-    token = XmlText(r.body, "NextContinuationToken");
-    if (token.empty()) break;
-  }
-  std::sort(keys.begin(), keys.end());
-  return keys;
 }
 
 Status S3Storage::CheckBucket(bool create) {

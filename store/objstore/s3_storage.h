@@ -52,7 +52,6 @@ class S3Storage final : public ObjectStorage {
   Status GetRange(const std::string& key, uint64_t offset, uint64_t n, std::string* out) override;
   Result<std::optional<uint64_t>> Size(const std::string& key) override;
   Status Delete(const std::string& key) override;
-  Result<std::vector<std::string>> List(const std::string& prefix) override;
   const std::string& where() const override { return where_; }
 
   // Checks the bucket answers (a HEAD of the bucket); creates it with

@@ -34,8 +34,11 @@ using UniqueConn = std::unique_ptr<PGconn, ConnDeleter>;
 
 // Checks a finished command; OK statuses pass.
 Status CheckResult(PGconn* conn, const PGresult* res, std::string_view what) {
-  if (res == nullptr) {
-    return Status::Unavailable("postgresql: " + std::string(what) + ": " + PQerrorMessage(conn));
+  if (res == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    // The server went away (restart, failover, network): the next call
+    // connects again.
+    return Status::Unavailable("postgresql: " + std::string(what) + ": connection lost: " +
+                               PQerrorMessage(conn));
   }
   ExecStatusType st = PQresultStatus(res);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
@@ -167,9 +170,15 @@ class PostgresDb final : public Db {
   int64_t Changes() override { return changes_; }
   Status Begin() override {
     HM_RETURN_IF_ERROR(EnsureConnected());
-    HM_RETURN_IF_ERROR(Run("BEGIN; SELECT pg_advisory_xact_lock(" +
-                           std::to_string(kWriterLockClass) + ", " +
-                           std::to_string(AdvisoryKey(schema_)) + ")"));
+    HM_RETURN_IF_ERROR(Run("BEGIN"));
+    // The writers' turn; not had within lock_timeout, the transaction ends
+    // here and the caller gets Unavailable.
+    Status locked = Run("SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLockClass) + ", " +
+                        std::to_string(AdvisoryKey(schema_)) + ")");
+    if (!locked.ok()) {
+      (void)Run("ROLLBACK");
+      return locked;
+    }
     in_transaction_ = true;
     return Status::Ok();
   }
@@ -288,7 +297,7 @@ Status PostgresError(const char* sqlstate, std::string message) {
   std::string_view s = sqlstate != nullptr ? sqlstate : "";
   std::string_view cls = s.substr(0, 2);
   if (cls == "08" || s == "40001" || s == "40P01" || s == "55P03" || s == "57P01" ||
-      s == "57P03" || cls == "53" && s != "53100") {
+      s == "57P03" || (cls == "53" && s != "53100")) {
     return Status::Unavailable(std::move(msg));
   }
   if (s == "53100") return Status::ResourceExhausted(std::move(msg));

@@ -80,14 +80,6 @@ class MemoryObjectStorage final : public ObjectStorage {
     objects_.erase(key);
     return Status::Ok();
   }
-  Result<std::vector<std::string>> List(const std::string& prefix) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::string> keys;
-    for (const auto& [k, v] : objects_) {
-      if (k.rfind(prefix, 0) == 0) keys.push_back(k);
-    }
-    return keys;
-  }
   const std::string& where() const override { return where_; }
 
   size_t object_count() {

@@ -356,7 +356,7 @@ TEST_F(IndexTest, FindsRepoFilesByTheirObject) {
   plain.oid = std::string(40, '9');
   ASSERT_OK(index_->PutRef(kOrgModel, "main", kCommitA, 1));
   ASSERT_OK(index_->PutEntries(kOrgModel, kCommitA, {lfs, plain, Dir("sub")}, true));
-  ASSERT_OK(index_->PutObject(ObjectRecord{std::string(64, 'd'), plain.oid, 10}));
+  ASSERT_OK(index_->PutObject(ObjectRecord{std::string(64, 'd'), plain.oid, 10, ""}));
 
   auto by_lfs = index_->FindRepoFileOf(kOrgModel, lfs.lfs_sha256);
   ASSERT_OK(by_lfs.status());
