@@ -37,11 +37,12 @@ struct OpenStore {
   std::unique_ptr<RetentionDb> retention;
 };
 
-Result<OpenStore> Open(const std::string& dir) {
+Result<OpenStore> Open(const StoreTarget& target) {
   OpenStore s;
   s.env = NewPosixEnv();
-  HM_ASSIGN_OR_RETURN(s.handles, OpenStoreDir(s.env.get(), dir, /*must_exist=*/true));
-  HM_ASSIGN_OR_RETURN(s.retention, RetentionDb::Open(dir + "/retention.sqlite"));
+  HM_ASSIGN_OR_RETURN(s.handles, OpenStoreTarget(s.env.get(), target));
+  HM_ASSIGN_OR_RETURN(sql::DbLocation retention, RetentionLocation(target));
+  HM_ASSIGN_OR_RETURN(s.retention, RetentionDb::Open(retention));
   return s;
 }
 
@@ -62,7 +63,7 @@ std::string PinName(const Pin& pin) {
   return pin.repo.ToString() + (pin.revision.empty() ? " (every revision)" : "@" + pin.revision);
 }
 
-int RunPin(const std::string& dir, const std::string& repo, bool pin_it) {
+int RunPin(const StoreTarget& dir, const std::string& repo, bool pin_it) {
   const char* command = pin_it ? "pin" : "unpin";
   Result<Pin> pin = ParsePin(repo);
   if (!pin.ok()) {
@@ -92,7 +93,7 @@ int RunPin(const std::string& dir, const std::string& repo, bool pin_it) {
   return 0;
 }
 
-int RunGc(const std::string& dir, bool dry_run, int64_t min_age_seconds) {
+int RunGc(const StoreTarget& dir, bool dry_run, int64_t min_age_seconds) {
   Result<OpenStore> s = Open(dir);
   if (!s.ok()) return Fail("gc", s.status().message());
   GcOptions options;
@@ -126,7 +127,7 @@ int RunGc(const std::string& dir, bool dry_run, int64_t min_age_seconds) {
 }
 
 // The files of one revision of a stored repo, with their identities.
-int RunLsFiles(const std::string& dir, const std::string& spec_text, bool json) {
+int RunLsFiles(const StoreTarget& dir, const std::string& spec_text, bool json) {
   Result<Pin> spec = ParsePin(spec_text);
   if (!spec.ok()) return Fail("ls", spec.status().message());
   const std::string revision = spec->revision.empty() ? "main" : spec->revision;
@@ -138,8 +139,8 @@ int RunLsFiles(const std::string& dir, const std::string& spec_text, bool json) 
     auto ref = index->GetRef(spec->repo, revision);
     if (!ref.ok()) return Fail("ls", ref.status().message());
     if (!ref->has_value()) {
-      return Fail("ls", spec->repo.ToString() + "@" + revision + " is not in store " + dir +
-                            "; run `hubmirror sync " + spec_text + "` first");
+      return Fail("ls", spec->repo.ToString() + "@" + revision + " is not in store " +
+                            (dir.config.empty() ? dir.dir : "of " + dir.config) + "; run `hubmirror sync " + spec_text + "` first");
     }
     commit = (*ref)->commit;
   }
@@ -182,7 +183,7 @@ int RunLsFiles(const std::string& dir, const std::string& spec_text, bool json) 
   return 0;
 }
 
-int RunLs(const std::string& dir, bool json) {
+int RunLs(const StoreTarget& dir, bool json) {
   Result<OpenStore> s = Open(dir);
   if (!s.ok()) return Fail("ls", s.status().message());
   Result<std::vector<RepoListing>> repos =
@@ -197,14 +198,17 @@ int RunLs(const std::string& dir, bool json) {
 }  // namespace
 
 void AddMaintenanceCommands(CLI::App* app, CommandRegistry* registry) {
-  auto dir = std::make_shared<std::string>("./data");
+  auto dir = std::make_shared<StoreTarget>();
   auto repo = std::make_shared<std::string>();
+  const char* config_help =
+      "a node's config file: its store, also on PostgreSQL and a bucket (instead of --store)";
   for (bool pin_it : {true, false}) {
     CLI::App* cmd = app->add_subcommand(
         pin_it ? "pin" : "unpin",
         pin_it ? "Keep a repo (or one revision) when the store is over its size limit"
                : "Let a pinned repo or revision be evicted again");
-    cmd->add_option("--store", *dir, "store directory")->capture_default_str();
+    cmd->add_option("--store", dir->dir, "store directory")->capture_default_str();
+    cmd->add_option("--config", dir->config, config_help);
     cmd->add_option("repo", *repo, "org/name[@rev] or datasets/org/name[@rev]")->required();
     cmd->callback([registry, dir, repo, pin_it] {
       registry->selected = [dir, repo, pin_it] { return RunPin(*dir, *repo, pin_it); };
@@ -215,7 +219,8 @@ void AddMaintenanceCommands(CLI::App* app, CommandRegistry* registry) {
   auto min_age = std::make_shared<int64_t>(3600);
   CLI::App* gc = app->add_subcommand(
       "gc", "Remove stored files no revision references and compact xorbs (safe while serving)");
-  gc->add_option("--store", *dir, "store directory")->capture_default_str();
+  gc->add_option("--store", dir->dir, "store directory")->capture_default_str();
+  gc->add_option("--config", dir->config, config_help);
   gc->add_flag("--dry-run", *dry_run, "only list what would be removed");
   gc->add_option("--min-age", *min_age,
                  "spare objects stored less than this many seconds ago (a server may be about "
@@ -232,7 +237,8 @@ void AddMaintenanceCommands(CLI::App* app, CommandRegistry* registry) {
       "ls",
       "List stored repos (revisions, files stored, size, pinned, last access), or with REPO[@rev] "
       "the files of one revision (path, size, sha256, Xet hash, stored or not)");
-  ls->add_option("--store", *dir, "store directory")->capture_default_str();
+  ls->add_option("--store", dir->dir, "store directory")->capture_default_str();
+  ls->add_option("--config", dir->config, config_help);
   ls->add_flag("--json", *json, "print JSON");
   ls->add_option("repo", *ls_repo, "org/name[@rev] or datasets/org/name[@rev] (rev: main)");
   ls->callback([registry, dir, json, ls_repo] {

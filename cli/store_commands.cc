@@ -10,7 +10,6 @@
 #include <string>
 
 #include "cli/command.h"
-#include "cli/common_options.h"
 #include "cli/progress_display.h"
 #include "cli/store_dir.h"
 #include "store/chunked_object_store.h"
@@ -27,17 +26,9 @@ int Fail(const char* command, const Status& status) {
   return 1;
 }
 
-// The store of `dir`, or with `config` the store that config names (a
-// cluster node's: PostgreSQL and the bucket).
-Result<StoreHandles> OpenFor(Env* env, const std::string& dir, const std::string& config) {
-  if (config.empty()) return OpenStoreDir(env, dir, /*must_exist=*/true);
-  HM_ASSIGN_OR_RETURN(ServerOptions options, LoadCommonOptions(config, "", {}));
-  return OpenStoreDir(env, options.store_dir, /*must_exist=*/true, options.scale_out);
-}
-
-int RunDu(const std::string& dir, const std::string& config, bool json) {
+int RunDu(const StoreTarget& target, bool json) {
   std::unique_ptr<Env> env = NewPosixEnv();
-  Result<StoreHandles> store = OpenFor(env.get(), dir, config);
+  Result<StoreHandles> store = OpenStoreTarget(env.get(), target);
   if (!store.ok()) return Fail("du", store.status());
   auto usage = ComputeStorageUsage(store->index.get(), store->objects.get());
   if (!usage.ok()) return Fail("du", usage.status());
@@ -80,9 +71,9 @@ int RunMigrate(const std::string& dir) {
   return 0;
 }
 
-int RunVerify(const std::string& dir, const std::string& config) {
+int RunVerify(const StoreTarget& target) {
   std::unique_ptr<Env> env = NewPosixEnv();
-  Result<StoreHandles> store = OpenFor(env.get(), dir, config);
+  Result<StoreHandles> store = OpenStoreTarget(env.get(), target);
   if (!store.ok()) return Fail("verify", store.status());
   auto report = VerifyStore(store->index.get(), store->objects.get());
   if (!report.ok()) return Fail("verify", report.status());
@@ -109,16 +100,16 @@ int RunVerify(const std::string& dir, const std::string& config) {
 void AddStoreCommands(CLI::App* app, CommandRegistry* registry) {
   auto dir = std::make_shared<std::string>("./data");
   auto json = std::make_shared<bool>(false);
-  auto config = std::make_shared<std::string>();
+  auto target = std::make_shared<StoreTarget>();
   const char* config_help =
       "a node's config file: its store, also on PostgreSQL and a bucket (instead of --store)";
   CLI::App* du = app->add_subcommand(
       "du", "Per repo and in total: logical bytes, after file-level dedup, stored, saving");
-  du->add_option("--store", *dir, "store directory")->capture_default_str();
-  du->add_option("--config", *config, config_help);
+  du->add_option("--store", target->dir, "store directory")->capture_default_str();
+  du->add_option("--config", target->config, config_help);
   du->add_flag("--json", *json, "print the JSON document of GET /api/admin/storage");
-  du->callback([registry, dir, config, json] {
-    registry->selected = [dir, config, json] { return RunDu(*dir, *config, *json); };
+  du->callback([registry, target, json] {
+    registry->selected = [target, json] { return RunDu(*target, *json); };
   });
 
   CLI::App* migrate = app->add_subcommand(
@@ -130,10 +121,10 @@ void AddStoreCommands(CLI::App* app, CommandRegistry* registry) {
       "verify",
       "Re-hash every stored object and check the index; exit 1 on any problem (reclaimable "
       "pack garbage is only a warning)");
-  verify->add_option("--store", *dir, "store directory")->capture_default_str();
-  verify->add_option("--config", *config, config_help);
-  verify->callback([registry, dir, config] {
-    registry->selected = [dir, config] { return RunVerify(*dir, *config); };
+  verify->add_option("--store", target->dir, "store directory")->capture_default_str();
+  verify->add_option("--config", target->config, config_help);
+  verify->callback([registry, target] {
+    registry->selected = [target] { return RunVerify(*target); };
   });
 }
 

@@ -1,5 +1,6 @@
 #include "cli/store_dir.h"
 
+#include "cli/common_options.h"
 #include "store/objstore/s3_storage.h"
 #include "store/xorb/xorb_object_store.h"
 
@@ -52,6 +53,24 @@ Result<StoreHandles> OpenStoreDir(Env* env, const std::string& dir, bool must_ex
     HM_ASSIGN_OR_RETURN(store.index, Index::Open(StoreIndexPath(dir)));
   }
   return store;
+}
+
+Result<StoreHandles> OpenStoreTarget(Env* env, const StoreTarget& target) {
+  if (target.config.empty()) return OpenStoreDir(env, target.dir, /*must_exist=*/true);
+  HM_ASSIGN_OR_RETURN(ServerOptions options, LoadCommonOptions(target.config, "", {}));
+  return OpenStoreDir(env, options.store_dir, /*must_exist=*/true, options.scale_out);
+}
+
+Result<sql::DbLocation> RetentionLocation(const StoreTarget& target) {
+  std::string dir = target.dir;
+  if (!target.config.empty()) {
+    HM_ASSIGN_OR_RETURN(ServerOptions options, LoadCommonOptions(target.config, "", {}));
+    if (options.scale_out.enabled()) return SharedDbLocation(options.scale_out);
+    dir = options.store_dir;
+  }
+  sql::DbLocation where;
+  where.sqlite_path = dir + "/retention.sqlite";
+  return where;
 }
 
 }  // namespace hubmirror

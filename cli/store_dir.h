@@ -39,4 +39,16 @@ Result<StoreHandles> OpenStoreDir(Env* env, const std::string& dir, bool must_ex
 // Where the index, the catalog and retention live for these options.
 sql::DbLocation SharedDbLocation(const ScaleOutOptions& scale_out);
 
+// What a maintenance command works on: a store directory (--store), or the
+// store a node's config names (--config: also a cluster's PostgreSQL and
+// bucket).
+struct StoreTarget {
+  std::string dir = "./data";
+  std::string config;
+};
+
+// The store of `target` (must exist), its retention database's location.
+Result<StoreHandles> OpenStoreTarget(Env* env, const StoreTarget& target);
+Result<sql::DbLocation> RetentionLocation(const StoreTarget& target);
+
 }  // namespace hubmirror

@@ -251,6 +251,31 @@ def test_kill_of_the_fetching_node_another_completes_and_verify_is_clean(cluster
     assert fetch(file_url(cluster.nodes[0].url, repo, path))[1] == want["sha256"]
 
 
+def test_maintenance_commands_work_on_the_shared_store(cluster):
+    """ls, pin, gc and du take a node's --config: what they see and change
+    is the cluster's, from any node."""
+    def run(*args, config=cluster.configs[2]):
+        r = subprocess.run([HUBMIRROR, *args, "--config", str(config)], capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 0, f"{args}: {r.stdout}{r.stderr}"
+        return r.stdout
+
+    url = file_url(cluster.nginx.url(), "acme/tiny-model", "model.safetensors")
+    assert fetch(url)[0] == 200
+    wait_committed(cluster.nodes[2].url, "acme/tiny-model", "model.safetensors")
+    assert "acme/tiny-model" in run("ls")
+    run("pin", "acme/tiny-model")
+    listing = json.loads(run("ls", "--json", config=cluster.configs[1]))  # another node's view
+    repo = [r for r in listing["repos"] if r["id"] == "acme/tiny-model"]
+    assert repo and repo[0]["pinned"] == [""], listing  # "" = every revision
+    run("unpin", "acme/tiny-model")
+    # Every stored file is referenced: gc removes nothing, and serving goes on.
+    out = run("gc", "--min-age", "0")
+    assert "0 unreferenced objects" in out, out
+    assert '"repos"' in run("du", "--json")
+    assert fetch(url)[0] == 200
+
+
 def test_bad_scale_out_config_is_refused(tmp_path):
     cfg = tmp_path / "bad.toml"
     cfg.write_text('[store]\ndir = "x"\npostgres = "host=127.0.0.1"\n')
