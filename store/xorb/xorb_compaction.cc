@@ -41,7 +41,15 @@ Result<bool> Rewrite(const XorbSpace& space, const XorbRow& row, const XorbTable
   HM_RETURN_IF_ERROR(space.files->Share(id));
   const NewXorb replacement = builder->Describe();
   Status replaced = space.catalog->ReplaceXorb(row.id, replacement, remap);
-  if (replaced.code() == StatusCode::kUnavailable) return false;  // the builder removes its file
+  if (!replaced.ok()) {
+    // The builder removes its file; the bucket's copy goes too unless the
+    // replacement landed after all.
+    space.files->Unshare(id, [&space, id]() -> Result<bool> {
+      HM_ASSIGN_OR_RETURN(std::optional<XorbRow> r, space.catalog->GetXorb(id));
+      return r.has_value();
+    });
+  }
+  if (replaced.code() == StatusCode::kUnavailable) return false;
   HM_RETURN_IF_ERROR(replaced);
   builder->KeepFileOnDestruction();
   report->chunks_moved += moved;

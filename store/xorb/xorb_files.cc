@@ -53,7 +53,6 @@ int64_t XorbFiles::IdOfName(const std::string& name) {
 }
 
 Result<std::shared_ptr<RandomAccessFile>> XorbFiles::OpenForRead(int64_t id) {
-  HM_RETURN_IF_ERROR(EnsureCached(id));
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = by_id_.find(id);
@@ -62,8 +61,7 @@ Result<std::shared_ptr<RandomAccessFile>> XorbFiles::OpenForRead(int64_t id) {
       return it->second->second;
     }
   }
-  HM_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                      env_->NewRandomAccessFile(PathOf(id)));
+  HM_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, OpenLocal(id));
   std::shared_ptr<RandomAccessFile> shared(std::move(file));
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_id_.find(id);
@@ -104,12 +102,7 @@ void XorbFiles::Forget(int64_t id) {
 Result<std::unique_ptr<XorbPin>> XorbFiles::TryPin(int64_t id) {
   // A descriptor of its own: a lock taken through the shared read handle
   // would be released by the next pin's close of the same description.
-  HM_RETURN_IF_ERROR(EnsureCached(id));
-  HM_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                      env_->NewRandomAccessFile(PathOf(id)));
-  if (!TryLockShared(file->fd())) {
-    return Status::Unavailable("xorb " + std::to_string(id) + " is being deleted");
-  }
+  HM_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, OpenLocal(id, /*lock_shared=*/true));
   return std::make_unique<XorbPin>(std::shared_ptr<RandomAccessFile>(std::move(file)));
 }
 
@@ -175,9 +168,16 @@ Status XorbFiles::Share(int64_t id) {
   return Status::Ok();
 }
 
+void XorbFiles::Unshare(int64_t id, const std::function<Result<bool>()>& named) {
+  if (bucket_ == nullptr) return;
+  Result<bool> is_named = named();
+  if (!is_named.ok() || *is_named) return;
+  (void)bucket_->Delete(KeyOf(id));
+}
+
 void XorbFiles::NoteCached(int64_t id, uint64_t bytes) {
   std::lock_guard<std::mutex> lock(cache_mu_);
-  if (!cache_scanned_) return;  // the first scan counts it
+  ScanCacheLocked();  // counts it when this is the first look
   if (auto it = cached_by_id_.find(id); it != cached_by_id_.end()) {
     cached_.splice(cached_.begin(), cached_, it->second);
     return;
@@ -187,71 +187,94 @@ void XorbFiles::NoteCached(int64_t id, uint64_t bytes) {
   stats_.cached_bytes += bytes;
 }
 
-Status XorbFiles::EnsureCached(int64_t id) {
-  if (bucket_ == nullptr) return Status::Ok();
+Result<std::unique_ptr<RandomAccessFile>> XorbFiles::OpenLocal(int64_t id, bool lock_shared) {
+  const std::string path = PathOf(id);
+  auto locked = [&](Result<std::unique_ptr<RandomAccessFile>> file)
+      -> Result<std::unique_ptr<RandomAccessFile>> {
+    if (file.ok() && lock_shared && !TryLockShared((*file)->fd())) {
+      return Status::Unavailable("xorb " + std::to_string(id) + " is being deleted");
+    }
+    return file;
+  };
+  if (bucket_ == nullptr) return locked(env_->NewRandomAccessFile(path));
   std::shared_ptr<std::mutex> fetch_mu;
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    if (!cache_scanned_) {
-      // What earlier runs left in the cache counts against its size.
-      cache_scanned_ = true;
-      Result<std::vector<int64_t>> ids = ListIds();
-      if (ids.ok()) {
-        for (int64_t cached : *ids) {
-          Result<uint64_t> size = env_->FileSize(PathOf(cached));
-          if (!size.ok()) continue;
-          cached_.emplace_back(cached, *size);
-          cached_by_id_[cached] = std::prev(cached_.end());
-          stats_.cached_bytes += *size;
-        }
-      }
-    }
+    ScanCacheLocked();
     if (auto it = cached_by_id_.find(id); it != cached_by_id_.end()) {
       cached_.splice(cached_.begin(), cached_, it->second);
-      if (env_->FileExists(PathOf(id))) return Status::Ok();
     }
     auto& slot = fetching_[id];
     if (!slot) slot = std::make_shared<std::mutex>();
     fetch_mu = slot;
   }
-  std::lock_guard<std::mutex> one_fetch(*fetch_mu);
-  const std::string path = PathOf(id);
-  if (!env_->FileExists(path)) {
-    HM_ASSIGN_OR_RETURN(std::optional<uint64_t> size, bucket_->Size(KeyOf(id)));
-    if (!size) {
-      return Status::NotFound("xorb " + std::to_string(id) + " is not in " + bucket_->where());
-    }
-    HM_RETURN_IF_ERROR(env_->CreateDirs(FanDirOf(id)));
-    // Fetched under a name no sweep or reader takes for a xorb, renamed whole.
-    const std::string partial = path + ".fetching";
-    HM_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, env_->NewWritableFile(partial));
-    constexpr uint64_t kPiece = uint64_t{8} << 20;
-    std::string piece;
-    for (uint64_t off = 0; off < *size; off += kPiece) {
-      Status got = bucket_->GetRange(KeyOf(id), off, std::min(kPiece, *size - off), &piece);
-      if (got.ok() && piece.size() != std::min(kPiece, *size - off)) {
-        got = Status::DataLoss("xorb " + std::to_string(id) + " in " + bucket_->where() +
-                               " ended early");
-      }
-      if (got.ok()) got = out->Append(piece.data(), piece.size());
-      if (!got.ok()) {
-        (void)out->Close();
-        (void)env_->RemoveFile(partial);
-        return got;
-      }
-    }
-    HM_RETURN_IF_ERROR(out->Close());
-    HM_RETURN_IF_ERROR(env_->RenameFile(partial, path));
-    {
-      std::lock_guard<std::mutex> lock(cache_mu_);
-      ++stats_.fetches;
-      stats_.fetched_bytes += *size;
-    }
-    NoteCached(id, *size);
-    TrimCache();
+  Result<std::unique_ptr<RandomAccessFile>> file = [&]() -> Result<std::unique_ptr<RandomAccessFile>> {
+    // One fetch of a xorb at a time; the others find it cached after.
+    std::lock_guard<std::mutex> one_fetch(*fetch_mu);
+    Result<std::unique_ptr<RandomAccessFile>> local = env_->NewRandomAccessFile(path);
+    if (local.ok() || !local.status().IsNotFound()) return locked(std::move(local));
+    HM_RETURN_IF_ERROR(Fetch(id));
+    return locked(env_->NewRandomAccessFile(path));
+  }();
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    fetching_.erase(id);
   }
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  fetching_.erase(id);
+  // Trimmed with the descriptor open (and a pin's lock taken): evicting this
+  // very xorb now only unlinks a file its reader holds, and a pinned one stays.
+  if (file.ok()) TrimCache();
+  return file;
+}
+
+void XorbFiles::ScanCacheLocked() {
+  if (cache_scanned_) return;
+  // What earlier runs left in the cache counts against its size.
+  cache_scanned_ = true;
+  Result<std::vector<int64_t>> ids = ListIds();
+  if (!ids.ok()) return;
+  for (int64_t cached : *ids) {
+    Result<uint64_t> size = env_->FileSize(PathOf(cached));
+    if (!size.ok()) continue;
+    cached_.emplace_back(cached, *size);
+    cached_by_id_[cached] = std::prev(cached_.end());
+    stats_.cached_bytes += *size;
+  }
+}
+
+Status XorbFiles::Fetch(int64_t id) {
+  const std::string path = PathOf(id);
+  HM_ASSIGN_OR_RETURN(std::optional<uint64_t> size, bucket_->Size(KeyOf(id)));
+  if (!size) {
+    return Status::NotFound("xorb " + std::to_string(id) + " is not in " + bucket_->where());
+  }
+  HM_RETURN_IF_ERROR(env_->CreateDirs(FanDirOf(id)));
+  // Fetched under a name no sweep or reader takes for a xorb, renamed whole.
+  const std::string partial = path + ".fetching";
+  HM_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, env_->NewWritableFile(partial));
+  constexpr uint64_t kPiece = uint64_t{8} << 20;
+  std::string piece;
+  for (uint64_t off = 0; off < *size; off += kPiece) {
+    const uint64_t want = std::min(kPiece, *size - off);
+    Status got = bucket_->GetRange(KeyOf(id), off, want, &piece);
+    if (got.ok() && piece.size() != want) {
+      got = Status::DataLoss("xorb " + std::to_string(id) + " in " + bucket_->where() +
+                             " ended early");
+    }
+    if (got.ok()) got = out->Append(piece.data(), piece.size());
+    if (!got.ok()) {
+      (void)out->Close();
+      (void)env_->RemoveFile(partial);
+      return got;
+    }
+  }
+  HM_RETURN_IF_ERROR(out->Close());
+  HM_RETURN_IF_ERROR(env_->RenameFile(partial, path));
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    ++stats_.fetches;
+    stats_.fetched_bytes += *size;
+  }
+  NoteCached(id, *size);
   return Status::Ok();
 }
 

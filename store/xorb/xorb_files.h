@@ -96,6 +96,12 @@ class XorbFiles {
   // bucket); nothing to do without one. Must succeed before a catalog row
   // names the xorb.
   Status Share(int64_t id);
+  // Takes back from the bucket a xorb Share()d for a commit that did not
+  // happen (refused, failed, or the same file committed by another writer).
+  // Deleted only when `named()` is false: an answer lost with the connection
+  // may hide a commit that landed, and a row must never name a missing
+  // object. Best effort (what stays is garbage); nothing without a bucket.
+  void Unshare(int64_t id, const std::function<Result<bool>()>& named);
   // The bucket and the key of a xorb in it (null / "" without a bucket).
   ObjectStorage* bucket() const { return bucket_; }
   static std::string KeyOf(int64_t id);
@@ -118,9 +124,14 @@ class XorbFiles {
   std::list<std::pair<int64_t, std::shared_ptr<RandomAccessFile>>> lru_;  // guarded by mu_
   std::map<int64_t, decltype(lru_)::iterator> by_id_;                     // guarded by mu_
 
+  // A new read handle on the xorb's local file, with `lock_shared` also
+  // holding a shared lock on it (a pin); in bucket mode fetched into the
+  // cache first when absent (one fetch per id at once).
+  Result<std::unique_ptr<RandomAccessFile>> OpenLocal(int64_t id, bool lock_shared = false);
   // Bucket mode.
-  // Brings a xorb the bucket holds into the cache (one fetch per id at once).
-  Status EnsureCached(int64_t id);
+  // Copies the bucket's object into the cache (ranged GETs, renamed whole).
+  Status Fetch(int64_t id);
+  void ScanCacheLocked();  // cache_mu_ held
   void NoteCached(int64_t id, uint64_t bytes);
   void TrimCache();
   ObjectStorage* const bucket_ = nullptr;

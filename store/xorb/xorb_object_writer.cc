@@ -375,9 +375,27 @@ Result<ObjectInfo> XorbObjectWriter::Commit() {
     if (Status s = b->Seal(); !s.ok()) return Abort(std::move(s));
     if (Status s = b->Sync(); !s.ok()) return Abort(std::move(s));
   }
+  // With a bucket, each xorb is shared (uploaded) before the catalog may
+  // name it; what this attempt shared goes again if it does not commit.
+  std::vector<int64_t> shared;
+  auto unshare = [this, &shared] {
+    for (int64_t id : shared) {
+      target_.files->Unshare(id, [this, id]() -> Result<bool> {
+        HM_ASSIGN_OR_RETURN(std::optional<XorbRow> row, target_.catalog->GetXorb(id));
+        return row.has_value();
+      });
+    }
+  };
   for (const auto& b : builders) {
-    if (Status s = b->Publish(target_.files->PathOf(b->id())); !s.ok()) return Abort(std::move(s));
-    if (Status s = target_.files->Share(b->id()); !s.ok()) return Abort(std::move(s));
+    if (Status s = b->Publish(target_.files->PathOf(b->id())); !s.ok()) {
+      unshare();
+      return Abort(std::move(s));
+    }
+    if (Status s = target_.files->Share(b->id()); !s.ok()) {
+      unshare();
+      return Abort(std::move(s));
+    }
+    shared.push_back(b->id());
     xorbs.push_back(b->Describe());
   }
   ChunkedObjectRow row;
@@ -386,7 +404,10 @@ Result<ObjectInfo> XorbObjectWriter::Commit() {
   row.size = info.size;
   row.xet_hash = info.xet_hash;
   Result<bool> inserted = target_.catalog->CommitFile(row, xorbs, terms);
-  if (!inserted.ok()) return Abort(std::move(inserted).status());
+  if (!inserted.ok()) {
+    unshare();
+    return Abort(std::move(inserted).status());
+  }
   if (*inserted) {
     for (const auto& b : builders) {
       b->KeepFileOnDestruction();
@@ -395,6 +416,7 @@ Result<ObjectInfo> XorbObjectWriter::Commit() {
   } else {
     // The same bytes were committed meanwhile (another writer of the same
     // object): ours are not needed and go with the builders.
+    unshare();
     Result<std::optional<ChunkedObjectRow>> stored = target_.catalog->GetFile(info.sha256);
     if (stored.ok() && stored->has_value()) info.xet_hash = (*stored)->xet_hash;
   }

@@ -116,8 +116,16 @@ Result<bool> XorbStore::PutXorb(const XetHash& hash, std::string_view bytes) {
   HM_RETURN_IF_ERROR(builder->Publish(files_->PathOf(id)));
   HM_RETURN_IF_ERROR(files_->Share(id));
   NewXorb described = builder->Describe();
-  if (described.row.hash != hash) return Status::Internal("xorb rewritten under another hash");
-  HM_RETURN_IF_ERROR(catalog_->InsertXorb(described));
+  Status inserted = described.row.hash == hash
+                        ? catalog_->InsertXorb(described)
+                        : Status::Internal("xorb rewritten under another hash");
+  if (!inserted.ok()) {
+    files_->Unshare(id, [this, id]() -> Result<bool> {
+      HM_ASSIGN_OR_RETURN(std::optional<XorbRow> row, catalog_->GetXorb(id));
+      return row.has_value();
+    });
+    return inserted;
+  }
   builder->KeepFileOnDestruction();
   return true;
 }

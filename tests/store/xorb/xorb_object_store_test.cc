@@ -247,7 +247,7 @@ TEST_F(XorbObjectStoreTest, WrongBytesLeaveNothing) {
   EXPECT_EQ(info.status().code(), StatusCode::kDataLoss);
   writer->reset();
   EXPECT_FALSE(store_->Contains(promise.sha256));
-  EXPECT_TRUE(XorbFiles(dir_).empty());
+  EXPECT_EQ(SharedXorbCount(), 0u);
   EXPECT_EQ(TempFileCount(), 0u);
   // Too many bytes poison the writer at once.
   auto again = store_->NewWriter(ObjectPromise{10, Sha256Hex("0123456789"), ""});
@@ -267,7 +267,7 @@ TEST_F(XorbObjectStoreTest, ResetStartsOver) {
   auto info = (*writer)->Commit();
   ASSERT_OK(info.status());
   EXPECT_EQ(ReadObject(info->sha256), data);
-  EXPECT_EQ(XorbFiles(dir_).size(), 1u);
+  EXPECT_EQ(SharedXorbCount(), 1u);
 }
 
 TEST_F(XorbObjectStoreTest, TheSameObjectWrittenTwiceAtOnceIsStoredOnce) {
@@ -283,7 +283,7 @@ TEST_F(XorbObjectStoreTest, TheSameObjectWrittenTwiceAtOnceIsStoredOnce) {
   ASSERT_OK(second.status());
   a->reset();
   b->reset();
-  EXPECT_EQ(XorbFiles(dir_).size(), 1u) << "the second writer's xorb is not kept";
+  EXPECT_EQ(SharedXorbCount(), 1u) << "the second writer's xorb is not kept";
   EXPECT_EQ(ReadObject(Sha256Hex(data)), data);
 }
 
@@ -371,12 +371,12 @@ TEST_F(XorbObjectStoreTest, AReaderOpenedBeforeARemovalReadsEveryByte) {
   const std::string b = a.substr(0, 2 << 20) + RandomBytes(1 << 20, 34);
   ASSERT_OK(Put(a).status());
   ASSERT_OK(Put(b).status());
-  ASSERT_EQ(XorbFiles(dir_).size(), 2u);  // b lies in a's xorb and its own
+  ASSERT_EQ(SharedXorbCount(), 2u);  // b lies in a's xorb and its own
   auto reader = store_->Open(Sha256Hex(b));
   ASSERT_OK(reader.status());
   ASSERT_OK(store_->Remove(Sha256Hex(b)));
   ASSERT_OK(store_->Remove(Sha256Hex(a)));
-  EXPECT_EQ(XorbFiles(dir_).size(), 0u);
+  EXPECT_EQ(SharedXorbCount(), 0u);
   EXPECT_TRUE(ReadAll(reader->get()) == b) << "the stream of a removed object broke off";
 }
 
@@ -385,12 +385,12 @@ TEST_F(XorbObjectStoreTest, RemovalDeletesXorbsNobodyElseNeeds) {
   const std::string b = a.substr(0, 2 << 20) + RandomBytes(1 << 20, 19);
   ASSERT_OK(Put(a).status());
   ASSERT_OK(Put(b).status());
-  ASSERT_EQ(XorbFiles(dir_).size(), 2u);
+  ASSERT_EQ(SharedXorbCount(), 2u);
   auto freed = store_->RemoveReportingFreed(Sha256Hex(b));
   ASSERT_OK(freed.status());
   EXPECT_GE(*freed, 1u << 20);
   EXPECT_LT(*freed, (1 << 20) + (256 << 10));
-  EXPECT_EQ(XorbFiles(dir_).size(), 1u);
+  EXPECT_EQ(SharedXorbCount(), 1u);
   EXPECT_EQ(ReadObject(Sha256Hex(a)), a);
   EXPECT_EQ(store_->Remove(Sha256Hex(b)).code(), StatusCode::kNotFound);
 }

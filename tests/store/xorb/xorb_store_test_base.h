@@ -44,6 +44,19 @@ class XorbStoreTestBase : public TempDirTest {
   }
   Result<ObjectInfo> Put(const std::string& data) { return Put(store_.get(), data); }
 
+  // Sealed xorbs the store keeps: its xorb files, or with a bucket the
+  // bucket's objects (the directory is only a cache then).
+  size_t SharedXorbCount() {
+    if (bucket_ != nullptr) return bucket_->object_count();
+    size_t n = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir_ + "/xet/xorbs", ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file() && it->path().extension() == ".xorb") ++n;
+    }
+    return n;
+  }
+
   static std::string ReadAll(ObjectReader* reader) {
     std::string out(reader->size(), '\0');
     for (size_t off = 0; off < out.size();) {
