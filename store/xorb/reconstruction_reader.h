@@ -21,7 +21,7 @@
 
 #include "store/object_store.h"
 #include "store/xorb/xorb_bytes.h"
-#include "store/xorb/xorb_catalog.h"
+#include "store/xorb/catalog/xorb_catalog.h"
 
 namespace hubmirror {
 

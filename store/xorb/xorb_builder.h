@@ -27,7 +27,7 @@
 #include "store/aligned_buffer.h"
 #include "store/env.h"
 #include "store/xorb/xorb_bytes.h"
-#include "store/xorb/xorb_catalog.h"
+#include "store/xorb/catalog/xorb_catalog.h"
 
 namespace hubmirror {
 

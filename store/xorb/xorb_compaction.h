@@ -22,7 +22,7 @@
 #include "store/chunked_object_store.h"
 #include "store/env.h"
 #include "store/xorb/xorb_bytes.h"
-#include "store/xorb/xorb_catalog.h"
+#include "store/xorb/catalog/xorb_catalog.h"
 #include "store/xorb/xorb_files.h"
 
 namespace hubmirror {

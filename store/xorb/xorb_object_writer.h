@@ -45,7 +45,7 @@
 #include "store/xorb/resume_journal.h"
 #include "store/xorb/xorb_builder.h"
 #include "store/xorb/xorb_bytes.h"
-#include "store/xorb/xorb_catalog.h"
+#include "store/xorb/catalog/xorb_catalog.h"
 #include "store/xorb/xorb_files.h"
 
 namespace hubmirror {

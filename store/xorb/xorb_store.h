@@ -18,7 +18,7 @@
 #include "store/chunked_object_store.h"
 #include "store/legacy/pack_object_store.h"
 #include "store/xorb/xorb_bytes.h"
-#include "store/xorb/xorb_catalog.h"
+#include "store/xorb/catalog/xorb_catalog.h"
 #include "store/xorb/xorb_compaction.h"
 #include "store/xorb/xorb_files.h"
 #include "store/xorb/xorb_object_store.h"

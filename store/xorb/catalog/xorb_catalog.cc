@@ -1,4 +1,4 @@
-#include "store/xorb/xorb_catalog.h"
+#include "store/xorb/catalog/xorb_catalog.h"
 
 
 #include <algorithm>
@@ -6,9 +6,9 @@
 #include <map>
 
 #include "store/sql/open_db.h"
-#include "store/xorb/catalog_columns.h"
-#include "store/xorb/xorb_catalog_schema.h"
-#include "store/xorb/file_row_cache.h"
+#include "store/xorb/catalog/catalog_columns.h"
+#include "store/xorb/catalog/xorb_catalog_schema.h"
+#include "store/xorb/catalog/file_row_cache.h"
 
 namespace hubmirror {
 namespace {

@@ -3,8 +3,8 @@
 // Xet pulls (counters). See xorb_catalog.h.
 
 #include "store/sql/open_db.h"
-#include "store/xorb/catalog_columns.h"
-#include "store/xorb/xorb_catalog.h"
+#include "store/xorb/catalog/catalog_columns.h"
+#include "store/xorb/catalog/xorb_catalog.h"
 
 namespace hubmirror {
 namespace {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "store/chunked_object_store.h"
-#include "store/xorb/xorb_catalog.h"
+#include "store/xorb/catalog/xorb_catalog.h"
 
 namespace hubmirror {
 

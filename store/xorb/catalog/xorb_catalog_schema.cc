@@ -1,6 +1,6 @@
 // The xorb catalog's schema on SQLite (with its history of migrations) and
 // on PostgreSQL (the current schema in one step).
-#include "store/xorb/xorb_catalog_schema.h"
+#include "store/xorb/catalog/xorb_catalog_schema.h"
 
 namespace hubmirror {
 namespace {
