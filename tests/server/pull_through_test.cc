@@ -5,6 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <string_view>
+#include <mutex>
+#include <set>
 
 #include "store/xorb/xorb_object_store.h"
 #include "store/hash.h"
@@ -294,6 +297,100 @@ TEST_F(PullThroughTest, UnreachableUpstreamFailsTheFetch) {
   ASSERT_TRUE(fetch.ok());
   auto readable = (*fetch)->WaitReadable(0, 10'000);
   EXPECT_TRUE(readable.status().retryable()) << readable.status().ToString();
+}
+
+// Leases as PostgreSQL keeps them for a cluster, in memory: a name is held
+// by at most one lease at a time.
+class FakeClusterLocks final : public ClusterLocks {
+ public:
+  class Lease final : public ClusterLease {
+   public:
+    Lease(FakeClusterLocks* owner, std::string name) : owner_(owner), name_(std::move(name)) {}
+    ~Lease() override { owner_->Release(name_); }
+
+   private:
+    FakeClusterLocks* owner_;
+    std::string name_;
+  };
+  Result<std::unique_ptr<ClusterLease>> TryAcquire(std::string_view name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!held_.insert(std::string(name)).second) return std::unique_ptr<ClusterLease>();
+    return std::unique_ptr<ClusterLease>(new Lease(this, std::string(name)));
+  }
+  void Release(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_.erase(name);
+  }
+
+ private:
+  std::mutex mu_;
+  std::set<std::string> held_;
+};
+
+// Two nodes of a cluster: two PullThroughs on one store and index, sharing
+// leases.
+class ClusterPullThroughTest : public PullThroughTest {
+ protected:
+  void SetUp() override {
+    PullThroughTest::SetUp();
+    pull_ = std::make_unique<PullThrough>(options_, env_.get(), index_.get(), store_.get(),
+                                          &upstream_, &leases_);
+    other_node_ = std::make_unique<PullThrough>(options_, env_.get(), index_.get(), store_.get(),
+                                                &upstream_, &leases_);
+  }
+  void TearDown() override {
+    other_node_.reset();
+    pull_.reset();
+  }
+
+  FakeClusterLocks leases_;
+  std::unique_ptr<PullThrough> other_node_;
+};
+
+TEST_F(ClusterPullThroughTest, AnotherNodeWaitsForTheFetchAndServesTheStoredObject) {
+  upstream_.HoldDownloadsAfter(3);
+  const EntryRecord entry = Entry(GitBlobSha1Hex(kContent));
+  auto first = pull_->StartOrJoin(repo_, commit_, entry);
+  ASSERT_TRUE(first.ok());
+  std::atomic<bool> returned{false};
+  Result<std::shared_ptr<ObjectFetch>> second = Status::Internal("not run");
+  std::thread waiter([&] {
+    second = other_node_->StartOrJoin(repo_, commit_, entry);
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(returned.load()) << "the second node did not wait for the lease";
+  upstream_.Release();
+  ASSERT_TRUE(ReadAll(**first).ok());
+  waiter.join();
+  EXPECT_EQ(second.status().code(), StatusCode::kAlreadyExists) << second.status().ToString();
+  EXPECT_EQ(upstream_.download_calls, 1);
+  EXPECT_EQ(other_node_->fetches_started(), 0u);
+}
+
+TEST_F(ClusterPullThroughTest, ALeaseThatEndsWithoutTheObjectIsTakenOver) {
+  const EntryRecord entry = Entry(GitBlobSha1Hex(kContent));
+  // A node that took the lease and died before committing anything.
+  auto dead_node = leases_.TryAcquire("git:" + entry.oid);
+  ASSERT_TRUE(dead_node.ok() && *dead_node != nullptr);
+  std::atomic<bool> returned{false};
+  Result<std::shared_ptr<ObjectFetch>> fetch = Status::Internal("not run");
+  std::thread waiter([&] {
+    fetch = other_node_->StartOrJoin(repo_, commit_, entry);
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(returned.load());
+  EXPECT_EQ(upstream_.download_calls, 0);
+  dead_node->reset();  // its session ends
+  waiter.join();
+  ASSERT_TRUE(fetch.ok()) << fetch.status().ToString();
+  auto bytes = ReadAll(**fetch);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_EQ(*bytes, kContent);
+  ASSERT_TRUE((*fetch)->WaitDone(5000).ok());
+  EXPECT_EQ(upstream_.download_calls, 1);
+  EXPECT_TRUE(store_->Contains(Sha256Hex(kContent)));
 }
 
 }  // namespace
