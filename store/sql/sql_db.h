@@ -1,14 +1,17 @@
 // sql::Db: the seam between the store's databases (index, xorb catalog,
 // retention) and the engine under them: the embedded SQLite file of a single
-// node (sqlite_db.h, the default) or a PostgreSQL server shared by several
-// nodes (postgres_db.h).
+// node (sqlite_db.cc, the default) or a PostgreSQL server shared by several
+// nodes (postgres_db.cc); open_db.h opens either.
 //
 // The store's SQL is written once, in the subset both engines read the same
 // way: bound parameters as `?` or `?N`, upserts as `INSERT ... ON CONFLICT
-// (...) DO UPDATE/NOTHING`, `RETURNING`, COALESCE, CASE. The PostgreSQL
-// connection rewrites the two spellings that differ (parameter markers and
-// the clock, kNowMicros) when it first sees a statement. Schemas differ
-// (types, WITHOUT ROWID) and are given per dialect.
+// (...) DO UPDATE/NOTHING` with target columns qualified by their table,
+// `RETURNING`, COALESCE, CASE, and integer flags compared (`is_lfs <> 0`),
+// never used as booleans. The PostgreSQL connection rewrites the two
+// spellings that differ (parameter markers and the clock, kNowMicros) when
+// it first sees a statement. Schemas differ (types, WITHOUT ROWID, byte-wise
+// text collation) and are given per dialect. CTest store_on_postgres runs the
+// store's tests on PostgreSQL to hold the SQL to this.
 //
 // Write transactions are serialized per database on both engines: SQLite
 // by BEGIN IMMEDIATE, PostgreSQL by a transaction-scoped advisory lock taken
@@ -17,8 +20,8 @@
 //
 // Thread safety: a Db is one connection and is NOT thread-safe; its owner
 // serializes calls (every database class here holds a mutex). A Stmt is used
-// by one thread while its owner's lock is held, and the same SQL text must
-// not be in use twice at once (statements are cached by text).
+// by one thread while its owner's lock is held. Statements are cached by
+// text; preparing a text whose statement is in use gives a fresh one.
 #pragma once
 
 #include <cstdint>
