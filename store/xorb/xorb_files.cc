@@ -7,6 +7,8 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "store/temp_files.h"
+
 namespace hubmirror {
 namespace {
 
@@ -148,9 +150,15 @@ Result<std::vector<int64_t>> XorbFiles::ListIds() {
   return ids;
 }
 
-XorbFiles::XorbFiles(Env* env, std::string dir, ObjectStorage* bucket, uint64_t cache_bytes)
-    : env_(env), dir_(std::move(dir)), max_idle_handles_(256), bucket_(bucket),
-      cache_bytes_(cache_bytes) {}
+XorbFiles::XorbFiles(Env* env, std::string dir, ObjectStorage* bucket, uint64_t cache_bytes,
+                     std::string tmp_dir, std::string temp_prefix)
+    : env_(env),
+      dir_(std::move(dir)),
+      max_idle_handles_(256),
+      bucket_(bucket),
+      cache_bytes_(cache_bytes),
+      tmp_dir_(std::move(tmp_dir)),
+      temp_prefix_(std::move(temp_prefix)) {}
 
 std::string XorbFiles::KeyOf(int64_t id) {
   char fan[8];
@@ -248,9 +256,11 @@ Status XorbFiles::Fetch(int64_t id) {
     return Status::NotFound("xorb " + std::to_string(id) + " is not in " + bucket_->where());
   }
   HM_RETURN_IF_ERROR(env_->CreateDirs(FanDirOf(id)));
-  // Fetched under a name no sweep or reader takes for a xorb, renamed whole.
-  const std::string partial = path + ".fetching";
+  // Fetched into a locked temp file of this process, renamed whole.
+  const std::string partial = tmp_dir_ + "/" + temp_prefix_ + ".fetch-" + std::to_string(id) +
+                              "-" + std::to_string(fetch_counter_++) + ".tmp";
   HM_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, env_->NewWritableFile(partial));
+  (void)TryLockTempFile(out->fd());
   constexpr uint64_t kPiece = uint64_t{8} << 20;
   std::string piece;
   for (uint64_t off = 0; off < *size; off += kPiece) {

@@ -27,6 +27,7 @@
 // other nodes from naming a xorb being deleted (XorbCatalog::CommitFile).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -59,8 +60,11 @@ class XorbFiles {
  public:
   XorbFiles(Env* env, std::string dir, size_t max_idle_handles = 256)
       : env_(env), dir_(std::move(dir)), max_idle_handles_(max_idle_handles) {}
-  // Bucket mode; `bucket` must outlive this.
-  XorbFiles(Env* env, std::string dir, ObjectStorage* bucket, uint64_t cache_bytes);
+  // Bucket mode; `bucket` must outlive this. Fetches are written in
+  // `tmp_dir` under `temp_prefix` (the store's), locked, as *.tmp: what a
+  // crash leaves there is swept like any temp file.
+  XorbFiles(Env* env, std::string dir, ObjectStorage* bucket, uint64_t cache_bytes,
+            std::string tmp_dir, std::string temp_prefix);
   XorbFiles(const XorbFiles&) = delete;
   XorbFiles& operator=(const XorbFiles&) = delete;
 
@@ -136,6 +140,9 @@ class XorbFiles {
   void TrimCache();
   ObjectStorage* const bucket_ = nullptr;
   const uint64_t cache_bytes_ = 0;
+  const std::string tmp_dir_;
+  const std::string temp_prefix_;
+  std::atomic<uint64_t> fetch_counter_{0};
   std::mutex cache_mu_;
   bool cache_scanned_ = false;                      // guarded by cache_mu_
   std::list<std::pair<int64_t, uint64_t>> cached_;  // most recent first; guarded by cache_mu_

@@ -33,7 +33,7 @@ Status XorbStore::Init() {
   HM_ASSIGN_OR_RETURN(catalog_, XorbCatalog::Open(catalog_at));
   if (options_.bucket != nullptr) {
     files_ = std::make_unique<XorbFiles>(env_, root_ + "/xet/xorbs", options_.bucket,
-                                         options_.cache_bytes);
+                                         options_.cache_bytes, tmp_dir_, temp_prefix_);
   } else {
     files_ = std::make_unique<XorbFiles>(env_, root_ + "/xet/xorbs");
   }
