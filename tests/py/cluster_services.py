@@ -37,6 +37,18 @@ def wait_for(check, what, timeout=30.0):
     raise RuntimeError(f"{what} did not come up in {timeout:.0f} s (last error: {last})")
 
 
+def terminate(proc):
+    """SIGTERM, then SIGKILL after 10 s."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 def postgres_bin():
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return os.path.dirname(found[-1]) if found else None
@@ -96,12 +108,12 @@ class Postgres:
                         "--auth=trust", "--no-locale", "-E", "UTF8"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
                        preexec_fn=self._demote(), cwd=self.base)
-        self.proc = subprocess.Popen(
-            [os.path.join(bindir, "postgres"), "-D", self.dir, "-p", str(self.port),
-             "-h", "127.0.0.1", "-k", self.dir, "-c", "fsync=off",
-             "-c", "max_connections=300", "-c", "shared_buffers=64MB"],
-            stdout=subprocess.DEVNULL, stderr=open(self.log, "w"), preexec_fn=self._demote(),
-            cwd=self.base)
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(
+                [os.path.join(bindir, "postgres"), "-D", self.dir, "-p", str(self.port),
+                 "-h", "127.0.0.1", "-k", self.dir, "-c", "fsync=off",
+                 "-c", "max_connections=300", "-c", "shared_buffers=64MB"],
+                stdout=subprocess.DEVNULL, stderr=log, preexec_fn=self._demote(), cwd=self.base)
         wait_for(self._ready, "PostgreSQL")
         return self
 
@@ -140,10 +152,10 @@ class S3Server:
         self.proc = None
 
     def start(self):
-        env = dict(os.environ)
-        self.proc = subprocess.Popen(
-            [os.path.join(HERE, ".venv-s3", "bin", "moto_server"), "-H", "127.0.0.1", "-p",
-             str(self.port)], stdout=open(self.log, "w"), stderr=subprocess.STDOUT, env=env)
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(
+                [os.path.join(HERE, ".venv-s3", "bin", "moto_server"), "-H", "127.0.0.1", "-p",
+                 str(self.port)], stdout=log, stderr=subprocess.STDOUT)
         wait_for(lambda: urllib.request.urlopen(self.endpoint(), timeout=2).status == 200,
                  "moto S3 server")
         return self
@@ -152,12 +164,7 @@ class S3Server:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        terminate(self.proc)
 
 
 class Nginx:
@@ -223,9 +230,4 @@ http {{
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        terminate(self.proc)
