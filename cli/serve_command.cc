@@ -289,6 +289,7 @@ int RunServe(const ServerOptions& options) {
                                                   : 0.0;
                             });
   RegisterXetPullMetrics(&registry, &xet_pull_stats);
+  RegisterBucketCacheMetrics(&registry, store->get());
   RegisterConnectionMetrics(&registry, &server.connection_stats());
   const double start_seconds = static_cast<double>(env->NowMicros()) / 1e6;
   registry.AddGaugeCallback("hubmirror_start_time_seconds", "Unix time the server started.",

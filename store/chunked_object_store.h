@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -103,6 +104,14 @@ struct XetPullFigures {
   uint64_t saved_bytes = 0;    // file bytes taken from stored chunks instead
 };
 
+// A node's cache of the bucket its xorbs live in (scale-out), since start.
+struct BucketCacheFigures {
+  uint64_t cached_bytes = 0;   // xorb bytes in the cache now
+  uint64_t fetches = 0;        // xorbs fetched from the bucket
+  uint64_t fetched_bytes = 0;  // their bytes
+  uint64_t evictions = 0;      // xorbs dropped from the cache to stay in its size
+};
+
 // A stored xorb's serialized bytes (chunk records and footer), as a Xet
 // client or another store receives them.
 struct StoredXorb {
@@ -150,6 +159,8 @@ class ChunkedObjectStore : public ObjectStore {
   virtual Result<std::vector<std::string>> CheckSharedXorbs() {
     return std::vector<std::string>();
   }
+  // The bucket cache's figures; nullopt for a store without a bucket.
+  virtual std::optional<BucketCacheFigures> BucketCache() { return std::nullopt; }
 
   // Xet: the store's contents in the Hub's own units (bundles; serving and
   // accepting Xet).

@@ -101,6 +101,28 @@ void RegisterXetPullMetrics(MetricsRegistry* registry, const XetPullStats* stats
                              [stats] { return static_cast<double>(stats->fallbacks.load()); });
 }
 
+void RegisterBucketCacheMetrics(MetricsRegistry* registry, ChunkedObjectStore* store) {
+  if (!store->BucketCache()) return;
+  auto figure = [store](uint64_t BucketCacheFigures::*field) {
+    return [store, field] {
+      std::optional<BucketCacheFigures> f = store->BucketCache();
+      return f ? static_cast<double>((*f).*field) : 0.0;
+    };
+  };
+  registry->AddGaugeCallback("hubmirror_bucket_cache_bytes",
+                             "Xorb bytes this node keeps in its cache of the bucket.",
+                             figure(&BucketCacheFigures::cached_bytes));
+  registry->AddGaugeCallback("hubmirror_bucket_fetches",
+                             "Xorbs this node fetched from the bucket since start.",
+                             figure(&BucketCacheFigures::fetches));
+  registry->AddGaugeCallback("hubmirror_bucket_fetched_bytes",
+                             "Bytes of the xorbs fetched from the bucket since start.",
+                             figure(&BucketCacheFigures::fetched_bytes));
+  registry->AddGaugeCallback("hubmirror_bucket_cache_evictions",
+                             "Xorbs dropped from the cache to keep it in store.cache_max_bytes.",
+                             figure(&BucketCacheFigures::evictions));
+}
+
 void RegisterConnectionMetrics(MetricsRegistry* registry, const ConnectionStats* stats) {
   struct Figure {
     const char* name;

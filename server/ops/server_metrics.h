@@ -13,6 +13,7 @@
 
 #include "server/hub_route.h"
 #include "server/ops/metrics.h"
+#include "store/chunked_object_store.h"
 
 namespace hubmirror {
 
@@ -49,6 +50,9 @@ class UpstreamChain;
 struct XetPullStats;
 // hubmirror_xet_pull_* gauges over `stats` (which must outlive `registry`'s use).
 void RegisterXetPullMetrics(MetricsRegistry* registry, const XetPullStats* stats);
+// hubmirror_bucket_cache_bytes, _fetches, _fetched_bytes, _evictions: a
+// scale-out node's cache of the bucket (nothing for a store without one).
+void RegisterBucketCacheMetrics(MetricsRegistry* registry, ChunkedObjectStore* store);
 void ObserveUpstreamChain(UpstreamChain* chain, ServerMetrics* metrics);
 struct ConnectionStats;
 // hubmirror_connections_* gauges over the connection layer's `stats` (which

@@ -316,7 +316,7 @@ void XorbFiles::TrimCache() {
   }
 }
 
-XorbFiles::CacheStats XorbFiles::cache_stats() {
+BucketCacheFigures XorbFiles::cache_stats() {
   std::lock_guard<std::mutex> lock(cache_mu_);
   return stats_;
 }

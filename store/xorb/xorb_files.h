@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "store/chunked_object_store.h"
 #include "store/env.h"
 #include "store/objstore/object_storage.h"
 #include "store/status.h"
@@ -111,13 +112,7 @@ class XorbFiles {
   static std::string KeyOf(int64_t id);
 
   // Cache figures (bucket mode).
-  struct CacheStats {
-    uint64_t cached_bytes = 0;
-    uint64_t fetches = 0;        // xorbs fetched from the bucket
-    uint64_t fetched_bytes = 0;
-    uint64_t evictions = 0;
-  };
-  CacheStats cache_stats();
+  BucketCacheFigures cache_stats();
 
  private:
   Env* const env_;
@@ -148,7 +143,7 @@ class XorbFiles {
   std::list<std::pair<int64_t, uint64_t>> cached_;  // most recent first; guarded by cache_mu_
   std::map<int64_t, decltype(cached_)::iterator> cached_by_id_;  // guarded by cache_mu_
   std::map<int64_t, std::shared_ptr<std::mutex>> fetching_;      // guarded by cache_mu_
-  CacheStats stats_;                                             // guarded by cache_mu_
+  BucketCacheFigures stats_;                                     // guarded by cache_mu_
 };
 
 // flock(2) helpers; true when taken (or when there is no descriptor: test

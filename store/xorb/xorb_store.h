@@ -48,6 +48,10 @@ class XorbStore final : public ChunkedObjectStore {
   void DropIdleReadHandles() override;
   Result<std::vector<StoreLeftover>> Leftovers(bool trim) override;
   Result<std::vector<std::string>> CheckSharedXorbs() override;
+  std::optional<BucketCacheFigures> BucketCache() override {
+    if (files_->bucket() == nullptr) return std::nullopt;
+    return files_->cache_stats();
+  }
   Result<std::vector<std::string>> ListLegacyObjects() override;
 
   // Xet units (xorb_store_xet.cc).

@@ -154,10 +154,16 @@ def test_file_fetched_through_one_node_is_served_by_the_others(cluster, manifest
         status, digest, n = fetch(file_url(node.url, repo, path))
         assert (status, digest, n) == (200, want["sha256"], want["size"]), node.name
     assert cluster.upstream_bytes() - before == fetched, "nodes 2/3 read from upstream"
-    # They read the xorbs from the bucket: xorb files now in their caches.
+    # They read the xorbs from the bucket: xorb files now in their caches,
+    # and their /metrics count the fetches.
     for node in cluster.nodes[1:]:
         cached = list((node.store / "xet" / "xorbs").rglob("*.xorb"))
         assert cached, f"{node.name} served without caching a xorb"
+        with urllib.request.urlopen(node.url + "/metrics", timeout=10) as r:
+            metrics = r.read().decode()
+        fetched = [ln for ln in metrics.splitlines()
+                   if ln.startswith("hubmirror_bucket_fetched_bytes ")]
+        assert fetched and float(fetched[0].split()[1]) > 0, fetched
 
 
 def test_thirty_cold_requests_over_three_nodes_cause_one_transfer(cluster, manifest):
