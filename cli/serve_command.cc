@@ -141,21 +141,22 @@ int RunServe(const ServerOptions& options) {
   Result<StoreHandles> handles =
       OpenStoreDir(env.get(), options.store_dir, /*must_exist=*/false, options.scale_out);
   if (!handles.ok()) return Fail("cannot open store " + options.store_dir, handles.status());
-  std::unique_ptr<ChunkedObjectStore>* store = &handles->objects;
-  std::unique_ptr<Index>* index = &handles->index;
-  std::unique_ptr<ClusterLocks> leases;
+  ChunkedObjectStore* const store = handles->objects.get();
+  Index* const index = handles->index.get();
+  std::unique_ptr<ClusterLocks> leases;  // a cluster's, for single flight across nodes
   if (options.scale_out.enabled()) {
-    Result<std::unique_ptr<ClusterLocks>> opened = OpenPostgresClusterLocks(options.scale_out.postgres);
+    Result<std::unique_ptr<ClusterLocks>> opened =
+        OpenPostgresClusterLocks(options.scale_out.postgres);
     if (!opened.ok()) return Fail("cannot reach PostgreSQL for cluster locks", opened.status());
     leases = std::move(opened).value();
   }
-  if (Status s = (*store)->CleanTemporaryFiles(); !s.ok()) {
+  if (Status s = store->CleanTemporaryFiles(); !s.ok()) {
     return Fail("cannot clean temporary files in " + options.store_dir, s);
   }
   // What writes a crash interrupted left (xorbs without rows, pack tails of
   // the older layout); without this the store would grow by a partial
   // object per crash until `hubmirror gc`. Not fatal: garbage either way.
-  if (auto leftovers = (*store)->Leftovers(/*trim=*/true); !leftovers.ok()) {
+  if (auto leftovers = store->Leftovers(/*trim=*/true); !leftovers.ok()) {
     std::fprintf(stderr, "hubmirror: cannot remove leftovers of interrupted writes in %s: %s\n",
                  options.store_dir.c_str(), leftovers.status().ToString().c_str());
   } else if (!leftovers->empty()) {
@@ -178,14 +179,14 @@ int RunServe(const ServerOptions& options) {
     Upstream* source = upstreams.get();
     if (options.xet.pull) {
       xet_upstream = std::make_unique<XetUpstream>(upstreams.get(), options.upstreams,
-                                                   store->get(), &xet_pull_stats, stderr);
+                                                   store, &xet_pull_stats, stderr);
       source = xet_upstream.get();
     }
     upstream = std::make_unique<MeteredUpstream>(source, &metrics, env.get());
-    pull_through = std::make_unique<PullThrough>(options, env.get(), index->get(), store->get(),
+    pull_through = std::make_unique<PullThrough>(options, env.get(), index, store,
                                                  upstream.get(), leases.get());
   }
-  RepoCatalog catalog(options, env.get(), index->get(), upstream.get());
+  RepoCatalog catalog(options, env.get(), index, upstream.get());
   AccessPolicy access(options.access);
   Result<std::unique_ptr<ApiDocumentCache>> document_cache =
       ApiDocumentCache::Open(options.store_dir + "/api-cache.sqlite");
@@ -193,7 +194,7 @@ int RunServe(const ServerOptions& options) {
     return Fail("cannot open the API document cache in " + options.store_dir,
                 document_cache.status());
   }
-  ApiDocuments documents(options, env.get(), index->get(), document_cache->get(), &catalog,
+  ApiDocuments documents(options, env.get(), index, document_cache->get(), &catalog,
                          &access);
   std::unique_ptr<AuditLog> audit;
   if (!options.access.audit_log_path.empty()) {
@@ -208,16 +209,18 @@ int RunServe(const ServerOptions& options) {
     if (!opened.ok()) return Fail("cannot open the access log", opened.status());
     access_log = std::move(opened).value();
   }
-  HubServer server(options, &catalog, index->get(), store->get(), pull_through.get(), &access,
+  HubServer server(options, &catalog, index, store, pull_through.get(), &access,
                    audit.get());
   sql::DbLocation retention_at = SharedDbLocation(options.scale_out);
-  if (retention_at.postgres.empty()) retention_at.sqlite_path = options.store_dir + "/retention.sqlite";
+  if (retention_at.postgres.empty()) {
+    retention_at.sqlite_path = options.store_dir + "/retention.sqlite";
+  }
   Result<std::unique_ptr<RetentionDb>> retention = RetentionDb::Open(retention_at);
   if (!retention.ok()) return Fail("cannot open retention database", retention.status());
   StorageGovernorOptions governor_options;
   governor_options.max_bytes = options.max_store_bytes;
   governor_options.low_water_percent = options.store_low_water_percent;
-  StorageGovernor governor(governor_options, env.get(), index->get(), store->get(),
+  StorageGovernor governor(governor_options, env.get(), index, store,
                            retention->get(), stderr);
   server.set_download_listener(
       [&governor](const RepoKey& repo, const std::string&, const std::string& sha256) {
@@ -233,7 +236,7 @@ int RunServe(const ServerOptions& options) {
     Result<std::string> key = LoadOrCreateXetKey(env.get(), options.store_dir + "/xet-token.key");
     if (key.ok() && options.scale_out.enabled()) {
       // A token one node signs must pass on every other.
-      key = (*index)->SharedSetting("xet-token-key", *key);
+      key = index->SharedSetting("xet-token-key", *key);
     }
     if (!key.ok()) return Fail("cannot read the Xet token key", key.status());
     signing_key = std::move(key).value();
@@ -241,7 +244,7 @@ int RunServe(const ServerOptions& options) {
   }
   if (options.xet.serve) {
     xet_routes = std::make_unique<XetRoutes>(options.xet, env.get(), xet_signer.get(),
-                                             index->get(), store->get(), audit.get(), &metrics);
+                                             index, store, audit.get(), &metrics);
     server.set_xet_routes(xet_routes.get());
     xet_routes->set_download_listener(
         [&governor](const RepoKey& repo, const std::string& sha256) {
@@ -265,19 +268,19 @@ int RunServe(const ServerOptions& options) {
   std::unique_ptr<PublishRoutes> publish_routes;
   if (publishing) {
     upload_signer = std::make_unique<UploadSigner>(signing_key);
-    lfs_uploads = std::make_unique<LfsUploads>(options.publish, env.get(), index->get(),
-                                               store->get(), upload_signer.get(),
+    lfs_uploads = std::make_unique<LfsUploads>(options.publish, env.get(), index,
+                                               store, upload_signer.get(),
                                                options.store_dir + "/uploads", audit.get());
     xet_uploads = std::make_unique<XetUploads>(options.xet, env.get(), xet_signer.get(),
-                                               index->get(), store->get(), audit.get());
+                                               index, store, audit.get());
     publish_routes = std::make_unique<PublishRoutes>(
-        options, env.get(), index->get(), &catalog, lfs_uploads.get(), xet_uploads.get(), &access,
+        options, env.get(), index, &catalog, lfs_uploads.get(), xet_uploads.get(), &access,
         audit.get(),
         [&server](const HttpRequest& req) { return server.BaseUrlOf(req); });
     server.set_publish_routes(publish_routes.get());
   }
   server.set_access_log(access_log.get());
-  StoreFigures store_figures(index->get(), store->get(), env.get());
+  StoreFigures store_figures(index, store, env.get());
   RegisterStoreGauges(&registry, &store_figures);
   registry.AddGaugeCallback("hubmirror_cache_hit_ratio",
                             "Share of file downloads answered from the store.",
@@ -289,7 +292,7 @@ int RunServe(const ServerOptions& options) {
                                                   : 0.0;
                             });
   RegisterXetPullMetrics(&registry, &xet_pull_stats);
-  RegisterBucketCacheMetrics(&registry, store->get());
+  RegisterBucketCacheMetrics(&registry, store);
   RegisterConnectionMetrics(&registry, &server.connection_stats());
   const double start_seconds = static_cast<double>(env->NowMicros()) / 1e6;
   registry.AddGaugeCallback("hubmirror_start_time_seconds", "Unix time the server started.",
@@ -303,7 +306,7 @@ int RunServe(const ServerOptions& options) {
                              res.set_content(registry.Render(),
                                              "text/plain; version=0.0.4; charset=utf-8");
                            });
-  HealthEndpoints health(env.get(), options.store_dir, index->get(), upstream.get());
+  HealthEndpoints health(env.get(), options.store_dir, index, upstream.get());
   server.set_route_handler(RouteKind::kHealthz,
                            [&health](const HubRoute&, const Caller&, const HttpRequest& req,
                                      HttpResponse& res) { health.HandleHealthz(req, res); });
@@ -311,7 +314,7 @@ int RunServe(const ServerOptions& options) {
                            [&health](const HubRoute&, const Caller&, const HttpRequest& req,
                                      HttpResponse& res) { health.HandleReadyz(req, res); });
   server.set_storage_report([&index, &store]() -> Result<std::string> {
-    HM_ASSIGN_OR_RETURN(StorageUsage usage, ComputeStorageUsage(index->get(), store->get()));
+    HM_ASSIGN_OR_RETURN(StorageUsage usage, ComputeStorageUsage(index, store));
     return StorageUsageJson(usage);
   });
   // The web UI at / and /ui/... . The scheduler is created below, after
@@ -330,7 +333,7 @@ int RunServe(const ServerOptions& options) {
     if (!scheduler) return std::nullopt;
     return scheduler->LastRun();
   };
-  WebUi web_ui(options, env.get(), index->get(), &catalog, &access, std::move(ui_sources));
+  WebUi web_ui(options, env.get(), index, &catalog, &access, std::move(ui_sources));
   server.set_route_handler(RouteKind::kUi, [&web_ui](const HubRoute& route, const Caller& caller,
                                                      const HttpRequest& req,
                                                      HttpResponse& res) {
@@ -340,8 +343,8 @@ int RunServe(const ServerOptions& options) {
 
   // Mirror mode: the config's sync list, re-run every interval.
   if (!options.offline && options.sync.interval_seconds > 0 && !options.sync.repos.empty()) {
-    scheduler = std::make_unique<SyncScheduler>(options.sync, env.get(), index->get(),
-                                                store->get(), upstream.get(), stderr);
+    scheduler = std::make_unique<SyncScheduler>(options.sync, env.get(), index,
+                                                store, upstream.get(), stderr);
     scheduler->set_metrics(&metrics);
     scheduler->set_pins(retention->get());
     scheduler->Start();
