@@ -116,8 +116,8 @@ Result<bool> XorbFiles::RemoveIfUnlocked(int64_t id,
   if (file.ok() && !TryLockExclusive((*file)->fd())) return false;
   HM_ASSIGN_OR_RETURN(bool deleted, delete_rows());
   if (!deleted) return false;
-  // The rows are gone: no reader can be sent to the object any more.
-  if (bucket_ != nullptr) HM_RETURN_IF_ERROR(bucket_->Delete(KeyOf(id)));
+  // With a bucket, its object stays for readers on other nodes that resolved
+  // the xorb before its rows went; the catalog has it doomed (SweepDoomed).
   if (file.ok()) {
     Status removed = env_->RemoveFile(path);
     if (!removed.ok() && !removed.IsNotFound()) return removed;
@@ -174,6 +174,11 @@ Status XorbFiles::Share(int64_t id) {
   NoteCached(id, size);
   TrimCache();
   return Status::Ok();
+}
+
+Status XorbFiles::DeleteShared(int64_t id) {
+  if (bucket_ == nullptr) return Status::Ok();
+  return bucket_->Delete(KeyOf(id));
 }
 
 void XorbFiles::Unshare(int64_t id, const std::function<Result<bool>()>& named) {

@@ -22,9 +22,11 @@
 // catalog row may name it, a read of a xorb not cached fetches it (ranged
 // GETs into a temporary file, renamed when complete), and the cache is
 // trimmed to `cache_bytes`, least recently used first, sparing xorbs pinned
-// or being published. Rows are deleted before the bucket object, so a row
-// never names a missing object; the catalog's transactions keep writers of
-// other nodes from naming a xorb being deleted (XorbCatalog::CommitFile).
+// or being published. Rows are deleted before the bucket object, which goes
+// only after a grace period (XorbCatalog's doomed xorbs), so a row never
+// names a missing object and a reader on another node that resolved the
+// xorb just before still finds it; the catalog's transactions keep writers
+// of other nodes from naming a xorb being deleted (XorbCatalog::CommitFile).
 #pragma once
 
 #include <atomic>
@@ -101,6 +103,9 @@ class XorbFiles {
   // bucket); nothing to do without one. Must succeed before a catalog row
   // names the xorb.
   Status Share(int64_t id);
+  // Deletes a xorb's bucket object (after its rows, and a grace period for
+  // readers of other nodes: XorbStore sweeps doomed xorbs).
+  Status DeleteShared(int64_t id);
   // Takes back from the bucket a xorb Share()d for a commit that did not
   // happen (refused, failed, or the same file committed by another writer).
   // Deleted only when `named()` is false: an answer lost with the connection

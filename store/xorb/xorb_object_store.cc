@@ -32,6 +32,7 @@ Status XorbStore::Init() {
   if (catalog_at.postgres.empty()) catalog_at.sqlite_path = root_ + "/xet/catalog.sqlite";
   HM_ASSIGN_OR_RETURN(catalog_, XorbCatalog::Open(catalog_at));
   if (options_.bucket != nullptr) {
+    catalog_->set_records_doomed_xorbs(true);
     files_ = std::make_unique<XorbFiles>(env_, root_ + "/xet/xorbs", options_.bucket,
                                          options_.cache_bytes, tmp_dir_, temp_prefix_);
   } else {
@@ -178,6 +179,9 @@ Result<uint64_t> XorbStore::LiveStoredBytes() {
 
 Result<CompactionReport> XorbStore::CompactPacks(double min_dead_fraction) {
   HM_ASSIGN_OR_RETURN(CompactionReport report, CompactXorbs(Space(), min_dead_fraction));
+  // Bucket objects of xorbs removed long enough ago (this round's and
+  // earlier rounds', on any node).
+  HM_RETURN_IF_ERROR(SweepDoomedXorbs().status());
   if (legacy_) {
     HM_ASSIGN_OR_RETURN(PackCompactionReport old, legacy_->CompactPacks(min_dead_fraction));
     report.xorbs_compacted += old.packs_compacted;
@@ -213,7 +217,19 @@ Result<std::vector<std::string>> XorbStore::CheckSharedXorbs() {
   return problems;
 }
 
+Result<uint64_t> XorbStore::SweepDoomedXorbs() {
+  if (files_->bucket() == nullptr) return uint64_t{0};
+  HM_ASSIGN_OR_RETURN(std::vector<int64_t> doomed,
+                      catalog_->DoomedXorbs(options_.bucket_delete_grace_micros));
+  for (int64_t id : doomed) {
+    HM_RETURN_IF_ERROR(files_->DeleteShared(id));
+    HM_RETURN_IF_ERROR(catalog_->ForgetDoomedXorb(id));
+  }
+  return static_cast<uint64_t>(doomed.size());
+}
+
 Result<std::vector<StoreLeftover>> XorbStore::Leftovers(bool trim) {
+  if (trim) HM_RETURN_IF_ERROR(SweepDoomedXorbs().status());
   HM_ASSIGN_OR_RETURN(std::vector<StoreLeftover> out, XorbLeftovers(Space(), trim));
   if (legacy_) {
     HM_ASSIGN_OR_RETURN(std::vector<PackTail> tails, legacy_->UnreferencedPackTails(trim));

@@ -57,6 +57,9 @@ struct XorbStoreOptions {
   sql::DbLocation catalog;
   ObjectStorage* bucket = nullptr;
   uint64_t cache_bytes = uint64_t{64} << 30;
+  // A removed xorb's bucket object is deleted this long after its rows (by
+  // compaction and leftover sweeps), for readers on other nodes.
+  int64_t bucket_delete_grace_micros = int64_t{3600} * 1000000;
 };
 
 // `env` must outlive the store.

@@ -90,6 +90,9 @@ class XorbStore final : public ChunkedObjectStore {
   XorbSpace Space();
   // A committed xorb's chunk table and read handle.
   Result<std::shared_ptr<const XorbBytes>> Resolve(int64_t id);
+  // Deletes the bucket objects of xorbs doomed longer than the grace period;
+  // how many.
+  Result<uint64_t> SweepDoomedXorbs();
   // Live record bytes of the given xorbs.
   Result<uint64_t> LiveBytesOf(const std::set<int64_t>& ids);
 

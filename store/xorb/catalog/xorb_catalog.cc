@@ -414,8 +414,40 @@ Result<bool> XorbCatalog::DeleteXorbIfUnreferenced(int64_t id) {
   HM_ASSIGN_OR_RETURN(Stmt chunks, db_->Prepare("DELETE FROM xorb_chunks WHERE xorb_id = ?1"));
   chunks.Bind(1, id);
   HM_RETURN_IF_ERROR(chunks.Run());
+  if (existed) HM_RETURN_IF_ERROR(DoomLocked(id));
   HM_RETURN_IF_ERROR(txn.Commit());
   return existed;
+}
+
+Status XorbCatalog::DoomLocked(int64_t id) {
+  if (!records_doomed_) return Status::Ok();
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(std::string("INSERT INTO doomed_xorbs (id, doomed_at) "
+                                                        "VALUES (?1, ") +
+                                            kNowMicros + ") ON CONFLICT DO NOTHING"));
+  st.Bind(1, id);
+  return st.Run();
+}
+
+Result<std::vector<int64_t>> XorbCatalog::DoomedXorbs(int64_t grace_micros) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(std::string("SELECT id FROM doomed_xorbs WHERE "
+                                                        "doomed_at <= ") +
+                                            kNowMicros + " - ?1 ORDER BY id"));
+  st.Bind(1, grace_micros);
+  std::vector<int64_t> out;
+  while (true) {
+    HM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(st.Int(0));
+  }
+  return out;
+}
+
+Status XorbCatalog::ForgetDoomedXorb(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HM_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("DELETE FROM doomed_xorbs WHERE id = ?1"));
+  st.Bind(1, id);
+  return st.Run();
 }
 
 Result<std::vector<int64_t>> XorbCatalog::UnreferencedXorbs() {
@@ -516,6 +548,7 @@ Status XorbCatalog::ReplaceXorb(int64_t old_id, const NewXorb& replacement,
     chunks.Bind(1, old_id);
     HM_RETURN_IF_ERROR(chunks.Run());
   }
+  HM_RETURN_IF_ERROR(DoomLocked(old_id));
   return txn.Commit();
 }
 

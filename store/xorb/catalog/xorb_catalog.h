@@ -140,6 +140,17 @@ class XorbCatalog {
   // Xorbs no term names (left by RemoveFile while a writer pinned them).
   Result<std::vector<int64_t>> UnreferencedXorbs();
 
+  // With a bucket (scale-out), a xorb's rows go at once but its bucket
+  // object only after a grace period: a reader on another node that resolved
+  // the xorb before may still fetch it. When set, DeleteXorbIfUnreferenced
+  // and ReplaceXorb record each xorb whose rows they delete in doomed_xorbs,
+  // in the same transaction.
+  void set_records_doomed_xorbs(bool on) { records_doomed_ = on; }
+  // Doomed xorbs whose rows went at least `grace_micros` ago (database clock).
+  Result<std::vector<int64_t>> DoomedXorbs(int64_t grace_micros);
+  // Forgets a doomed xorb once its bucket object is deleted.
+  Status ForgetDoomedXorb(int64_t id);
+
   // Rows of upstream_chunks for `xorb` in [start, end) whose chunk hash some
   // stored xorb holds, by index.
   Result<std::vector<UpstreamXorbChunk>> KnownUpstreamChunks(const XetHash& xorb, uint32_t start,
@@ -165,9 +176,12 @@ class XorbCatalog {
  private:
   explicit XorbCatalog(std::unique_ptr<sql::Db> db);
   Status InsertXorbLocked(const NewXorb& xorb);
+  // Records a xorb whose rows this transaction deletes (records_doomed_).
+  Status DoomLocked(int64_t id);
 
   std::mutex mu_;
   std::unique_ptr<sql::Db> db_;  // guarded by mu_
+  bool records_doomed_ = false;  // set before use
   // Held once: the ingest hot path (one lookup per chunk).
   std::unique_ptr<sql::Stmt> find_chunk_;  // guarded by mu_
   // Files' rows and terms; filled and dropped under mu_, read without it.

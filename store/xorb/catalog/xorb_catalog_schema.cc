@@ -6,7 +6,7 @@ namespace hubmirror {
 namespace {
 
 // Bump and append a step to change the schema; a newer database is refused.
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 constexpr const char* kSqliteMigrations[] = {
     // 0 -> 1
     R"sql(
@@ -72,6 +72,14 @@ CREATE TABLE upstream_chunks (
   PRIMARY KEY (xorb, idx)
 ) WITHOUT ROWID;
 )sql",
+    // 3 -> 4: xorbs whose rows are gone but whose bucket object is kept for
+    // a grace period (readers on other nodes may still fetch it).
+    R"sql(
+CREATE TABLE doomed_xorbs (
+  id INTEGER PRIMARY KEY,
+  doomed_at INTEGER NOT NULL
+);
+)sql",
 };
 static_assert(sizeof(kSqliteMigrations) / sizeof(kSqliteMigrations[0]) == kSchemaVersion);
 
@@ -132,6 +140,10 @@ CREATE TABLE upstream_chunks (
   record_offset BIGINT NOT NULL,
   record_size BIGINT NOT NULL,
   PRIMARY KEY (xorb, idx)
+);
+CREATE TABLE doomed_xorbs (
+  id BIGINT PRIMARY KEY,
+  doomed_at BIGINT NOT NULL
 );
 )sql",
 };

@@ -20,10 +20,12 @@ class BucketCacheTest : public testing::TempDirTest {
     env_ = NewPosixEnv();
     bucket_ = std::make_unique<testing::MemoryObjectStorage>(env_.get());
   }
-  std::unique_ptr<ChunkedObjectStore> Open(uint64_t cache_bytes) {
+  std::unique_ptr<ChunkedObjectStore> Open(uint64_t cache_bytes,
+                                           int64_t delete_grace_micros = 3600'000'000) {
     XorbStoreOptions options;
     options.bucket = bucket_.get();
     options.cache_bytes = cache_bytes;
+    options.bucket_delete_grace_micros = delete_grace_micros;
     auto store = NewXorbObjectStore(env_.get(), dir_, options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
@@ -103,6 +105,31 @@ TEST_F(BucketCacheTest, AMissingBucketObjectIsAProblemForVerify) {
   ASSERT_OK(problems.status());
   ASSERT_EQ(problems->size(), 1u);
   EXPECT_NE((*problems)[0].find("missing from memory bucket"), std::string::npos);
+}
+
+// Removal deletes rows at once but the bucket object only after the grace
+// period: a reader on another node that resolved the file just before still
+// gets its bytes.
+TEST_F(BucketCacheTest, ARemovedXorbStaysInTheBucketForTheGracePeriod) {
+  auto store = Open(uint64_t{1} << 30);
+  const std::string data = testing::RandomBytes(2 << 20, 10);
+  const std::string sha = Put(store.get(), data);
+  ASSERT_EQ(bucket_->object_count(), 1u);
+  // Another node has resolved the file (its reader holds the terms)...
+  auto other_node_reader = store->Open(sha);
+  ASSERT_OK(other_node_reader.status());
+  std::filesystem::remove_all(dir_ + "/xet/xorbs");  // ...and caches nothing
+  store = Open(uint64_t{1} << 30);                    // this node, cache cold
+  ASSERT_OK(store->Remove(sha));
+  ASSERT_OK(store->CompactPacks(0.0).status());
+  ASSERT_OK(store->Leftovers(/*trim=*/true).status());
+  EXPECT_EQ(bucket_->object_count(), 1u) << "deleted within the grace period";
+  EXPECT_FALSE(store->Contains(sha));
+  EXPECT_TRUE(store->CheckSharedXorbs()->empty());
+  // Past the grace period the next sweep deletes it.
+  store = Open(uint64_t{1} << 30, /*delete_grace_micros=*/0);
+  ASSERT_OK(store->CompactPacks(0.0).status());
+  EXPECT_EQ(bucket_->object_count(), 0u);
 }
 
 }  // namespace
