@@ -70,7 +70,19 @@ class PostgresClusterLocks final : public ClusterLocks {
     const std::string key = std::to_string(sql::kFetchLockClass) + ", " +
                             std::to_string(sql::AdvisoryKey(name));
     HM_ASSIGN_OR_RETURN(UniqueConn conn, Take());
-    HM_ASSIGN_OR_RETURN(bool got, AskBool(conn.get(), "SELECT pg_try_advisory_lock(" + key + ")"));
+    Result<bool> asked = AskBool(conn.get(), "SELECT pg_try_advisory_lock(" + key + ")");
+    if (!asked.ok() && PQstatus(conn.get()) != CONNECTION_OK) {
+      // A pooled connection the server dropped (a restart): once more on a
+      // new one.
+      conn.reset();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        idle_.clear();  // the others went with the same server
+      }
+      HM_ASSIGN_OR_RETURN(conn, Take());
+      asked = AskBool(conn.get(), "SELECT pg_try_advisory_lock(" + key + ")");
+    }
+    HM_ASSIGN_OR_RETURN(bool got, std::move(asked));
     if (!got) {
       Give(std::move(conn));
       return std::unique_ptr<ClusterLease>();

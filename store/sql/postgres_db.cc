@@ -141,8 +141,8 @@ class PostgresDb final : public Db {
     }
     // Warnings (e.g. "schema already exists") are not the server log's.
     PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
-    return Run("SET search_path TO " + QuoteIdent(schema_) +
-               "; SET lock_timeout = '20s'; SET client_min_messages = warning");
+    return RunOnce("SET search_path TO " + QuoteIdent(schema_) +
+                   "; SET lock_timeout = '20s'; SET client_min_messages = warning");
   }
 
   // Re-opens a connection the server or network dropped.
@@ -171,34 +171,58 @@ class PostgresDb final : public Db {
   Status Begin() override {
     HM_RETURN_IF_ERROR(EnsureConnected());
     HM_RETURN_IF_ERROR(Run("BEGIN"));
+    // From here a lost connection is the transaction's end, never retried.
+    in_transaction_ = true;
     // The writers' turn; not had within lock_timeout, the transaction ends
     // here and the caller gets Unavailable.
-    Status locked = Run("SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLockClass) + ", " +
-                        std::to_string(AdvisoryKey(schema_)) + ")");
+    Status locked = RunOnce("SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLockClass) +
+                            ", " + std::to_string(AdvisoryKey(schema_)) + ")");
     if (!locked.ok()) {
-      (void)Run("ROLLBACK");
+      (void)Rollback();
       return locked;
     }
-    in_transaction_ = true;
     return Status::Ok();
   }
+  // COMMIT is never retried: a COMMIT lost with its connection may have
+  // landed, and one sent on a new connection would report a success it did
+  // not make.
   Status Commit() override {
+    Status status = RunOnce("COMMIT");
     in_transaction_ = false;
-    return Run("COMMIT");
+    return status;
   }
   Status Rollback() override {
+    Status status = conn_ == nullptr ? Status::Ok() : RunOnce("ROLLBACK");
     in_transaction_ = false;
-    if (conn_ == nullptr) return Status::Ok();
-    return Run("ROLLBACK");
+    return status;
   }
 
   PGconn* conn() { return conn_.get(); }
   void set_changes(int64_t n) { changes_ = n; }
 
-  // Runs parameterless SQL (several statements allowed).
+  // Runs parameterless SQL (several statements allowed); outside a
+  // transaction once more on a new connection when the old one was lost.
   Status Run(const std::string& sql) {
+    Status status = RunOnce(sql);
+    if (!status.ok() && ReconnectAfterLoss()) status = RunOnce(sql);
+    return status;
+  }
+  Status RunOnce(const std::string& sql) {
     UniqueResult res(PQexec(conn_.get(), sql.c_str()));
     return CheckResult(conn_.get(), res.get(), sql.substr(0, 60));
+  }
+
+  // After a statement failed: when it failed because the connection was
+  // lost (the server restarted, a failover, a network cut) and no
+  // transaction was open, connects again and says so, and the statement is
+  // run once more. Outside transactions the store only runs statements that
+  // may run twice (upserts, deletes, reads). Inside a transaction the loss
+  // is the caller's error: the transaction is gone.
+  bool ReconnectAfterLoss() {
+    if (conn_ == nullptr || PQstatus(conn_.get()) == CONNECTION_OK || in_transaction_) {
+      return false;
+    }
+    return Connect().ok();
   }
 
  private:
@@ -221,9 +245,14 @@ Result<bool> PostgresStmt::Step() {
         lengths[i] = static_cast<int>(values_[i]->size());
       }
     }
-    res_.reset(PQexecParams(db_->conn(), sql_.c_str(), static_cast<int>(values.size()), nullptr,
-                            values.data(), lengths.data(), formats_.data(), 0));
-    HM_RETURN_IF_ERROR(CheckResult(db_->conn(), res_.get(), sql_.substr(0, 60)));
+    auto run = [&] {
+      res_.reset(PQexecParams(db_->conn(), sql_.c_str(), static_cast<int>(values.size()),
+                              nullptr, values.data(), lengths.data(), formats_.data(), 0));
+      return CheckResult(db_->conn(), res_.get(), sql_.substr(0, 60));
+    };
+    Status status = run();
+    if (!status.ok() && db_->ReconnectAfterLoss()) status = run();
+    HM_RETURN_IF_ERROR(status);
     const char* changed = PQcmdTuples(res_.get());
     if (changed != nullptr && *changed != '\0') db_->set_changes(std::atoll(changed));
     row_ = -1;

@@ -108,14 +108,25 @@ class Postgres:
                         "--auth=trust", "--no-locale", "-E", "UTF8"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
                        preexec_fn=self._demote(), cwd=self.base)
-        with open(self.log, "w") as log:
+        self._launch("w")
+        wait_for(self._ready, "PostgreSQL")
+        return self
+
+    def _launch(self, log_mode):
+        with open(self.log, log_mode) as log:
             self.proc = subprocess.Popen(
-                [os.path.join(bindir, "postgres"), "-D", self.dir, "-p", str(self.port),
+                [os.path.join(postgres_bin(), "postgres"), "-D", self.dir, "-p", str(self.port),
                  "-h", "127.0.0.1", "-k", self.dir, "-c", "fsync=off",
                  "-c", "max_connections=300", "-c", "shared_buffers=64MB"],
                 stdout=subprocess.DEVNULL, stderr=log, preexec_fn=self._demote(), cwd=self.base)
-        wait_for(self._ready, "PostgreSQL")
-        return self
+
+    def restart(self):
+        """Stops the server (fast shutdown: every session ends) and starts it
+        again on the same data directory and port."""
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=30)
+        self._launch("a")
+        wait_for(self._ready, "PostgreSQL (restarted)")
 
     def _ready(self):
         r = subprocess.run(["psql", self.conninfo(), "-c", "SELECT 1"], capture_output=True,

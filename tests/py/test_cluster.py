@@ -282,6 +282,21 @@ def test_maintenance_commands_work_on_the_shared_store(cluster):
     assert fetch(url)[0] == 200
 
 
+def test_nodes_ride_out_a_postgresql_restart(cluster, manifest):
+    """Every session ends with the restart; the first requests after it
+    reconnect (index, catalog, leases) instead of failing."""
+    cluster.pg.restart()
+    # A stored file on one node, a cold one (lease, catalog writes) on another.
+    repo, path = "acme/tiny-model", "config.json"
+    assert fetch(file_url(cluster.nodes[1].url, repo, path))[0] == 200
+    cold_repo, cold_path = "gpt-mini", "pytorch_model.bin"
+    want = manifest.files("model", cold_repo)[cold_path]
+    status, digest, n = fetch(file_url(cluster.nodes[2].url, cold_repo, cold_path))
+    assert (status, digest, n) == (200, want["sha256"], want["size"])
+    for node in cluster.nodes:
+        assert node.alive(), node.logs()
+
+
 def test_bad_scale_out_config_is_refused(tmp_path):
     cfg = tmp_path / "bad.toml"
     cfg.write_text('[store]\ndir = "x"\npostgres = "host=127.0.0.1"\n')
