@@ -211,11 +211,8 @@ int RunServe(const ServerOptions& options) {
   }
   HubServer server(options, &catalog, index, store, pull_through.get(), &access,
                    audit.get());
-  sql::DbLocation retention_at = SharedDbLocation(options.scale_out);
-  if (retention_at.postgres.empty()) {
-    retention_at.sqlite_path = options.store_dir + "/retention.sqlite";
-  }
-  Result<std::unique_ptr<RetentionDb>> retention = RetentionDb::Open(retention_at);
+  Result<std::unique_ptr<RetentionDb>> retention =
+      RetentionDb::Open(RetentionDbLocation(options.store_dir, options.scale_out));
   if (!retention.ok()) return Fail("cannot open retention database", retention.status());
   StorageGovernorOptions governor_options;
   governor_options.max_bytes = options.max_store_bytes;

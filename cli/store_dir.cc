@@ -61,16 +61,16 @@ Result<StoreHandles> OpenStoreTarget(Env* env, const StoreTarget& target) {
   return OpenStoreDir(env, options.store_dir, /*must_exist=*/true, options.scale_out);
 }
 
-Result<sql::DbLocation> RetentionLocation(const StoreTarget& target) {
-  std::string dir = target.dir;
-  if (!target.config.empty()) {
-    HM_ASSIGN_OR_RETURN(ServerOptions options, LoadCommonOptions(target.config, "", {}));
-    if (options.scale_out.enabled()) return SharedDbLocation(options.scale_out);
-    dir = options.store_dir;
-  }
-  sql::DbLocation where;
-  where.sqlite_path = dir + "/retention.sqlite";
+sql::DbLocation RetentionDbLocation(const std::string& dir, const ScaleOutOptions& scale_out) {
+  sql::DbLocation where = SharedDbLocation(scale_out);
+  if (where.postgres.empty()) where.sqlite_path = dir + "/retention.sqlite";
   return where;
+}
+
+Result<sql::DbLocation> RetentionLocation(const StoreTarget& target) {
+  if (target.config.empty()) return RetentionDbLocation(target.dir, ScaleOutOptions());
+  HM_ASSIGN_OR_RETURN(ServerOptions options, LoadCommonOptions(target.config, "", {}));
+  return RetentionDbLocation(options.store_dir, options.scale_out);
 }
 
 }  // namespace hubmirror

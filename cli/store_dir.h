@@ -38,6 +38,9 @@ Result<StoreHandles> OpenStoreDir(Env* env, const std::string& dir, bool must_ex
 
 // Where the index, the catalog and retention live for these options.
 sql::DbLocation SharedDbLocation(const ScaleOutOptions& scale_out);
+// Where the retention database of the store in `dir` lives: the cluster's
+// PostgreSQL with scale-out, else dir/retention.sqlite.
+sql::DbLocation RetentionDbLocation(const std::string& dir, const ScaleOutOptions& scale_out);
 
 // What a maintenance command works on: a store directory (--store), or the
 // store a node's config names (--config: also a cluster's PostgreSQL and
